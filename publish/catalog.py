@@ -1,0 +1,239 @@
+"""The layer catalog (layers.yml): the one file planners edit to publish a layer.
+
+Every error names the file, the layer and the key, so a typo is found without reading code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from publish.errors import CatalogError
+
+ACCESS = ("public", "internal")
+ROLES = (
+    "red_line",
+    "farmland",
+    "urban_boundary",
+    "planning_zone",
+    "land_use",
+    "current_use",
+    "admin",
+    "other",
+)
+# Roles whose features must be polygons; "other" layers may hold any geometry.
+POLYGON_ROLES = frozenset(ROLES) - {"other"}
+CONTROL_LINE_ROLES = ("red_line", "farmland", "urban_boundary")
+GEOMETRY_TYPES = ("polygon", "line", "point")
+GCJ02 = "GCJ-02"
+
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_KEYS = {
+    "id",
+    "title",
+    "source",
+    "layer",
+    "encoding",
+    "crs",
+    "access",
+    "role",
+    "code_field",
+    "name_field",
+    "id_field",
+    "geometry",
+    "group",
+    "fields",
+    "minzoom",
+    "maxzoom",
+    "description",
+}
+_REQUIRED = ("id", "title", "source", "access", "role", "fields")
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One catalog entry, validated."""
+
+    id: str
+    title_zh: str
+    title_en: str
+    source: Path  # absolute
+    access: str
+    role: str
+    fields: tuple[str, ...]
+    layer: str | None = None
+    encoding: str | None = None
+    crs: str | None = None
+    code_field: str | None = None
+    name_field: str | None = None
+    id_field: str = "BSM"
+    geometry: str | None = None
+    group: str | None = None
+    minzoom: int = 0
+    maxzoom: int = 14
+    description: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def is_public(self) -> bool:
+        return self.access == "public"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    path: Path
+    layers: tuple[LayerSpec, ...]
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def layer(self, layer_id: str) -> LayerSpec:
+        for spec in self.layers:
+            if spec.id == layer_id:
+                return spec
+        raise CatalogError(f"{self.path}: no layer with id {layer_id!r}")
+
+    def for_audience(self, audience: str) -> tuple[LayerSpec, ...]:
+        """Layers an audience sees: the public sees public layers, staff see every layer."""
+        if audience == "internal":
+            return self.layers
+        return tuple(spec for spec in self.layers if spec.is_public)
+
+    def by_role(self, role: str) -> tuple[LayerSpec, ...]:
+        return tuple(spec for spec in self.layers if spec.role == role)
+
+
+def load_catalog(path: str | Path) -> Catalog:
+    """Read and validate a catalog file; raise CatalogError naming file, layer and key."""
+    path = Path(path).resolve()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CatalogError(f"{path}: cannot read the catalog ({exc.strerror})") from exc
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise CatalogError(f"{path}: not valid YAML ({exc})") from exc
+    return parse_catalog(doc, path)
+
+
+def parse_catalog(doc: Any, path: Path) -> Catalog:
+    if not isinstance(doc, dict) or not isinstance(doc.get("layers"), list):
+        raise CatalogError(f"{path}: expected a mapping with a 'layers' list")
+    if not doc["layers"]:
+        raise CatalogError(f"{path}: 'layers' is empty")
+    specs: list[LayerSpec] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(doc["layers"]):
+        spec = _parse_layer(entry, index, path)
+        if spec.id in seen:
+            raise CatalogError(f"{path}: layer {spec.id!r}: key 'id' is not unique")
+        seen.add(spec.id)
+        specs.append(spec)
+    meta = {key: value for key, value in doc.items() if key != "layers"}
+    return Catalog(path=path, layers=tuple(specs), meta=meta)
+
+
+def _parse_layer(entry: Any, index: int, path: Path) -> LayerSpec:
+    where = f"{path}: layer #{index + 1}"
+    if not isinstance(entry, dict):
+        raise CatalogError(f"{where}: expected a mapping of keys")
+    if isinstance(entry.get("id"), str):
+        where = f"{path}: layer {entry['id']!r}"
+    for key in _REQUIRED:
+        if entry.get(key) in (None, "", []):
+            raise CatalogError(f"{where}: key {key!r} is required")
+    unknown = sorted(set(entry) - _KEYS)
+    if unknown:
+        raise CatalogError(
+            f"{where}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(_KEYS))})"
+        )
+
+    def fail(key: str, problem: str) -> CatalogError:
+        return CatalogError(f"{where}: key {key!r} {problem} (got {entry.get(key)!r})")
+
+    layer_id = entry["id"]
+    if not isinstance(layer_id, str) or not _ID.match(layer_id):
+        raise fail("id", "must be snake_case: lower-case letters, digits and _")
+    title = entry["title"]
+    if isinstance(title, str):
+        title = {"zh": title, "en": title}
+    if not isinstance(title, dict) or not all(isinstance(title.get(k), str) for k in ("zh", "en")):
+        raise fail("title", "must have 'zh' and 'en' strings")
+    if entry["access"] not in ACCESS:
+        raise fail("access", f"must be one of {', '.join(ACCESS)}")
+    if entry["role"] not in ROLES:
+        raise fail("role", f"must be one of {', '.join(ROLES)}")
+    fields = entry["fields"]
+    if not isinstance(fields, list) or not all(isinstance(f, str) and f for f in fields):
+        raise fail("fields", "must be a list of attribute names")
+    if len(set(fields)) != len(fields):
+        raise fail("fields", "lists an attribute twice")
+    for key in ("layer", "encoding", "crs", "code_field", "name_field", "id_field", "group"):
+        if entry.get(key) is not None and not isinstance(entry[key], str):
+            raise fail(key, "must be a string")
+    if entry.get("encoding"):
+        import codecs
+
+        try:
+            codecs.lookup(entry["encoding"])
+        except LookupError:
+            raise fail("encoding", "is not a known text encoding") from None
+    if entry.get("crs"):
+        _check_crs(entry["crs"], fail)
+    if entry["role"] in ("land_use", "current_use") and not entry.get("code_field"):
+        raise CatalogError(f"{where}: key 'code_field' is required for role {entry['role']!r}")
+    for key in ("code_field", "name_field"):
+        if entry.get(key) and entry[key] not in fields:
+            raise fail(key, "must be one of the layer's 'fields'")
+    geometry = entry.get("geometry")
+    if geometry is not None and geometry not in GEOMETRY_TYPES:
+        raise fail("geometry", f"must be one of {', '.join(GEOMETRY_TYPES)}")
+    if entry["role"] in POLYGON_ROLES and geometry not in (None, "polygon"):
+        raise fail("geometry", f"must be 'polygon' for role {entry['role']!r}")
+    zooms = {}
+    for key, default in (("minzoom", 0), ("maxzoom", 14)):
+        value = entry.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 16:
+            raise fail(key, "must be an integer from 0 to 16")
+        zooms[key] = value
+    if zooms["minzoom"] > zooms["maxzoom"]:
+        raise fail("minzoom", "must not exceed 'maxzoom'")
+    source = (path.parent / str(entry["source"])).resolve()
+
+    return LayerSpec(
+        id=layer_id,
+        title_zh=title["zh"],
+        title_en=title["en"],
+        source=source,
+        access=entry["access"],
+        role=entry["role"],
+        fields=tuple(fields),
+        layer=entry.get("layer"),
+        encoding=entry.get("encoding"),
+        crs=entry.get("crs"),
+        code_field=entry.get("code_field"),
+        name_field=entry.get("name_field"),
+        id_field=entry.get("id_field") or "BSM",
+        geometry=geometry or ("polygon" if entry["role"] in POLYGON_ROLES else None),
+        group=entry.get("group"),
+        minzoom=zooms["minzoom"],
+        maxzoom=zooms["maxzoom"],
+        description=entry.get("description"),
+        raw=dict(entry),
+    )
+
+
+def _check_crs(value: str, fail: Any) -> None:
+    if value.upper() == GCJ02:
+        return
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        CRS.from_user_input(value)
+    except CRSError:
+        raise fail("crs", "is not a CRS pyproj knows (e.g. EPSG:4490, EPSG:4546, GCJ-02)") from None

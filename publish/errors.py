@@ -1,0 +1,25 @@
+"""Exceptions raised by the domain code. One place (the server's error table) maps them to HTTP."""
+
+
+class PublishError(Exception):
+    """Base class: every error the product raises on purpose."""
+
+
+class CatalogError(PublishError):
+    """The layer catalog is missing, unreadable or invalid. The message names file, layer and key."""
+
+
+class SourceError(PublishError):
+    """A layer's source cannot be read as declared (missing file, no CRS, bad encoding)."""
+
+
+class BuildError(PublishError):
+    """The build could not produce a release (tool failure, archive check failed)."""
+
+
+class ReviewFailedError(BuildError):
+    """The review found blocking findings: nothing is published."""
+
+
+class ReleaseError(PublishError):
+    """A release is missing, incomplete or cannot be switched to."""

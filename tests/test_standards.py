@@ -1,0 +1,20 @@
+from publish.standards import colour_for, colour_table, is_valid_code, land_use_classes
+
+
+def test_classification_has_the_national_tree() -> None:
+    classes = land_use_classes()
+    assert sum(c.level == 1 for c in classes.values()) == 24
+    assert sum(c.level == 2 for c in classes.values()) == 111
+    assert sum(c.level == 3 for c in classes.values()) == 40
+    assert classes["1001"].name == "工业用地"
+    assert is_valid_code("070102") and not is_valid_code("0799") and not is_valid_code(701)
+
+
+def test_colours_follow_the_table_and_the_nearest_ancestor() -> None:
+    assert len(colour_table()) == 39
+    assert colour_for("0101") == "#F5F8DC"  # 耕地 via 01
+    assert colour_for("070102") == "#FFFF2D"  # 二类城镇住宅 via 0701
+    assert colour_for("0702") == colour_for("0701")
+    assert colour_for("0704") == colour_for("0703")
+    assert colour_for("1001") == "#BB9674"
+    assert colour_for("1701") == "#338EC0"
