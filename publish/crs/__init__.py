@@ -1,0 +1,1 @@
+"""Coordinate reference system helpers (datum conversions not covered by PROJ)."""
