@@ -1,0 +1,1 @@
+"""Vector tile archives: reading, checking and serving PMTiles written by tippecanoe."""
