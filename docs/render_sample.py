@@ -1,6 +1,6 @@
 """Render the sample city to docs/sample.png for the README.
 
-    .venv/bin/python docs/render_sample.py [SAMPLE_DIR]   (default: sample/, from `make sample`)
+.venv/bin/python docs/render_sample.py [SAMPLE_DIR]   (default: sample/, from `make sample`)
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.patches import Patch
 
-from publish.catalog import load_catalog  # noqa: E402
-from publish.sources import read_layer  # noqa: E402
+from publish.catalog import load_catalog
+from publish.sources import read_layer
 
 DRAW = [  # layer id, face colour, edge colour, line width, legend label
     ("xzq_xiang", "#f4f1ea", "#b9b1a0", 0.3, "townships"),
