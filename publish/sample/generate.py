@@ -182,7 +182,7 @@ def _layers(
         frame([f.geometry for f in zones], {
             "YSDM": "2090040100", "GHFQDM": [f.props["GHFQDM"] for f in zones],
             "GHFQMC": [f.props["GHFQMC"] for f in zones], **_town_columns(zone_towns)},
-            600_000_000),
+            600_000_000, coverage=True),
         _entry("ghfq", "规划分区", "Planning zones", "ghcg.gpkg", "planning_zone",
                ["BSM", "YSDM", "GHFQDM", "GHFQMC", "XZQDM", "XZQMC", "MJ"], layer="ghfq",
                group="规划分区", code_field="GHFQDM", minzoom=0, maxzoom=14),
