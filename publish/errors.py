@@ -13,6 +13,10 @@ class SourceError(PublishError):
     """A layer's source cannot be read as declared (missing file, no CRS, bad encoding)."""
 
 
+class NoCrsError(SourceError):
+    """A layer's source has no CRS and the catalog declares none."""
+
+
 class BuildError(PublishError):
     """The build could not produce a release (tool failure, archive check failed)."""
 

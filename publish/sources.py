@@ -35,7 +35,7 @@ from pyproj.exceptions import CRSError
 
 from publish.catalog import GCJ02, LayerSpec
 from publish.crs.gcj02 import transform_geometry_gcj02_to_wgs84
-from publish.errors import SourceError
+from publish.errors import NoCrsError, SourceError
 
 __all__ = [
     "OUTPUT_CRS",
@@ -45,6 +45,7 @@ __all__ = [
     "missing_fields",
     "read_layer",
     "read_layer_native",
+    "source_fields",
 ]
 
 OUTPUT_CRS = "EPSG:4326"
@@ -120,7 +121,7 @@ def _effective_crs(spec: LayerSpec, file_crs: Any) -> CRS:
             return CRS.from_user_input(file_crs)
         except CRSError as exc:
             raise SourceError(f"{_where(spec)}: the file's CRS {file_crs!r} is not usable") from exc
-    raise SourceError(
+    raise NoCrsError(
         f"{_where(spec)}: the source has no CRS and the catalog declares none; "
         "set 'crs' in the catalog (e.g. EPSG:4546)"
     )
@@ -227,6 +228,11 @@ def iter_batches(
         skip += len(batch)
         if len(batch) < batch_size:
             return
+
+
+def source_fields(spec: LayerSpec) -> list[str]:
+    """The attribute names the layer's source has (raises SourceError if it cannot be opened)."""
+    return [str(name) for name in _info(spec)["fields"]]
 
 
 def missing_fields(spec: LayerSpec, frame: gpd.GeoDataFrame) -> list[str]:
