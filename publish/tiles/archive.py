@@ -311,8 +311,8 @@ class Archive:
         loc = self._locate(z, x, y)
         return None if loc is None else _pread(self._fd, loc[0], loc[1])
 
-    def iter_tiles(self) -> Iterator[tuple[int, int, int, bytes]]:
-        """Yield (z, x, y, bytes) for every addressed tile, in tile-id order (runs expanded).
+    def iter_entries(self) -> Iterator[tuple[int, bytes]]:
+        """Yield (tile id, bytes) for every addressed tile, in tile-id order (runs expanded).
 
         Leaf directories are read directly, so a full walk does not evict the serving caches.
         """
@@ -325,7 +325,12 @@ class Archive:
         for tile_id, offset, length, run in _walk(read_leaf, self._root):
             data = _pread(fd, h["tile_data_offset"] + offset, length)
             for i in range(run):
-                yield (*tileid_to_zxy(tile_id + i), data)
+                yield tile_id + i, data
+
+    def iter_tiles(self) -> Iterator[tuple[int, int, int, bytes]]:
+        """Yield (z, x, y, bytes) for every addressed tile, in tile-id order (runs expanded)."""
+        for tile_id, data in self.iter_entries():
+            yield (*tileid_to_zxy(tile_id), data)
 
     def tile_count(self) -> int:
         """The number of addressed tiles, counted from the directories (cached)."""
@@ -542,7 +547,9 @@ def _verify_entries(fd: int, h: HeaderDict) -> list[str]:
         if declared and declared != counted:  # 0 means "not counted" in the spec
             problems.append(f"header says {declared} {label} but the directories hold {counted}")
     lo, hi = tileid_to_zxy(first)[0], tileid_to_zxy(last)[0]
-    if (lo, hi) != (h["min_zoom"], h["max_zoom"]):
+    # Tiles may start above the header's minzoom (tippecanoe writes -Z even when a layer's
+    # features are too small to show there), but none may lie outside the declared zooms.
+    if lo < h["min_zoom"] or hi != h["max_zoom"]:
         problems.append(
             f"header zooms {h['min_zoom']}-{h['max_zoom']} but tiles exist at zooms {lo}-{hi}"
         )

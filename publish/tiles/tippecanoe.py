@@ -16,14 +16,13 @@ Design decisions:
   in its `parse_json_source`); there is no per-layer zoom range. A layer's own zoom range is
   therefore written per feature as the GeoJSON extension member
   `"tippecanoe": {"minzoom": .., "maxzoom": ..}` and the command spans the union of the ranges.
-* tile-join (which would merge per-layer archives) crashes in the wheel we ship, so all layers
-  go through one tippecanoe run.
+* tile-join crashes in the wheel we ship. The build tiles each layer alone (one LayerInput per
+  run, its catalog maxzoom as `complete_zoom`, the catalog's top zoom as maxzoom so that the
+  layer stays visible when a map zooms past it) and joins the archives itself (tiles/join.py).
 
 Known limits: the metadata's vector_layers always show the archive's whole zoom span, not a
 layer's own range (styles must set their own minzoom/maxzoom); a feature smaller than one tile
-unit at maxzoom (~0.5 m at z14) vanishes there, which the completeness check reports; and if
-no layer has anything to draw at the lowest zooms, `verify` rejects the archive because its
-tiles start above the header's minzoom.
+unit at maxzoom (~0.5 m at z14) vanishes there, which the completeness check reports.
 """
 
 from __future__ import annotations
@@ -48,6 +47,7 @@ from publish.tiles.archive import Archive, verify
 __all__ = [
     "GEOMETRY_KINDS",
     "LayerInput",
+    "TippecanoeJob",
     "check_archive",
     "count_features_at_zoom",
     "feature_ids_at_zoom",
@@ -203,10 +203,21 @@ class LayerInput:
     geometry: str | None  # 'polygon' | 'line' | 'point' | None (mixed)
     features: int
     description: str | None = None
+    # The zoom from which every feature must be in the tiles (default: maxzoom). A layer tiled
+    # beyond its own maxzoom (to stay visible in an archive that goes deeper) is checked there.
+    complete_zoom: int | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.minzoom <= self.maxzoom <= 24:
             raise ValueError(f"layer {self.id}: bad zoom range {self.minzoom}-{self.maxzoom}")
+        if self.complete_zoom is not None and not (
+            self.minzoom <= self.complete_zoom <= self.maxzoom
+        ):
+            raise ValueError(f"layer {self.id}: complete_zoom outside {self.minzoom}-{self.maxzoom}")
+
+    @property
+    def check_zoom(self) -> int:
+        return self.maxzoom if self.complete_zoom is None else self.complete_zoom
         if self.geometry is not None and self.geometry not in GEOMETRY_KINDS:
             raise ValueError(f"layer {self.id}: unknown geometry kind {self.geometry!r}")
 
@@ -274,6 +285,9 @@ def tile_command(
         # shared edges identically: no slivers or gaps. The documented, faster and more correct
         # replacement for the deprecated --detect-shared-borders.
         "--no-simplification-of-shared-nodes",
+        # Points (and features tippecanoe thins by rate) are all kept from the base zoom up: the
+        # zoom from which the layers must be complete, even when the archive goes deeper.
+        f"--base-zoom={min(i.check_zoom for i in inputs)}",
         # Progress meter off (it floods captured stderr); warnings still go to stderr.
         "--no-progress-indicator",
         f"--name={name}",
@@ -295,6 +309,122 @@ def tile_command(
 # -- running and checking ------------------------------------------------------------------------
 
 
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Linux: SIGKILL tippecanoe when the build process dies, so a killed build leaves no worker."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+class TippecanoeJob:
+    """One tippecanoe run in the background: `start` it, go on working, then `wait` for it.
+
+    tippecanoe writes beside `out_path`; `wait` checks what it wrote (see `check_archive`) and
+    renames it into place, or raises BuildError. `kill` stops it and removes its files.
+    """
+
+    def __init__(
+        self,
+        inputs: Sequence[LayerInput],
+        out_path: Path,
+        name: str,
+        *,
+        description: str | None = None,
+        attribution: str | None = None,
+        binary: str | None = None,
+        require_complete: bool = True,
+    ) -> None:
+        out_path = Path(out_path)
+        if out_path.suffix != ".pmtiles":
+            raise BuildError(f"{out_path}: the output must be a .pmtiles file")
+        for layer in inputs:
+            if not layer.path.is_file():
+                raise BuildError(f"layer {layer.id}: input {layer.path} does not exist")
+        self.inputs = list(inputs)
+        self.out_path = out_path
+        self.require_complete = require_complete
+        self.tmp = out_path.with_name(f".{out_path.stem}.{os.getpid()}.tmp.pmtiles")
+        self._cmd = tile_command(
+            inputs,
+            self.tmp,
+            name,
+            description=description,
+            attribution=attribution,
+            binary=binary,
+            temporary_directory=out_path.parent,
+        )
+        self._stderr_path = out_path.with_name(f".{out_path.stem}.{os.getpid()}.stderr")
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> TippecanoeJob:
+        stderr = open(self._stderr_path, "wb")  # a file, not a pipe: no deadlock on long output
+        try:
+            self._proc = subprocess.Popen(
+                self._cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                preexec_fn=_die_with_parent,
+            )
+        except OSError as exc:
+            self._cleanup()
+            raise BuildError(f"tippecanoe could not run: {exc}") from exc
+        finally:
+            stderr.close()
+        return self
+
+    def _stderr(self) -> str:
+        try:
+            return self._stderr_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    def _cleanup(self) -> None:
+        self.tmp.unlink(missing_ok=True)
+        self._stderr_path.unlink(missing_ok=True)
+
+    def poll(self) -> bool:
+        """True once tippecanoe has exited."""
+        return self._proc is not None and self._proc.poll() is not None
+
+    def wait(self, timeout: float | None = None) -> None:
+        if self._proc is None:
+            self.start()
+        assert self._proc is not None
+        try:
+            try:
+                code = self._proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired as exc:
+                self._proc.kill()
+                self._proc.wait()
+                raise BuildError(f"tippecanoe took longer than {timeout} s") from exc
+            stderr = self._stderr()
+            if code != 0:
+                raise BuildError(
+                    f"tippecanoe exited with {code} building {self.out_path.name}: {_tail(stderr)}"
+                )
+            problems = check_archive(self.tmp, self.inputs, require_complete=self.require_complete)
+            if problems:
+                raise BuildError(
+                    f"tippecanoe wrote a bad archive for {self.out_path.name}: "
+                    + "; ".join(problems)
+                    + (f" (tippecanoe said: {_tail(stderr)})" if stderr.strip() else "")
+                )
+            os.replace(self.tmp, self.out_path)
+        finally:
+            self._cleanup()
+
+    def kill(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._cleanup()
+
+
 def run_tippecanoe(
     inputs: Sequence[LayerInput],
     out_path: Path,
@@ -311,46 +441,18 @@ def run_tippecanoe(
     Raises BuildError when tippecanoe fails or the archive it wrote does not hold what was
     asked: a sound PMTiles file, the requested zoom span, exactly the given layers, real bounds,
     tiles for every layer that has features and, with `require_complete`, every feature of a
-    layer (by distinct id) at that layer's maxzoom. Temporary files go in `out_path`'s folder.
+    layer (by distinct id) at its check zoom. Temporary files go in `out_path`'s folder.
     """
-    out_path = Path(out_path)
-    if out_path.suffix != ".pmtiles":
-        raise BuildError(f"{out_path}: the output must be a .pmtiles file")
-    for layer in inputs:
-        if not layer.path.is_file():
-            raise BuildError(f"layer {layer.id}: input {layer.path} does not exist")
-    tmp = out_path.with_name(f".{out_path.stem}.{os.getpid()}.tmp.pmtiles")
-    cmd = tile_command(
+    job = TippecanoeJob(
         inputs,
-        tmp,
+        out_path,
         name,
         description=description,
         attribution=attribution,
         binary=binary,
-        temporary_directory=out_path.parent,
+        require_complete=require_complete,
     )
-    try:
-        try:
-            proc = subprocess.run(
-                cmd, capture_output=True, text=True, errors="replace", timeout=timeout, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise BuildError(f"tippecanoe could not run: {exc}") from exc
-        if proc.returncode != 0:
-            raise BuildError(
-                f"tippecanoe exited with {proc.returncode} building {out_path.name}: "
-                f"{_tail(proc.stderr)}"
-            )
-        problems = check_archive(tmp, inputs, require_complete=require_complete)
-        if problems:
-            raise BuildError(
-                f"tippecanoe wrote a bad archive for {out_path.name}: "
-                + "; ".join(problems)
-                + (f" (tippecanoe said: {_tail(proc.stderr)})" if proc.stderr.strip() else "")
-            )
-        os.replace(tmp, out_path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    job.start().wait(timeout)
 
 
 def _tail(text: str) -> str:
@@ -405,12 +507,12 @@ def check_archive(
             if n == 0:
                 problems.append(
                     f"layer {layer.id} has {layer.features} features but none in the tiles at "
-                    f"its maxzoom {layer.maxzoom}"
+                    f"zoom {layer.check_zoom}"
                 )
             elif require_complete and n != layer.features:
                 problems.append(
-                    f"layer {layer.id} holds {n} of its {layer.features} features at its maxzoom "
-                    f"{layer.maxzoom}: the others were dropped (tiles over tippecanoe's size "
+                    f"layer {layer.id} holds {n} of its {layer.features} features at zoom "
+                    f"{layer.check_zoom}: the others were dropped (tiles over tippecanoe's size "
                     "limits, or features smaller than one tile unit)"
                 )
             if layer.id in above:
@@ -424,18 +526,19 @@ def check_archive(
 def _scan_ids(
     archive: Archive, inputs: Sequence[LayerInput]
 ) -> tuple[dict[str, set[int | None]], set[str]]:
-    """Distinct feature ids of each layer at its own maxzoom, and the layers seen above it."""
+    """Distinct feature ids of each layer at its check zoom, and the layers seen above maxzoom."""
     ids: dict[str, set[int | None]] = {layer.id: set() for layer in inputs}
     maxzoom = {layer.id: layer.maxzoom for layer in inputs}
+    check = {layer.id: layer.check_zoom for layer in inputs}
     above: set[str] = set()
     for z, _x, _y, data in archive.iter_tiles():
-        names = [name for name, mz in maxzoom.items() if mz <= z]
+        names = [name for name, cz in check.items() if cz == z or maxzoom[name] < z]
         if not names:
             continue
         for name, found in mvt_feature_ids(data, archive.tile_compression, names).items():
-            if maxzoom[name] == z:
+            if check[name] == z:
                 ids[name].update(found)
-            elif found:
+            elif found and maxzoom[name] < z:
                 above.add(name)
     return ids, above
 
