@@ -1,0 +1,264 @@
+"""The review report: review.json for machines, review.html for people, a summary for the terminal.
+
+review.html is one self-contained page (inline CSS, no scripts, no external resources, lang
+zh-CN): a summary by layer and severity, then every finding. All text is escaped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from publish.checks.findings import KIND_ZH, Finding, Review, Severity
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+__all__ = ["summary_lines", "summary_table", "write_report"]
+
+REVIEW_JSON = "review.json"
+REVIEW_HTML = "review.html"
+
+_SEVERITY_ZH = {Severity.BLOCKING: "阻断", Severity.WARNING: "警告"}
+
+_CSS = """
+body { font-family: system-ui, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif;
+       margin: 2rem; color: #1d1d1f; line-height: 1.45; }
+h1 { font-size: 1.5rem; margin-bottom: .25rem; }
+h2 { font-size: 1.15rem; margin-top: 2rem; }
+.status { display: inline-block; padding: .2rem .7rem; border-radius: .3rem; font-weight: 600; }
+.status.ok { background: #e3f4e1; color: #1e6b1a; }
+.status.blocked { background: #fde2e1; color: #a01c14; }
+table { border-collapse: collapse; margin-top: .5rem; font-size: .9rem; }
+th, td { border: 1px solid #d0d0d5; padding: .3rem .55rem; text-align: left; vertical-align: top; }
+th { background: #f2f2f5; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.blocking td.severity { color: #a01c14; font-weight: 600; }
+tr.warning td.severity { color: #8a5a00; font-weight: 600; }
+.en { color: #555; }
+dl.context { display: grid; grid-template-columns: max-content auto; gap: .2rem 1rem; }
+dl.context dt { font-weight: 600; }
+dl.context dd { margin: 0; }
+"""
+
+
+def write_report(
+    review: Review, out_dir: Path, *, title: str, context: Mapping[str, Any]
+) -> tuple[Path, Path]:
+    """Write out_dir/review.json and out_dir/review.html; return both paths.
+
+    ``context`` (e.g. catalog path, build time, layers) goes into both files; values that
+    JSON cannot hold (paths, datetimes) are written as text.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    doc = review.to_dict()
+    doc["title"] = title
+    doc["context"] = dict(context)
+    json_path = out_dir / REVIEW_JSON
+    json_path.write_text(
+        json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8"
+    )
+    html_path = out_dir / REVIEW_HTML
+    html_path.write_text(render_html(review, title=title, context=context), encoding="utf-8")
+    return json_path, html_path
+
+
+def read_review(path: Path) -> Review:
+    """The review stored in a review.json."""
+    return Review.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def render_html(review: Review, *, title: str, context: Mapping[str, Any]) -> str:
+    summary = review.summary()
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="zh-CN">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{escape(title)}</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+        "<body>",
+        f"<h1>{escape(title)}</h1>",
+        _status(review, summary),
+        _context(context),
+        "<h2>汇总 Summary</h2>",
+        _summary_table(summary),
+        "<h2>问题清单 Findings</h2>",
+        _findings_table(review.findings),
+        "</body>",
+        "</html>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def _status(review: Review, summary: Mapping[str, Any]) -> str:
+    counts = summary["by_severity"]
+    text = (
+        f"{counts['blocking']} 个阻断问题 blocking, {counts['warning']} 个警告 warnings"
+        f"（共列出 {summary['listed']} 条 findings listed）"
+    )
+    if review.ok:
+        label = '<span class="status ok">审查通过 Passed</span>'
+    else:
+        label = (
+            '<span class="status blocked">审查未通过，不予发布 Blocked: nothing is published</span>'
+        )
+    return f"<p>{label} {escape(text)}</p>"
+
+
+def _context(context: Mapping[str, Any]) -> str:
+    if not context:
+        return ""
+    rows = []
+    for key, value in context.items():
+        if isinstance(value, list | tuple):
+            value = ", ".join(str(v) for v in value)
+        rows.append(f"<dt>{escape(str(key))}</dt><dd>{escape(str(value))}</dd>")
+    return '<dl class="context">' + "".join(rows) + "</dl>"
+
+
+def _summary_table(summary: Mapping[str, Any]) -> str:
+    by_layer: Mapping[str, Mapping[str, int]] = summary["by_layer"]
+    if not by_layer:
+        return "<p>没有发现问题。No findings.</p>"
+    head = (
+        "<tr><th>图层 Layer</th><th>阻断 Blocking</th><th>警告 Warning</th><th>合计 Total</th></tr>"
+    )
+    rows = [head]
+    for layer, counts in by_layer.items():
+        rows.append(
+            f"<tr><td>{escape(layer)}</td><td class='num'>{counts['blocking']}</td>"
+            f"<td class='num'>{counts['warning']}</td>"
+            f"<td class='num'>{counts['blocking'] + counts['warning']}</td></tr>"
+        )
+    totals = summary["by_severity"]
+    rows.append(
+        f"<tr><th>合计 Total</th><th class='num'>{totals['blocking']}</th>"
+        f"<th class='num'>{totals['warning']}</th><th class='num'>{summary['total']}</th></tr>"
+    )
+    by_kind = "".join(
+        f"<tr><td>{escape(kind)}</td><td>{escape(KIND_ZH.get(kind, kind))}</td>"
+        f"<td class='num'>{count}</td></tr>"
+        for kind, count in summary["by_kind"].items()
+    )
+    return (
+        '<table class="summary">' + "".join(rows) + "</table>"
+        '<table class="kinds"><tr><th>类型 Kind</th><th>说明</th><th>数量 Count</th></tr>'
+        + by_kind
+        + "</table>"
+    )
+
+
+_COLUMNS = (
+    "严重程度 Severity",
+    "类型 Kind",
+    "图层 Layer",
+    "要素 Feature",
+    "字段 Field",
+    "值 Value",
+    "面积 Area (m²)",
+    "位置 Location (lon,lat)",
+    "说明 Message",
+)
+
+
+def _findings_table(findings: list[Finding]) -> str:
+    if not findings:
+        return "<p>没有发现问题。No findings.</p>"
+    head = "<tr>" + "".join(f"<th>{escape(c)}</th>" for c in _COLUMNS) + "</tr>"
+    order = sorted(
+        range(len(findings)),
+        key=lambda i: (findings[i].severity is not Severity.BLOCKING, findings[i].layer, i),
+    )
+    return (
+        '<table id="findings" class="findings">'
+        + head
+        + "".join(_finding_row(findings[i]) for i in order)
+        + "</table>"
+    )
+
+
+def _finding_row(f: Finding) -> str:
+    feature = f.feature or ""
+    if f.other_feature is not None:
+        other = (
+            f"{f.other_layer}:{f.other_feature}" if f.other_layer != f.layer else f.other_feature
+        )
+        feature = f"{feature} / {other}"
+    location = f"{f.lonlat[0]:.6f},{f.lonlat[1]:.6f}" if f.lonlat is not None else ""
+    area = f"{f.area_m2:,.1f}" if f.area_m2 is not None else ""
+    cells = [
+        ("severity", f"{_SEVERITY_ZH[f.severity]} {f.severity.value}"),
+        ("kind", f.kind),
+        ("layer", f.layer),
+        ("feature", feature),
+        ("field", f.field or ""),
+        ("value", f.value or ""),
+        ("num area", area),
+        ("location", location),
+    ]
+    tds = "".join(f'<td class="{cls}">{escape(text)}</td>' for cls, text in cells)
+    message = (
+        f'<td class="message"><div class="zh">{escape(f.message_zh)}</div>'
+        f'<div class="en">{escape(f.message)}</div></td>'
+    )
+    return (
+        f'<tr class="finding {f.severity.value}" data-kind="{escape(f.kind)}">{tds}{message}</tr>'
+    )
+
+
+def summary_lines(review: Review) -> list[str]:
+    """A short plain-text summary for the terminal."""
+    summary = review.summary()
+    counts = summary["by_severity"]
+    status = "passed" if review.ok else "BLOCKED (nothing is published)"
+    lines = [
+        f"Review {status}: {counts['blocking']} blocking, {_warnings(counts['warning'])} "
+        f"({summary['listed']} findings listed)"
+    ]
+    kinds = _kinds_by_layer(review)
+    for layer, layer_counts in summary["by_layer"].items():
+        detail = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds[layer].items()))
+        lines.append(
+            f"  {layer}: {layer_counts['blocking']} blocking, "
+            f"{_warnings(layer_counts['warning'])} ({detail})"
+        )
+    return lines
+
+
+def _warnings(n: int) -> str:
+    return f"{n} warning" if n == 1 else f"{n} warnings"
+
+
+def summary_table(review: Review) -> Table:
+    """The summary as a rich table: one row per layer, counts by severity and by kind."""
+    from rich.table import Table
+
+    summary = review.summary()
+    status = "[green]passed[/]" if review.ok else "[bold red]BLOCKED[/]"
+    table = Table(title=f"Review {status}", title_justify="left")
+    table.add_column("Layer")
+    table.add_column("Blocking", justify="right", style="red")
+    table.add_column("Warning", justify="right", style="yellow")
+    table.add_column("Kinds")
+    kinds = _kinds_by_layer(review)
+    for layer, counts in summary["by_layer"].items():
+        detail = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds[layer].items()))
+        table.add_row(layer, str(counts["blocking"]), str(counts["warning"]), detail)
+    totals = summary["by_severity"]
+    table.add_row("Total", str(totals["blocking"]), str(totals["warning"]), "", style="bold")
+    return table
+
+
+def _kinds_by_layer(review: Review) -> dict[str, Counter[str]]:
+    kinds: dict[str, Counter[str]] = {}
+    for finding in review.findings:
+        kinds.setdefault(finding.layer, Counter())[finding.kind] += finding.count
+    return kinds
