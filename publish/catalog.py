@@ -33,6 +33,9 @@ GEOMETRY_TYPES = ("polygon", "line", "point")
 GCJ02 = "GCJ-02"
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
+# The id is also a GeoPackage table name in the feature store, beside the `indicators` table.
+_RESERVED_PREFIXES = ("gpkg", "rtree_", "sqlite_")
+_RESERVED_IDS = frozenset({"indicators"})
 _KEYS = {
     "id",
     "title",
@@ -158,6 +161,10 @@ def _parse_layer(entry: Any, index: int, path: Path) -> LayerSpec:
     layer_id = entry["id"]
     if not isinstance(layer_id, str) or not _ID.match(layer_id):
         raise fail("id", "must be snake_case: lower-case letters, digits and _")
+    if layer_id.startswith(_RESERVED_PREFIXES) or layer_id in _RESERVED_IDS:
+        raise fail(
+            "id", "is reserved (GeoPackage/SQLite table prefixes gpkg, rtree, sqlite; indicators)"
+        )
     title = entry["title"]
     if isinstance(title, str):
         title = {"zh": title, "en": title}

@@ -40,6 +40,8 @@ def test_a_good_entry_loads_with_defaults(tmp_path: Path) -> None:
         ({"access": "everyone"}, "key 'access' must be one of public, internal"),
         ({"role": "redline"}, "key 'role' must be one of"),
         ({"id": "Red-Line"}, "key 'id' must be snake_case"),
+        ({"id": "gpkg_points"}, "key 'id' is reserved"),
+        ({"id": "indicators"}, "key 'id' is reserved"),
         ({"fields": "BSM"}, "key 'fields' must be a list"),
         ({"colour": "red"}, "unknown key 'colour'"),
         ({"crs": "EPSG:999999"}, "key 'crs' is not a CRS"),
