@@ -7,7 +7,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from publish.errors import PublishError
+from publish.errors import PublishError, ReviewFailedError
+
+# Exit statuses: 2 for a usage or data error, 3 when the review refuses to publish.
+EXIT_ERROR = 2
+EXIT_REVIEW_FAILED = 3
 
 
 def _sample(args: argparse.Namespace) -> int:
@@ -28,6 +32,55 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _build(args: argparse.Namespace) -> int:
+    from publish.build.pipeline import DEFAULT_SERVER_CONFIG, BuildOptions, build
+
+    result = build(
+        BuildOptions(
+            catalog=Path(args.catalog),
+            out=Path(args.out),
+            only=tuple(args.only or ()),
+            keep=args.keep,
+            server_config=Path(args.server_config or DEFAULT_SERVER_CONFIG),
+        )
+    )
+    print(f"release {result.release_id}: {result.path}")
+    print(f"rebuilt: {', '.join(result.rebuilt) or '-'}; reused: {', '.join(result.reused) or '-'}")
+    return 0
+
+
+def _release(args: argparse.Namespace) -> int:
+    from publish.release.store import ReleaseStore
+
+    store = ReleaseStore(Path(args.out))
+    if args.action == "list":
+        releases = store.describe()
+        if not releases:
+            print(f"no releases under {store.releases}")
+        for info in releases:
+            mark = "*" if info.current else " "
+            print(f"{mark} {info.id}  {info.layers:3d} layers  {info.bytes / 1e6:10.1f} MB")
+        return 0
+    if not args.id:
+        raise PublishError("release switch needs a release id (see `release list`)")
+    store.switch(args.id)
+    print(f"current → {args.id}")
+    return 0
+
+
+def add_build_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--catalog", required=True, help="the layer catalog (layers.yml)")
+    parser.add_argument("--out", required=True, help="the tiles folder (releases/, current)")
+    parser.add_argument(
+        "--only", nargs="+", metavar="ID", help="rebuild only these layers, reuse the others"
+    )
+    parser.add_argument("--keep", type=_at_least_one, help="keep only the N newest releases")
+    parser.add_argument(
+        "--server-config", help="pygeoapi server metadata (default: config/pygeoapi.yml)"
+    )
+    parser.set_defaults(run=_build)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m publish", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -37,7 +90,22 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=20_241_231)
     sample.add_argument("--with-defects", action="store_true", help="add known defects")
     sample.set_defaults(run=_sample)
+    add_build_arguments(
+        commands.add_parser("build", help="check the catalog's layers and publish a release")
+    )
+    release = commands.add_parser("release", help="list releases or switch to one")
+    release.add_argument("action", choices=("list", "switch"))
+    release.add_argument("id", nargs="?", help="release id, for switch")
+    release.add_argument("--out", required=True, help="the tiles folder")
+    release.set_defaults(run=_release)
     return parser
+
+
+def _at_least_one(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def _positive(text: str) -> int:
@@ -51,6 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
+    except ReviewFailedError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return EXIT_REVIEW_FAILED
     except PublishError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR

@@ -1,0 +1,1 @@
+"""The build: catalog → checks → tiles and features → release."""

@@ -1,0 +1,79 @@
+"""Content fingerprints: what decides whether a layer's earlier build output can be reused.
+
+A layer is rebuilt when its source files' bytes, its catalog entry, the archive's top zoom, the
+tool versions or the build's own format version change; otherwise its cached features, tiles and
+findings are reused as they are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from publish.catalog import LayerSpec
+from publish.release.manifest import sha256_file
+
+# Bump when the build writes a layer's outputs differently (new column, other tippecanoe options).
+BUILD_FORMAT = 1
+
+_SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
+
+
+@cache
+def tool_versions() -> dict[str, str]:
+    """Versions that shape the output: tippecanoe, GDAL, pygeoapi, and this package."""
+    from publish.tiles.tippecanoe import tippecanoe_binary
+
+    try:
+        proc = subprocess.run(
+            [tippecanoe_binary(), "--version"], capture_output=True, text=True, timeout=30
+        )
+        tippecanoe = (proc.stdout + proc.stderr).strip().removeprefix("tippecanoe ").strip()
+    except OSError as exc:
+        tippecanoe = f"unavailable ({exc})"
+    import pyogrio
+
+    def version(dist: str) -> str:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    return {
+        "tippecanoe": tippecanoe,
+        "gdal": str(pyogrio.__gdal_version_string__),
+        "pyogrio": version("pyogrio"),
+        "shapely": version("shapely"),
+        "pyproj": version("pyproj"),
+        "pygeoapi": version("pygeoapi"),
+        "onemap-publish": version("onemap-publish"),
+        "build_format": str(BUILD_FORMAT),
+    }
+
+
+def source_files(spec: LayerSpec) -> list[Path]:
+    """The files a layer is read from (a Shapefile is several)."""
+    src = spec.source
+    if src.suffix.lower() == ".shp":
+        return [p for p in (src.with_suffix(s) for s in _SHAPEFILE_PARTS) if p.is_file()]
+    return [src] if src.exists() else []
+
+
+def layer_fingerprint(spec: LayerSpec, *, top_zoom: int, versions: dict[str, str]) -> str:
+    """sha256 over everything that determines the layer's build output."""
+    digest = hashlib.sha256()
+    entry: dict[str, Any] = {
+        "catalog": dict(spec.raw),
+        "top_zoom": top_zoom,
+        "versions": versions,
+    }
+    digest.update(json.dumps(entry, sort_keys=True, ensure_ascii=False, default=str).encode())
+    for path in source_files(spec):
+        digest.update(path.suffix.lower().encode())
+        digest.update(sha256_file(path).encode())
+    return digest.hexdigest()

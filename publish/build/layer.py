@@ -1,0 +1,244 @@
+"""One layer through the build: read in batches, check, write its feature table and tiles.
+
+A layer's outputs live in the layer cache, one folder per content fingerprint:
+
+    cache/layers/<id>/<fingerprint[:16]>/features.gpkg   the layer's table (EPSG:4326, area_m2)
+                                        /tiles.pmtiles   the layer alone, tiled by tippecanoe
+                                        /layer.json      stats and the layer's own findings
+
+The folder is assembled under a temporary name and renamed when complete, so a killed build
+never leaves an entry that looks finished. Feature ids are the 1-based row numbers of the source:
+the same number is the GeoPackage fid, the MVT feature id and the OGC API item id.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import shapely
+
+from publish.catalog import POLYGON_ROLES, LayerSpec
+from publish.checks.findings import Finding, Severity, make_finding
+from publish.checks.layer import LayerChecker, source_error_finding
+from publish.errors import BuildError, SourceError
+from publish.features.store import LayerTableWriter
+from publish.sources import iter_batches, source_fields
+from publish.tiles.tippecanoe import LayerInput, TippecanoeJob, write_geojsonseq
+
+FEATURES = "features.gpkg"
+TILES = "tiles.pmtiles"
+INFO = "layer.json"
+SEQ = "input.geojsonseq"
+
+_KIND_BY_TYPE = {0: "point", 4: "point", 1: "line", 5: "line", 3: "polygon", 6: "polygon"}
+
+
+@dataclass
+class LayerOutput:
+    """What the rest of the build needs from a layer (fresh or from the cache)."""
+
+    spec: LayerSpec
+    fingerprint: str
+    folder: Path
+    reused: bool
+    count: int = 0
+    bounds: tuple[float, float, float, float] | None = None
+    area_m2: float = 0.0
+    geometry: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+    fields: list[str] = field(default_factory=list)
+
+    @property
+    def blocked(self) -> bool:
+        return any(f.severity is Severity.BLOCKING for f in self.findings)
+
+    @property
+    def features_path(self) -> Path:
+        return self.folder / FEATURES
+
+    @property
+    def tiles_path(self) -> Path:
+        return self.folder / TILES
+
+    def to_info(self) -> dict[str, Any]:
+        return {
+            "id": self.spec.id,
+            "fingerprint": self.fingerprint,
+            "count": self.count,
+            "bounds": list(self.bounds) if self.bounds else None,
+            "area_m2": self.area_m2,
+            "geometry": self.geometry,
+            "fields": self.fields,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def cache_folder(cache: Path, spec: LayerSpec, fingerprint: str) -> Path:
+    return cache / "layers" / spec.id / fingerprint[:16]
+
+
+def load_cached(cache: Path, spec: LayerSpec, fingerprint: str) -> LayerOutput | None:
+    """The layer's earlier output for this fingerprint, if complete."""
+    folder = cache_folder(cache, spec, fingerprint)
+    try:
+        info = json.loads((folder / INFO).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if info.get("fingerprint") != fingerprint:
+        return None
+    if not (folder / FEATURES).is_file() or not (folder / TILES).is_file():
+        return None
+    return LayerOutput(
+        spec=spec,
+        fingerprint=fingerprint,
+        folder=folder,
+        reused=True,
+        count=int(info["count"]),
+        bounds=tuple(info["bounds"]) if info.get("bounds") else None,
+        area_m2=float(info["area_m2"]),
+        geometry=info.get("geometry"),
+        findings=[Finding.from_dict(f) for f in info.get("findings", [])],
+        fields=list(info.get("fields", [])),
+    )
+
+
+def _kind(spec: LayerSpec, frame: gpd.GeoDataFrame) -> str | None:
+    if spec.geometry:
+        return spec.geometry
+    if spec.role in POLYGON_ROLES:
+        return "polygon"
+    types = shapely.get_type_id(frame.geometry.to_numpy())
+    for type_id in types:
+        if int(type_id) in _KIND_BY_TYPE:
+            return _KIND_BY_TYPE[int(type_id)]
+    return None
+
+
+class LayerBuild:
+    """Prepare one layer (read, check, write features and tippecanoe input), then tile it."""
+
+    def __init__(
+        self,
+        spec: LayerSpec,
+        cache: Path,
+        fingerprint: str,
+        *,
+        top_zoom: int,
+        batch_size: int = 50_000,
+        keep_input: bool = False,
+    ) -> None:
+        self.spec = spec
+        self.final = cache_folder(cache, spec, fingerprint)
+        self.work = self.final.with_name(f"{self.final.name}.tmp-{os.getpid()}")
+        self.top_zoom = top_zoom
+        self.batch_size = batch_size
+        self.keep_input = keep_input  # keep tippecanoe's input (bench/build.py reuses it)
+        self.out = LayerOutput(spec, fingerprint, self.work, reused=False)
+        self._job: TippecanoeJob | None = None
+        self._input: LayerInput | None = None
+
+    def prepare(self, on_batch: Any = None) -> LayerOutput:
+        """Stream the source once: check each batch, append it to the feature table and the
+        tippecanoe input. Source errors become blocking findings, not exceptions."""
+        spec = self.spec
+        if self.work.exists():
+            shutil.rmtree(self.work)
+        self.work.mkdir(parents=True)
+        checker = LayerChecker(spec)
+        wanted = list(dict.fromkeys([*spec.fields, spec.id_field, "MJ", spec.code_field or ""]))
+        columns = [c for c in wanted if c]
+        writer: LayerTableWriter | None = None
+        try:
+            names = set(source_fields(spec))
+        except SourceError as exc:
+            self.out.findings = [source_error_finding(spec, exc)]
+            return self.out
+        present = [f for f in spec.fields if f in names]
+
+        def checked() -> Iterator[gpd.GeoDataFrame]:
+            nonlocal writer
+            for batch in iter_batches(spec, self.batch_size, columns):
+                frame = checker.check_batch(batch)
+                frame["fid"] = frame.index.to_numpy() + 1
+                if writer is None:
+                    self.out.geometry = _kind(spec, frame)
+                    writer = LayerTableWriter(
+                        self.work / FEATURES, spec.id, present, self.out.geometry or "polygon"
+                    )
+                writer.append(frame)
+                if on_batch is not None:
+                    on_batch(len(frame))
+                yield frame
+
+        seq = self.work / SEQ
+        try:
+            written = write_geojsonseq(checked(), seq, present, id_field="fid")
+        except SourceError as exc:
+            self.out.findings = [source_error_finding(spec, exc)]
+            return self.out
+        findings = checker.finish()
+        self.out.findings = list(findings)
+        if written == 0 and not self.out.blocked:
+            self.out.findings.append(
+                make_finding(
+                    "empty_layer",
+                    spec.id,
+                    f"layer {spec.id}: the source has no feature with a geometry",
+                    f"图层 {spec.id}：数据源中没有带几何的要素",
+                )
+            )
+        self.out.fields = present
+        if writer is None:  # an empty layer: an empty table still gets written
+            self.out.geometry = spec.geometry or ("polygon" if spec.role in POLYGON_ROLES else None)
+            writer = LayerTableWriter(
+                self.work / FEATURES, spec.id, present, self.out.geometry or "polygon"
+            )
+        info = writer.close()
+        self.out.count = int(info.count)
+        self.out.bounds = info.bounds if info.count else None
+        self.out.area_m2 = float(info.area_m2)
+        self._input = LayerInput(
+            spec.id,
+            seq,
+            minzoom=spec.minzoom,
+            maxzoom=self.top_zoom,
+            geometry=self.out.geometry,
+            features=written,
+            description=spec.title_zh,
+            complete_zoom=spec.maxzoom,
+        )
+        return self.out
+
+    def start_tiles(self) -> None:
+        if self._input is None or self._input.features == 0:
+            return
+        self._job = TippecanoeJob([self._input], self.work / TILES, self.spec.id).start()
+
+    def finish(self) -> LayerOutput:
+        """Wait for tippecanoe, check its archive, and move the layer into the cache."""
+        if self._job is not None:
+            self._job.wait()
+        if not self.keep_input:
+            (self.work / SEQ).unlink(missing_ok=True)
+        if not (self.work / TILES).is_file():
+            raise BuildError(f"layer {self.spec.id}: no features to tile")
+        (self.work / INFO).write_text(
+            json.dumps(self.out.to_info(), ensure_ascii=False, indent=1), encoding="utf-8"
+        )
+        if self.final.exists():
+            shutil.rmtree(self.final)
+        os.rename(self.work, self.final)
+        self.out.folder = self.final
+        return self.out
+
+    def abandon(self) -> None:
+        if self._job is not None:
+            self._job.kill()
+        shutil.rmtree(self.work, ignore_errors=True)

@@ -1,0 +1,441 @@
+"""The build: catalog → checks → tiles and features → release.
+
+layers   each layer is read once, in batches: checked, written to its feature table and
+         to tippecanoe's input; tippecanoe then tiles it in the background while the
+         next layer is read. Unchanged layers come from the layer cache instead.
+review   cross-layer checks (control lines, zone coverage); any blocking finding stops the
+         build here: the report goes to DIR/reports/, nothing is published (exit status 3).
+release  the audiences' archives are joined from the layers' archives, their GeoPackages
+         assembled from the layers' tables; indicators, pygeoapi configs, styles, the
+         review report and manifest.json are written into DIR/.staging/<id>/, which is
+         then renamed to DIR/releases/<id>/ and made `current` atomically.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import shutil
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pyogrio
+
+from publish.build.fingerprint import layer_fingerprint, tool_versions
+from publish.build.layer import LayerBuild, LayerOutput, load_cached
+from publish.build.progress import Reporter
+from publish.catalog import CONTROL_LINE_ROLES, Catalog, LayerSpec, load_catalog
+from publish.checks.cross import check_control_lines, check_zone_coverage
+from publish.checks.findings import Review
+from publish.checks.report import summary_lines, summary_table, write_report
+from publish.errors import BuildError, ReviewFailedError
+from publish.features.indicators import compute_indicators, write_indicators_table
+from publish.features.store import assemble
+from publish.release.manifest import read_manifest, write_manifest
+from publish.release.ogc_config import load_server_config, pygeoapi_config, write_config
+from publish.release.store import ReleaseStore, new_release_id
+from publish.tiles.archive import Archive
+from publish.tiles.join import join_archives
+
+AUDIENCES = ("public", "internal")
+AREA_CRS = "EPSG:4546"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SERVER_CONFIG = PROJECT_ROOT / "config" / "pygeoapi.yml"
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    catalog: Path
+    out: Path
+    only: tuple[str, ...] = ()
+    keep: int | None = None
+    server_config: Path = DEFAULT_SERVER_CONFIG
+    batch_size: int = 50_000
+    keep_inputs: bool = False  # keep each layer's tippecanoe input in the layer cache
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    release_id: str
+    path: Path
+    rebuilt: tuple[str, ...]
+    reused: tuple[str, ...]
+    review: Review
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _top_zoom(catalog: Catalog) -> int:
+    return max(spec.maxzoom for spec in catalog.layers)
+
+
+def _source_size(spec: LayerSpec) -> int:
+    try:
+        return spec.source.stat().st_size
+    except OSError:
+        return 0
+
+
+def _read_4546(output: LayerOutput) -> gpd.GeoDataFrame:
+    frame = pyogrio.read_dataframe(output.features_path, layer=output.spec.id, fid_as_index=True)
+    return frame.to_crs(AREA_CRS)
+
+
+class Build:
+    def __init__(self, options: BuildOptions, reporter: Reporter | None = None) -> None:
+        self.options = options
+        self.report = reporter or Reporter()
+        self.out = Path(options.out)
+        self.cache = self.out / "cache"
+        self.store = ReleaseStore(self.out)
+        self.catalog = load_catalog(options.catalog)
+        for layer_id in options.only:
+            self.catalog.layer(layer_id)  # CatalogError for an unknown id
+        self.server = load_server_config(options.server_config)
+        self.versions = tool_versions()
+        self.top_zoom = _top_zoom(self.catalog)
+
+    # -- layers ----------------------------------------------------------------------------------
+
+    def _previous_fingerprints(self) -> dict[str, str]:
+        current = self.store.current_path()
+        if current is None:
+            return {}
+        try:
+            doc = read_manifest(current)
+        except Exception:
+            return {}
+        return {lid: entry["fingerprint"] for lid, entry in doc.get("layers", {}).items()}
+
+    def _plan(self) -> tuple[list[LayerOutput], list[tuple[LayerSpec, str]]]:
+        """Layers reused from the cache, and layers to build with their fingerprints."""
+        previous = self._previous_fingerprints() if self.options.only else {}
+        reused: list[LayerOutput] = []
+        fresh: list[tuple[LayerSpec, str]] = []
+        for spec in self.catalog.layers:
+            fingerprint = layer_fingerprint(spec, top_zoom=self.top_zoom, versions=self.versions)
+            if self.options.only and spec.id not in self.options.only:
+                # --only: every other layer stays as the current release published it.
+                kept = previous.get(spec.id)
+                cached = load_cached(self.cache, spec, kept) if kept else None
+                if cached is None:
+                    cached = load_cached(self.cache, spec, fingerprint)
+                if cached is None:
+                    raise BuildError(
+                        f"--only: layer {spec.id} has no earlier build output to reuse; "
+                        "run a full build first"
+                    )
+                reused.append(cached)
+                continue
+            # --only ID always reads the layer again, even when its cache entry matches
+            cached = (
+                None if spec.id in self.options.only else load_cached(self.cache, spec, fingerprint)
+            )
+            if cached is not None:
+                reused.append(cached)
+            else:
+                fresh.append((spec, fingerprint))
+        return reused, fresh
+
+    def _build_layers(self, fresh: Sequence[tuple[LayerSpec, str]]) -> list[LayerBuild]:
+        builds: list[LayerBuild] = []
+        # The biggest source first: its tippecanoe run then overlaps the reading of the others.
+        for spec, fingerprint in sorted(fresh, key=lambda item: -_source_size(item[0])):
+            build = LayerBuild(
+                spec,
+                self.cache,
+                fingerprint,
+                top_zoom=self.top_zoom,
+                batch_size=self.options.batch_size,
+                keep_input=self.options.keep_inputs,
+            )
+            builds.append(build)
+            with self.report.stage(f"read and check {spec.id}") as task:
+                output = build.prepare(on_batch=task.advance)
+            state = "blocked" if output.blocked else f"{output.count} features"
+            self.report.log(f"{spec.id}: rebuilt ({state}, fingerprint {fingerprint[:12]})")
+            if not output.blocked:
+                build.start_tiles()
+        return builds
+
+    # -- review ----------------------------------------------------------------------------------
+
+    def _cross_checks(self, outputs: dict[str, LayerOutput]) -> list[Any]:
+        specs = self.catalog.layers
+        # Every layer that could be read takes part, blocked or not: the report should name
+        # every problem at once, not one layer's at a time.
+        usable = {lid: o for lid, o in outputs.items() if o.count and o.features_path.is_file()}
+        findings: list[Any] = []
+        lines = [s for s in specs if s.role in CONTROL_LINE_ROLES and s.id in usable]
+        frames = {s.id: _read_4546(usable[s.id]) for s in lines}
+        if len({s.role for s in lines}) > 1:
+            findings += check_control_lines(frames, lines)
+        admin = self._county_layer(usable)
+        zones = [s for s in specs if s.role == "planning_zone" and s.id in usable]
+        if admin is not None:
+            admin_frame = _read_4546(admin)
+            for spec in zones:
+                findings += check_zone_coverage(
+                    _read_4546(usable[spec.id]), admin_frame, layer=spec.id
+                )
+        return findings
+
+    def _county_layer(self, outputs: dict[str, LayerOutput]) -> LayerOutput | None:
+        """The coarsest administrative layer (fewest features): counties in a city catalog."""
+        admin = [outputs[s.id] for s in self.catalog.by_role("admin") if s.id in outputs]
+        return min(admin, key=lambda o: o.count) if admin else None
+
+    # -- release ---------------------------------------------------------------------------------
+
+    def _indicators(self, outputs: dict[str, LayerOutput], audience: str) -> dict[str, Any]:
+        visible = {s.id for s in self.catalog.for_audience(audience)}
+        mine = {lid: o for lid, o in outputs.items() if lid in visible}
+        county = self._county_layer(mine)
+        control = {}
+        for role in CONTROL_LINE_ROLES:
+            specs = [s for s in self.catalog.by_role(role) if s.id in mine]
+            if specs:
+                control[role] = _read_4546(mine[specs[0].id])
+        land_use_specs = [s for s in self.catalog.by_role("land_use") if s.id in mine]
+        city = self.catalog.meta.get("city") or {}
+        land_use = _read_4546(mine[land_use_specs[0].id]) if land_use_specs else None
+        return compute_indicators(
+            city_area=None,
+            counties=_read_4546(county) if county else None,
+            control_lines=control,
+            land_use=land_use,
+            land_use_field=land_use_specs[0].code_field if land_use_specs else None,
+            city_code=str(city.get("code")) if city.get("code") else None,
+            city_name=str(city.get("name")) if city.get("name") else None,
+        )
+
+    def _check_joined(self, path: Path, specs: Sequence[LayerSpec]) -> None:
+        with Archive(path) as archive:
+            layers = {str(v.get("id")) for v in archive.metadata().get("vector_layers", [])}
+            want = {s.id for s in specs}
+            if layers != want:
+                raise BuildError(
+                    f"{path.name} holds layers {sorted(layers)}, the catalog says {sorted(want)}"
+                )
+            if archive.maxzoom != self.top_zoom:
+                raise BuildError(f"{path.name}: maxzoom {archive.maxzoom}, not {self.top_zoom}")
+            if archive.minzoom < min(s.minzoom for s in specs):
+                raise BuildError(f"{path.name}: minzoom {archive.minzoom} is below the catalog's")
+
+    def _write_release(
+        self, staged: Path, outputs: dict[str, LayerOutput], review: Review, release_id: str
+    ) -> dict[str, Any]:
+        audiences: dict[str, Any] = {}
+        indicators: dict[str, Any] = {}
+        for audience in AUDIENCES:
+            specs = self.catalog.for_audience(audience)
+            if not specs:
+                raise BuildError(f"the catalog has no layer for the {audience} audience")
+            tiles = staged / "tiles" / f"{audience}.pmtiles"
+            tiles.parent.mkdir(parents=True, exist_ok=True)
+            with self.report.stage(f"join {audience} tiles"):
+                stats = join_archives(
+                    [outputs[s.id].tiles_path for s in specs],
+                    tiles,
+                    name=f"{self.catalog.meta.get('city', {}).get('name', 'onemap')} {audience}",
+                    description=str(self.catalog.meta.get("description") or ""),
+                )
+                self._check_joined(tiles, specs)
+            features = staged / "features" / f"{audience}.gpkg"
+            features.parent.mkdir(parents=True, exist_ok=True)
+            with self.report.stage(f"assemble {audience} features"):
+                assemble(features, [(s.id, outputs[s.id].features_path) for s in specs])
+            with self.report.stage(f"indicators ({audience})"):
+                indicators[audience] = self._indicators(outputs, audience)
+                write_indicators_table(features, indicators[audience])
+            config = pygeoapi_config(
+                self.server,
+                specs,
+                audience,
+                bounds={s.id: outputs[s.id].bounds for s in specs},
+                top_zoom=self.top_zoom,
+            )
+            write_config(config, staged / "ogc" / f"{audience}.yml")
+            self._write_style(staged, audience)
+            audiences[audience] = {
+                "layers": [s.id for s in specs],
+                "tiles": {
+                    "path": f"tiles/{audience}.pmtiles",
+                    "tiles": stats.tiles,
+                    "joined_tiles": stats.joined,
+                    "largest_tile_bytes": stats.largest_tile,
+                    "tiles_over_500kb": stats.over_limit,
+                },
+                "features": f"features/{audience}.gpkg",
+                "ogc": f"ogc/{audience}.yml",
+                "style": f"styles/{audience}.json",
+            }
+        write_report(
+            review,
+            staged,
+            title=f"成果审查报告 Review report — {release_id}",
+            context={"catalog": str(self.options.catalog), "release": release_id},
+        )
+        shutil.copyfile(self.options.catalog, staged / "catalog.yml")
+        return {"audiences": audiences, "indicators": indicators}
+
+    def _write_style(self, staged: Path, audience: str) -> None:
+        from publish.styles import build_style
+
+        style = build_style(
+            self.catalog,
+            audience,
+            tiles_url=f"/tiles/{audience}.json",
+            glyphs_url="/fonts/{fontstack}/{range}.pbf",
+        )
+        path = staged / "styles" / f"{audience}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(style, ensure_ascii=False, indent=1), encoding="utf-8")
+
+    # -- the whole build -------------------------------------------------------------------------
+
+    def run(self) -> BuildResult:
+        self.out.mkdir(parents=True, exist_ok=True)
+        with _exclusive(self.out / ".build.lock"):
+            return self._run()
+
+    def _run(self) -> BuildResult:
+        started = _now()
+        self.store.clean_staging()
+        for stale in (self.cache / "layers").glob("*/*.tmp-*"):
+            shutil.rmtree(stale, ignore_errors=True)  # left by a killed build
+        reused, fresh = self._plan()
+        for output in reused:
+            self.report.log(
+                f"{output.spec.id}: unchanged, reused (fingerprint {output.fingerprint[:12]})"
+            )
+        builds = self._build_layers(fresh)
+        try:
+            outputs = {o.spec.id: o for o in reused}
+            outputs.update({b.out.spec.id: b.out for b in builds})
+            review = Review()
+            for spec in self.catalog.layers:
+                review.extend(outputs[spec.id].findings)
+            with self.report.stage("cross-layer checks"):
+                review.extend(self._cross_checks(outputs))
+            if review.blocking:
+                self._refuse(review)
+            with self.report.stage("tile layers (tippecanoe)", total=len(builds)) as task:
+                for build in builds:
+                    build.finish()
+                    task.advance()
+        except BaseException:
+            for build in builds:
+                build.abandon()
+            raise
+        content = hashlib.sha256(
+            json.dumps(
+                {lid: outputs[lid].fingerprint for lid in sorted(outputs)}, sort_keys=True
+            ).encode()
+            + Path(self.options.catalog).read_bytes()
+        ).hexdigest()
+        release_id = new_release_id(content, started)
+        staged = self.store.staging_dir(release_id)
+        try:
+            written = self._write_release(staged, outputs, review, release_id)
+            manifest = {
+                "release": release_id,
+                "created": started.isoformat(timespec="seconds"),
+                "finished": _now().isoformat(timespec="seconds"),
+                "catalog": {
+                    "path": str(Path(self.options.catalog).resolve()),
+                    "meta": _plain(self.catalog.meta),
+                    "layers": [_plain(s.raw) for s in self.catalog.layers],
+                },
+                "tools": self.versions,
+                "top_zoom": self.top_zoom,
+                "layers": {
+                    spec.id: {
+                        "access": spec.access,
+                        "role": spec.role,
+                        "fingerprint": outputs[spec.id].fingerprint,
+                        "rebuilt": not outputs[spec.id].reused,
+                        "features": outputs[spec.id].count,
+                        "geometry": outputs[spec.id].geometry,
+                        "fields": outputs[spec.id].fields,
+                        "bounds": outputs[spec.id].bounds,
+                        "area_m2": round(outputs[spec.id].area_m2, 2),
+                    }
+                    for spec in self.catalog.layers
+                },
+                "review": review.summary(),
+                "log": list(self.report.lines),
+                **written,
+            }
+            write_manifest(staged, manifest)
+            final = self.store.commit(staged, release_id)
+        except BaseException:
+            shutil.rmtree(staged, ignore_errors=True)
+            raise
+        self.report.log(f"release {release_id} is current ({final})")
+        if self.options.keep:
+            for rid in self.store.prune(self.options.keep):
+                self.report.log(f"pruned release {rid}")
+        self._prune_cache(outputs)
+        self.report.print_renderable(summary_table(review), summary_lines(review))
+        return BuildResult(
+            release_id,
+            final,
+            tuple(b.out.spec.id for b in builds),
+            tuple(o.spec.id for o in reused),
+            review,
+        )
+
+    def _refuse(self, review: Review) -> None:
+        stamp = _now().strftime("%Y%m%dT%H%M%SZ")
+        folder = self.out / "reports" / stamp
+        folder.mkdir(parents=True, exist_ok=True)
+        json_path, html_path = write_report(
+            review,
+            folder,
+            title=f"成果审查报告 Review report — refused {stamp}",
+            context={"catalog": str(self.options.catalog), "release": None},
+        )
+        self.report.print_renderable(summary_table(review), summary_lines(review))
+        raise ReviewFailedError(
+            f"the review found {len(review.blocking)} blocking finding(s); nothing was "
+            f"published. Report: {html_path} (and {json_path.name})"
+        )
+
+    def _prune_cache(self, outputs: dict[str, LayerOutput]) -> None:
+        """Keep, per layer, only the cache entry the new release used."""
+        layers = self.cache / "layers"
+        if not layers.is_dir():
+            return
+        for folder in layers.iterdir():
+            keep = outputs.get(folder.name)
+            for entry in folder.iterdir():
+                if keep is None or entry != keep.folder:
+                    shutil.rmtree(entry, ignore_errors=True)
+
+
+@contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """One build at a time per tiles folder (the lock goes with the process, even on SIGKILL)."""
+    with open(path, "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildError(f"another build is running on {path.parent}") from None
+        yield
+
+
+def _plain(value: Any) -> Any:
+    return json.loads(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def build(options: BuildOptions, reporter: Reporter | None = None) -> BuildResult:
+    return Build(options, reporter).run()

@@ -1,0 +1,1 @@
+"""Releases: the staging/releases/current folder, manifests, generated service configs."""
