@@ -98,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("id", nargs="?", help="release id, for switch")
     release.add_argument("--out", required=True, help="the tiles folder")
     release.set_defaults(run=_release)
+    from publish.server.commands import add_commands  # imports starlette/uvicorn only when run
+
+    add_commands(commands)
     return parser
 
 

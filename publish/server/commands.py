@@ -1,0 +1,126 @@
+"""The `serve` and `token` subcommands (wired into `python -m publish` by publish.cli)."""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from publish.errors import PublishError
+
+# Only light imports up here: publish.cli adds these commands to every invocation's parser.
+APP_FACTORY = "publish.server.app:app_from_env"
+
+
+def add_commands(subparsers: Any) -> None:
+    """Add `serve` and `token` to an argparse subparsers object; each sets `run`."""
+    serve = subparsers.add_parser(
+        "serve", help="serve the current release (tiles, TileJSON, archives, styles)"
+    )
+    serve.add_argument("--tiles", required=True, help="the tiles folder (DIR/current)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=_at_least_one, default=1, help="uvicorn workers")
+    serve.add_argument("--tokens-file", help="token hashes (else $PUBLISH_TOKENS_FILE)")
+    serve.add_argument(
+        "--cors-origins", help="comma-separated origins, * for any (else $PUBLISH_CORS_ORIGINS)"
+    )
+    serve.add_argument(
+        "--reload-interval", type=float, help="seconds between checks of DIR/current"
+    )
+    serve.add_argument("--log-level", default="info", choices=("debug", "info", "warning"))
+    serve.set_defaults(run=run_serve)
+
+    token = subparsers.add_parser("token", help="manage the internal audience's tokens")
+    actions = token.add_subparsers(dest="token_action", required=True)
+    new = actions.add_parser("new", help="print a new token and append its hash to the file")
+    new.add_argument("--file", help="the tokens file (else $PUBLISH_TOKENS_FILE)")
+    new.set_defaults(run=run_token_new)
+
+
+def _at_least_one(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def serve_environment(args: argparse.Namespace) -> dict[str, str]:
+    """The PUBLISH_* variables the app factory reads, from the arguments (over the env's)."""
+    from publish.server.settings import ENV_PREFIX
+
+    env = {ENV_PREFIX + "TILES_DIR": str(Path(args.tiles).resolve())}
+    if args.tokens_file:
+        env[ENV_PREFIX + "TOKENS_FILE"] = str(Path(args.tokens_file).resolve())
+    if args.cors_origins is not None:
+        env[ENV_PREFIX + "CORS_ORIGINS"] = args.cors_origins
+    if args.reload_interval is not None:
+        env[ENV_PREFIX + "RELOAD_INTERVAL"] = repr(args.reload_interval)
+    return env
+
+
+def _log_config(level: str) -> dict[str, Any]:
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["publish"] = {
+        "handlers": ["default"],
+        "level": level.upper(),
+        "propagate": False,
+    }
+    return config
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Run uvicorn[standard] (uvloop, httptools) on the app factory; returns when it stops."""
+    import uvicorn
+
+    from publish.server.errors import SettingsError
+    from publish.server.settings import Settings
+
+    os.environ.update(serve_environment(args))
+    settings = Settings.from_env()  # fail here, before any worker starts, on bad settings
+    if not settings.tiles_dir.is_dir():
+        raise SettingsError(f"--tiles {settings.tiles_dir}: no such folder")
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        log_level=args.log_level,
+        log_config=_log_config(args.log_level),
+        server_header=False,
+    )
+    return 0
+
+
+def run_token_new(args: argparse.Namespace) -> int:
+    """Print a new token on stdout (shown once) and append its hash to the tokens file."""
+    from publish.server.auth import append_token_hash, new_token, require_tokens_file
+
+    path = require_tokens_file(args.file)
+    token = new_token()
+    append_token_hash(path, token)
+    print(token)
+    print(f"its sha256 was appended to {path}", file=sys.stderr)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`serve` and `token` on their own (for tests and until publish.cli wires them)."""
+    parser = argparse.ArgumentParser(prog="publish-server")
+    add_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except PublishError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,65 @@
+"""Endpoints for JSON documents: TileJSON (/tiles/{audience}.json), styles
+(/styles/{audience}.json) and /healthz. Documents carry an ETag and answer If-None-Match."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from publish.server.caching import body_etag, etag_matches
+from publish.server.guard import audience_for
+from publish.server.release import AudienceRelease, Release
+from publish.server.state import server_state
+from publish.server.styles import render_style
+from publish.server.tilejson import render_tilejson
+from publish.server.tiles import RELEASE_HEADER
+
+JSON = "application/json"
+
+
+def _dumps(doc: object) -> bytes:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _document(
+    request: Request, kind: str, render: Callable[[Release, AudienceRelease, str], object]
+) -> Response:
+    state = server_state(request)
+    release = state.holder.require()
+    audience = audience_for(request, release, request.path_params["audience"])
+    base = state.base_url(request)
+    body = audience.document(kind, base, lambda: _dumps(render(release, audience, base)))
+    etag = body_etag(body)
+    headers = {
+        "Cache-Control": state.document_cache_control(audience.restricted),
+        "ETag": etag,
+        RELEASE_HEADER: release.id,
+    }
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, headers=headers, media_type=JSON)
+
+
+async def tilejson(request: Request) -> Response:
+    return _document(
+        request,
+        "tilejson",
+        lambda release, audience, base: render_tilejson(
+            audience.tilejson, f"{base}/tiles/{audience.name}/{{z}}/{{x}}/{{y}}.mvt"
+        ),
+    )
+
+
+async def style(request: Request) -> Response:
+    return _document(
+        request, "style", lambda release, audience, base: render_style(audience.style, base)
+    )
+
+
+async def healthz(request: Request) -> Response:
+    status = server_state(request).holder.status()
+    code = 200 if status["release"] is not None else 503
+    return JSONResponse(status, code, headers={"Cache-Control": "no-store"})

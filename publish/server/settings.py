@@ -1,0 +1,101 @@
+"""The server's settings: one frozen dataclass, read from PUBLISH_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from publish.server.errors import SettingsError
+
+ENV_PREFIX = "PUBLISH_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a server needs to know; tests build it explicitly, `serve` reads it from the env.
+
+    tiles_dir         the build's output folder (DIR/current → releases/<id>)
+    cache_max_age     seconds a public tile may be cached (Cache-Control max-age)
+    cors_origins      origins allowed by CORS; empty disables CORS, ("*",) allows any
+    tokens_file       the `sha256:<hex>` lines that admit internal clients (None: nobody)
+    reload_interval_s seconds between checks of DIR/current
+    tile_cache_bytes  bound of the in-memory cache of tile bytes, per worker (0: no cache)
+    public_url        base URL written into TileJSON and styles (None: the request's own)
+    """
+
+    tiles_dir: Path
+    cache_max_age: int = 3600
+    cors_origins: tuple[str, ...] = ()
+    tokens_file: Path | None = None
+    reload_interval_s: float = 2.0
+    tile_cache_bytes: int = 128 * 1024 * 1024
+    public_url: str | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tiles_dir", Path(self.tiles_dir))
+        if self.tokens_file is not None:
+            object.__setattr__(self, "tokens_file", Path(self.tokens_file))
+        object.__setattr__(self, "cors_origins", tuple(self.cors_origins))
+        if self.cache_max_age < 0:
+            raise SettingsError(f"cache_max_age must be ≥ 0, got {self.cache_max_age}")
+        if not self.reload_interval_s > 0:
+            raise SettingsError(f"reload_interval_s must be > 0, got {self.reload_interval_s}")
+        if self.tile_cache_bytes < 0:
+            raise SettingsError(f"tile_cache_bytes must be ≥ 0, got {self.tile_cache_bytes}")
+        if self.public_url is not None:
+            url = self.public_url.rstrip("/")
+            if not url.startswith(("http://", "https://")):
+                raise SettingsError(f"public_url must start with http:// or https://: {url!r}")
+            object.__setattr__(self, "public_url", url)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from PUBLISH_TILES_DIR (required), PUBLISH_CACHE_MAX_AGE,
+        PUBLISH_CORS_ORIGINS (comma-separated), PUBLISH_TOKENS_FILE, PUBLISH_RELOAD_INTERVAL,
+        PUBLISH_TILE_CACHE_BYTES and PUBLISH_PUBLIC_URL."""
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            value = env.get(ENV_PREFIX + name, "").strip()
+            return value or None
+
+        tiles_dir = get("TILES_DIR")
+        if tiles_dir is None:
+            raise SettingsError(f"{ENV_PREFIX}TILES_DIR is not set (the build's output folder)")
+        kwargs: dict[str, object] = {"tiles_dir": Path(tiles_dir)}
+        for name, key, kind in (
+            ("CACHE_MAX_AGE", "cache_max_age", int),
+            ("RELOAD_INTERVAL", "reload_interval_s", float),
+            ("TILE_CACHE_BYTES", "tile_cache_bytes", int),
+        ):
+            text = get(name)
+            if text is not None:
+                try:
+                    kwargs[key] = kind(text)
+                except ValueError:
+                    raise SettingsError(
+                        f"{ENV_PREFIX}{name}={text!r} is not {'an integer' if kind is int else 'a number'}"
+                    ) from None
+        origins = get("CORS_ORIGINS")
+        if origins is not None:
+            kwargs["cors_origins"] = tuple(o.strip() for o in origins.split(",") if o.strip())
+        tokens = get("TOKENS_FILE")
+        if tokens is not None:
+            kwargs["tokens_file"] = Path(tokens)
+        kwargs["public_url"] = get("PUBLIC_URL")
+        return cls(**kwargs)  # type: ignore[arg-type]
+
+    def to_env(self) -> dict[str, str]:
+        """The environment variables that `from_env` turns back into these settings."""
+        env = {
+            "TILES_DIR": str(self.tiles_dir.resolve()),
+            "CACHE_MAX_AGE": str(self.cache_max_age),
+            "CORS_ORIGINS": ",".join(self.cors_origins),
+            "TOKENS_FILE": "" if self.tokens_file is None else str(self.tokens_file.resolve()),
+            "RELOAD_INTERVAL": repr(self.reload_interval_s),
+            "TILE_CACHE_BYTES": str(self.tile_cache_bytes),
+            "PUBLIC_URL": self.public_url or "",
+        }
+        return {ENV_PREFIX + k: v for k, v in env.items()}

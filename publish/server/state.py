@@ -1,0 +1,39 @@
+"""What the endpoints share: settings, the release holder, the tile cache and the tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from publish.server.auth import TokenStore
+from publish.server.holder import ReleaseHolder
+from publish.server.settings import Settings
+from publish.server.tilecache import TileCache
+
+
+@dataclass(frozen=True)
+class ServerState:
+    settings: Settings
+    holder: ReleaseHolder
+    tile_cache: TileCache
+    tokens: TokenStore
+
+    def tile_cache_control(self, restricted: bool) -> str:
+        scope = "private" if restricted else "public"
+        return f"{scope}, max-age={self.settings.cache_max_age}"
+
+    def document_cache_control(self, restricted: bool) -> str:
+        """TileJSON, styles and whole archives change with the release: revalidate (ETag)."""
+        return "private, no-cache" if restricted else "public, no-cache"
+
+    def base_url(self, request: Request) -> str:
+        """This server's URL as clients see it, without a trailing slash."""
+        if self.settings.public_url:
+            return self.settings.public_url
+        return str(request.base_url).rstrip("/")
+
+
+def server_state(request: Request) -> ServerState:
+    state: ServerState = request.app.state.server
+    return state

@@ -1,0 +1,102 @@
+"""Endpoints for tiles and whole archives: /tiles/{audience}/{z}/{x}/{y}.mvt and
+/tiles/{audience}.pmtiles. The lookup itself (publish.tiles.archive) knows nothing of HTTP."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, MalformedRangeHeader, RangeNotSatisfiable, Response
+
+from publish.server.caching import etag_matches
+from publish.server.errors import BadRequestError, NotFoundError, RangeNotSatisfiableError
+from publish.server.guard import audience_for
+from publish.server.release import PMTILES_MEDIA_TYPE
+from publish.server.state import server_state
+from publish.tiles.archive import TileStatus
+
+RELEASE_HEADER = "X-Onemap-Release"
+TILE_EXTENSIONS = frozenset({"mvt", "pbf"})
+_MAX_ZOOM = 31  # PMTiles and Web Mercator tile ids go no deeper
+_MAX_DIGITS = 10
+
+
+def _integer(text: str, what: str) -> int:
+    if not (text.isascii() and text.isdigit() and len(text) <= _MAX_DIGITS):
+        raise BadRequestError(f"{what} must be a non-negative integer")
+    return int(text)
+
+
+def parse_tile_path(z: str, x: str, name: str) -> tuple[int, int, int]:
+    """(z, x, y) from the last three path segments; BadRequestError for anything that is not a
+    tile address, NotFoundError for a zoom deeper than any archive can hold."""
+    stem, dot, ext = name.rpartition(".")
+    if not dot or ext not in TILE_EXTENSIONS:
+        raise BadRequestError("a tile path ends in {y}.mvt or {y}.pbf")
+    zi, xi, yi = _integer(z, "z"), _integer(x, "x"), _integer(stem, "y")
+    if zi > _MAX_ZOOM:
+        raise NotFoundError("no tile here: outside the archive's zooms")
+    if xi >= 1 << zi or yi >= 1 << zi:
+        raise BadRequestError(f"x and y must be below 2^z = {1 << zi} at zoom {zi}")
+    return zi, xi, yi
+
+
+async def tile(request: Request) -> Response:
+    state = server_state(request)
+    release = state.holder.require()
+    params = request.path_params
+    audience = audience_for(request, release, params["audience"])
+    z, x, y = parse_tile_path(params["z"], params["x"], params["name"])
+    result = state.tile_cache.get(audience.archive, z, x, y)
+    if result.status is TileStatus.NOT_FOUND:
+        raise NotFoundError("no tile here: outside the archive's zooms or bounds")
+    headers = {
+        "Cache-Control": state.tile_cache_control(audience.restricted),
+        RELEASE_HEADER: release.id,
+    }
+    if result.status is TileStatus.EMPTY:
+        return Response(status_code=204, headers=headers)
+    etag = f'"{result.etag}"'
+    headers["ETag"] = etag
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    if audience.archive.tile_compression:
+        headers["Content-Encoding"] = audience.archive.tile_compression
+    return Response(result.data, headers=headers, media_type=audience.archive.media_type)
+
+
+def _check_range(request: Request, response: FileResponse, size: int) -> None:
+    """Raise the JSON error for a Range header FileResponse would refuse (it answers those in
+    plain text). Uses FileResponse's own parser, so both always agree on what is valid."""
+    http_range = request.headers.get("range")
+    if http_range is None:
+        return
+    if_range = request.headers.get("if-range")
+    if if_range is not None and not response._should_use_range(if_range):
+        return
+    try:
+        response._parse_range_header(http_range, size)
+    except MalformedRangeHeader as exc:
+        raise BadRequestError(str(exc.content)) from None
+    except RangeNotSatisfiable:
+        raise RangeNotSatisfiableError(size) from None
+
+
+async def archive(request: Request) -> Response:
+    """The whole PMTiles archive, for the pmtiles JS protocol: Range → 206, If-Range, HEAD."""
+    state = server_state(request)
+    release = state.holder.require()
+    audience = audience_for(request, release, request.path_params["audience"])
+    headers = {
+        "Cache-Control": state.document_cache_control(audience.restricted),
+        "ETag": audience.archive_etag,
+        RELEASE_HEADER: release.id,
+    }
+    if etag_matches(request.headers.get("if-none-match"), audience.archive_etag):
+        return Response(status_code=304, headers=headers)
+    response = FileResponse(
+        audience.archive_path,
+        headers=headers,
+        media_type=PMTILES_MEDIA_TYPE,
+        stat_result=audience.archive_stat,
+    )
+    _check_range(request, response, audience.archive_stat.st_size)
+    return response

@@ -1,0 +1,100 @@
+"""Helpers for the server tests: releases, tiles to ask for, decoding what comes back."""
+
+from __future__ import annotations
+
+import gzip
+import math
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mapbox_vector_tile
+
+from publish.server.app import create_app
+from publish.server.settings import Settings
+from publish.tiles.archive import Archive, TileStatus, lookup
+
+with warnings.catch_warnings():  # starlette asks for httpx2; httpx is what the project has
+    warnings.simplefilter("ignore", UserWarning)
+    from starlette.testclient import TestClient
+
+__all__ = [
+    "Built",
+    "Probe",
+    "TestClient",
+    "decode",
+    "find_empty_tile",
+    "find_tile",
+    "make_client",
+    "point_current",
+]
+
+
+@dataclass(frozen=True)
+class Built:
+    out: Path  # the build's tiles folder (read-only for tests)
+    first: str  # full build
+    second: str  # `--only hl` on top of the first
+
+    def release(self, rid: str) -> Path:
+        return self.out / "releases" / rid
+
+    def archive_path(self, rid: str, audience: str) -> Path:
+        return self.release(rid) / "tiles" / f"{audience}.pmtiles"
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Tiles of the first release to ask for."""
+
+    internal_only: tuple[int, int, int]  # a tile whose internal version holds spxm
+    public: tuple[int, int, int]  # a stored public tile
+    empty: tuple[int, int, int]  # inside the bounds and zooms, nothing stored
+    maxzoom: int
+
+
+def point_current(tiles_dir: Path, release_id: str) -> None:
+    """Switch DIR/current atomically, as the build does (a new symlink renamed over it)."""
+    tmp = tiles_dir / ".current.tmp"
+    tmp.unlink(missing_ok=True)
+    os.symlink(f"releases/{release_id}", tmp)
+    os.replace(tmp, tiles_dir / "current")
+
+
+def make_client(settings: Settings, **kwargs: Any) -> TestClient:
+    """A TestClient for other settings (use it as a context manager: it runs the lifespan)."""
+    return TestClient(create_app(settings), **kwargs)
+
+
+def decode(data: bytes, *, gzipped: bool = True) -> dict[str, Any]:
+    """An MVT's layers, from stored (gzip) bytes, or from a body httpx already decompressed."""
+    decoded: dict[str, Any] = mapbox_vector_tile.decode(gzip.decompress(data) if gzipped else data)
+    return decoded
+
+
+def find_tile(path: Path, z: int, layer: str | None = None) -> tuple[int, int, int]:
+    """A stored tile at zoom `z` (holding `layer`, if given)."""
+    with Archive(path) as archive:
+        for tz, x, y, data in archive.iter_tiles():
+            if tz != z:
+                continue
+            if layer is None or layer in decode(data):
+                return tz, x, y
+    raise AssertionError(f"no tile at z{z} with {layer} in {path}")
+
+
+def find_empty_tile(path: Path, z: int) -> tuple[int, int, int]:
+    """A tile inside the archive's bounds with nothing stored (near the bounds' corners)."""
+    with Archive(path) as archive:
+        west, south, east, north = archive.bounds
+        n = 1 << z
+        for lon, lat in ((west, north), (east, north), (west, south), (east, south)):
+            x = int((lon + 180) / 360 * n)
+            y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+            for dx in range(-3, 4):
+                for dy in range(-3, 4):
+                    if lookup(archive, z, x + dx, y + dy).status is TileStatus.EMPTY:
+                        return z, x + dx, y + dy
+    raise AssertionError(f"no empty tile at z{z} in {path}")

@@ -1,0 +1,101 @@
+"""Tokens: hashing, parsing Authorization headers, the tokens file."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+from pathlib import Path
+
+import pytest
+
+from publish.server.auth import (
+    TokenStore,
+    append_token_hash,
+    hash_token,
+    new_token,
+    parse_token_hashes,
+    token_from_authorization,
+)
+from publish.server.guard import is_internal_path
+
+
+def test_new_tokens_are_random_and_long() -> None:
+    tokens = {new_token() for _ in range(20)}
+    assert len(tokens) == 20
+    assert all(len(t) >= 43 for t in tokens)
+
+
+def test_hash_format() -> None:
+    assert hash_token("abc") == "sha256:" + hashlib.sha256(b"abc").hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("header", "token"),
+    [
+        ("Bearer abc", "abc"),
+        ("bearer   abc ", "abc"),
+        ("Basic " + base64.b64encode(b"user:abc").decode(), "abc"),
+        ("Basic " + base64.b64encode(b":abc:def").decode(), "abc:def"),
+        ("Basic " + base64.b64encode(b"abc").decode(), None),  # no password
+        ("Basic " + base64.b64encode(b"user:").decode(), None),
+        ("Basic ***", None),
+        ("Bearer", None),
+        ("Digest abc", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_token_from_authorization(header: str | None, token: str | None) -> None:
+    assert token_from_authorization(header) == token
+
+
+def test_parse_skips_comments_labels_and_junk(caplog: pytest.LogCaptureFixture) -> None:
+    good = hashlib.sha256(b"t").hexdigest()
+    text = f"# tokens\n\nsha256:{good}  desktop QGIS\nsha256:xyz\nplain-token\nSHA256:{good}\n"
+    with caplog.at_level(logging.WARNING):
+        assert parse_token_hashes(text) == {good}
+    assert "line 4" in caplog.text and "line 5" in caplog.text
+    assert "plain-token" not in caplog.text  # a token pasted by mistake is not echoed
+
+
+def test_store_rereads_and_handles_a_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "tokens"
+    store = TokenStore(path)
+    assert not store.is_valid("a")
+    append_token_hash(path, "a")
+    assert store.is_valid("a") and not store.is_valid("b")
+    append_token_hash(path, "b")
+    assert store.is_valid("b") and len(store) == 2
+    path.unlink()
+    assert not store.is_valid("a")
+    assert not TokenStore(None).is_valid("a")
+    assert not store.is_valid("") and not store.is_valid(None)
+
+
+def test_append_adds_a_missing_newline(tmp_path: Path) -> None:
+    path = tmp_path / "tokens"
+    path.write_text("# no newline at the end")
+    append_token_hash(path, "a")
+    assert path.read_text().splitlines() == ["# no newline at the end", hash_token("a")]
+
+
+@pytest.mark.parametrize(
+    ("path", "internal"),
+    [
+        ("/internal", True),
+        ("/internal/ogc/collections", True),
+        ("/tiles/internal.json", True),
+        ("/tiles/internal/1/2/3.mvt", True),
+        ("/tiles/internal.pmtiles", True),
+        ("/tiles/internal", True),
+        ("/styles/internal.json", True),
+        ("/internals", False),
+        ("/tiles/public.json", False),
+        ("/tiles/internally.json", False),
+        ("/styles/public.json", False),
+        ("/ogc/collections/internal", False),
+    ],
+)
+def test_internal_paths(path: str, internal: bool) -> None:
+    assert is_internal_path(path) is internal

@@ -1,0 +1,108 @@
+"""`serve` and `token new`, as the CLI runs them (uvicorn itself is replaced here; the real one
+runs in test_uvicorn.py)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from publish.server.auth import TokenStore
+from publish.server.commands import APP_FACTORY, add_commands, main
+from publish.server.settings import Settings
+from tests.server.helpers import make_client
+
+
+def test_add_commands_wires_into_a_parser() -> None:
+    parser = argparse.ArgumentParser()
+    add_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["serve", "--tiles", "/srv/tiles", "--workers", "2"])
+    assert args.tiles == "/srv/tiles" and args.workers == 2 and args.port == 8000
+    assert args.host == "127.0.0.1" and callable(args.run)
+    args = parser.parse_args(["token", "new", "--file", "/tmp/t"])
+    assert args.file == "/tmp/t" and callable(args.run)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["serve", "--tiles", "x", "--workers", "0"])
+
+
+def test_token_new_prints_a_token_that_works(
+    tmp_path: Path, tiles_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tokens = tmp_path / "new-tokens"
+    assert main(["token", "new", "--file", str(tokens)]) == 0
+    token = capsys.readouterr().out.strip()
+    assert len(token) >= 43
+    text = tokens.read_text()
+    assert token not in text and text.startswith("sha256:")
+    assert TokenStore(tokens).is_valid(token)
+    with make_client(Settings(tiles_dir=tiles_dir, tokens_file=tokens)) as client:
+        r = client.get("/tiles/internal.json", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200
+        assert client.get("/tiles/internal.json").status_code == 401
+
+
+def test_token_new_uses_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PUBLISH_TOKENS_FILE", str(tmp_path / "env-tokens"))
+    assert main(["token", "new"]) == 0
+    assert main(["token", "new"]) == 0
+    first, second = capsys.readouterr().out.split()
+    store = TokenStore(tmp_path / "env-tokens")
+    assert store.is_valid(first) and store.is_valid(second) and len(store) == 2
+    monkeypatch.delenv("PUBLISH_TOKENS_FILE")
+    assert main(["token", "new"]) == 2
+    assert "PUBLISH_TOKENS_FILE" in capsys.readouterr().err
+
+
+def test_serve_sets_the_environment_and_runs_uvicorn_standard(
+    tmp_path: Path, tiles_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    for name in ("TILES_DIR", "TOKENS_FILE", "CORS_ORIGINS", "RELOAD_INTERVAL"):
+        monkeypatch.setenv(f"PUBLISH_{name}", "")  # restored after the test
+    calls: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
+    status = main(
+        [
+            "serve",
+            "--tiles",
+            str(tiles_dir),
+            "--port",
+            "8123",
+            "--workers",
+            "2",
+            "--tokens-file",
+            str(tmp_path / "tokens"),
+            "--cors-origins",
+            "*",
+            "--reload-interval",
+            "0.5",
+        ]
+    )
+    assert status == 0
+    [(app, kw)] = calls
+    assert app == APP_FACTORY and kw["factory"] is True
+    assert (kw["host"], kw["port"], kw["workers"]) == ("127.0.0.1", 8123, 2)
+    assert kw["loop"] == "uvloop" and kw["http"] == "httptools"
+    assert os.environ["PUBLISH_TILES_DIR"] == str(tiles_dir.resolve())
+    settings = Settings.from_env()
+    assert settings.cors_origins == ("*",) and settings.reload_interval_s == 0.5
+    assert settings.tokens_file == (tmp_path / "tokens").resolve()
+    from publish.server.app import app_from_env
+
+    with make_client(Settings.from_env()) as client:  # what the factory builds
+        assert client.get("/healthz").status_code == 200
+    assert app_from_env().state.server.settings == settings
+
+
+def test_serve_refuses_a_missing_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PUBLISH_TILES_DIR", "")
+    assert main(["serve", "--tiles", str(tmp_path / "nowhere")]) == 2
+    assert "no such folder" in capsys.readouterr().err

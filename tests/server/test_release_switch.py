@@ -1,0 +1,169 @@
+"""Switching releases in process (TestClient): new releases load, broken ones are refused."""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import shutil
+import time
+import weakref
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from publish.server.holder import ReleaseHolder
+from publish.server.settings import Settings
+from publish.tiles.archive import TileStatus, lookup
+from tests.server.helpers import Built, Probe, TestClient, make_client, point_current
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float) -> float:
+    start = time.monotonic()
+    while not predicate():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"not within {timeout} s")
+        time.sleep(0.02)
+    return time.monotonic() - start
+
+
+def health(client: TestClient) -> dict[str, object]:
+    body: dict[str, object] = client.get("/healthz").json()
+    return body
+
+
+def test_switch_is_seen_within_the_interval(
+    client: TestClient, tiles_dir: Path, built_releases: Built, settings: Settings, probe: Probe
+) -> None:
+    z, x, y = probe.public
+    before = client.get(f"/tiles/public/{z}/{x}/{y}.mvt")
+    assert before.headers["x-onemap-release"] == built_releases.first
+    point_current(tiles_dir, built_releases.second)
+    seconds = wait_for(
+        lambda: health(client)["release"] == built_releases.second,
+        settings.reload_interval_s + 2,
+    )
+    assert seconds <= settings.reload_interval_s + 1.5
+    after = client.get(f"/tiles/public/{z}/{x}/{y}.mvt")
+    assert after.status_code == 200
+    assert after.headers["x-onemap-release"] == built_releases.second
+    assert client.get("/tiles/public.json").json()["onemap:release"] == built_releases.second
+
+
+def broken_copy(tiles_dir: Path, built: Built, damage: Callable[[Path], None]) -> None:
+    """A damaged copy of the first release under DIR/broken/<id>, made current."""
+    copy = tiles_dir / "broken" / built.first
+    shutil.copytree(built.release(built.first), copy)
+    damage(copy)
+    tmp = tiles_dir / ".current.tmp"
+    os.symlink(f"broken/{built.first}", tmp)
+    os.replace(tmp, tiles_dir / "current")
+
+
+def _missing_style(root: Path) -> None:
+    (root / "styles" / "public.json").unlink()
+
+
+def _garbage_archive(root: Path) -> None:
+    path = root / "tiles" / "public.pmtiles"
+    path.write_bytes(b"\0" * path.stat().st_size)  # same size: only verify() can tell
+
+
+def _leaking_manifest(root: Path) -> None:
+    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+    manifest["audiences"]["public"]["tiles"]["path"] = "tiles/internal.pmtiles"
+    (root / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def _leaking_style(root: Path) -> None:
+    path = root / "styles" / "public.json"
+    style = json.loads(path.read_text(encoding="utf-8"))
+    style["layers"].append({"id": "x", "type": "fill", "source": "plan", "source-layer": "spxm"})
+    text = json.dumps(style)
+    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+    manifest["files"]["styles/public.json"]["bytes"] = len(text.encode())
+    path.write_text(text, encoding="utf-8")
+    (root / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (_missing_style, "styles/public.json: missing"),
+        (_garbage_archive, "not a PMTiles archive"),
+        (_leaking_manifest, "spxm"),
+        (_leaking_style, "style draws layers not listed for public: ['spxm']"),
+    ],
+    ids=["missing-file", "garbage-archive", "leaking-archive", "leaking-style"],
+)
+def test_a_broken_release_is_refused_and_the_old_one_serves(
+    client: TestClient,
+    tiles_dir: Path,
+    built_releases: Built,
+    probe: Probe,
+    damage: Callable[[Path], None],
+    reason: str,
+) -> None:
+    z, x, y = probe.public
+    broken_copy(tiles_dir, built_releases, damage)
+    wait_for(lambda: health(client)["last_error"] is not None, 3)
+    status = health(client)
+    assert status["release"] == built_releases.first
+    assert reason in str(status["last_error"])
+    assert client.get("/healthz").status_code == 200
+    r = client.get(f"/tiles/public/{z}/{x}/{y}.mvt")
+    assert r.status_code == 200 and r.headers["x-onemap-release"] == built_releases.first
+    # a good release clears the error
+    point_current(tiles_dir, built_releases.second)
+    wait_for(lambda: health(client)["release"] == built_releases.second, 3)
+    assert health(client)["last_error"] is None
+
+
+def test_a_refused_release_is_retried_on_wake_only(
+    client: TestClient, tiles_dir: Path, built_releases: Built
+) -> None:
+    broken_copy(tiles_dir, built_releases, _missing_style)
+    wait_for(lambda: health(client)["last_error"] is not None, 3)
+    holder: ReleaseHolder = client.app.state.server.holder  # type: ignore[attr-defined]
+    # repaired in place: the link did not change, so the watcher does not look again …
+    shutil.copy(
+        built_releases.release(built_releases.first) / "styles" / "public.json",
+        tiles_dir / "broken" / built_releases.first / "styles" / "public.json",
+    )
+    time.sleep(0.6)
+    assert health(client)["last_error"] is not None
+    # … until woken (what SIGHUP does)
+    client.portal.call(holder.wake)  # type: ignore[union-attr]
+    wait_for(lambda: health(client)["last_error"] is None, 3)
+    current = holder.current
+    assert current is not None and current.path.parent.name == "broken"
+
+
+def test_requests_in_flight_keep_their_release(
+    tiles_dir: Path, built_releases: Built, probe: Probe
+) -> None:
+    holder = ReleaseHolder(tiles_dir)
+    assert holder.check()
+    old = holder.require()
+    point_current(tiles_dir, built_releases.second)
+    assert holder.check()
+    assert holder.require().id == built_releases.second
+    # what a request that started before the switch still holds works to its end
+    archive = old.audiences["public"].archive
+    assert lookup(archive, *probe.public).status is TileStatus.OK
+    assert not archive.closed
+    # and once nobody holds it, its files close
+    ref = weakref.ref(archive)
+    del old, archive
+    gc.collect()
+    assert ref() is None
+    assert not holder.check(), "an unchanged link loads nothing"
+
+
+def test_current_vanishing_keeps_the_release(tiles_dir: Path, built_releases: Built) -> None:
+    with make_client(Settings(tiles_dir=tiles_dir, reload_interval_s=0.1)) as client:
+        (tiles_dir / "current").unlink()
+        wait_for(lambda: health(client)["last_error"] is not None, 3)
+        assert health(client)["release"] == built_releases.first
+        assert client.get("/tiles/public.json").status_code == 200

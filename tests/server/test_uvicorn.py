@@ -1,0 +1,191 @@
+"""A real server: `serve` (uvicorn[standard]) in a subprocess on 127.0.0.1, clients over TCP."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.server.helpers import Built, Probe, decode, point_current
+
+RUN_SERVE = (
+    "import sys; from publish.server.commands import main; raise SystemExit(main(sys.argv[1:]))"
+)
+INTERVAL = 0.5
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serve(
+    tiles_dir: Path, tokens: Path, log: Path, *, workers: int = 1, ready: bool = True
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISH_")}
+    args = [
+        *("serve", "--tiles", str(tiles_dir), "--port", str(port)),
+        *("--workers", str(workers), "--tokens-file", str(tokens)),
+        *("--reload-interval", str(INTERVAL)),
+    ]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", RUN_SERVE, *args], env=env, stdout=out, stderr=out
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, log.read_text()
+            try:
+                r = httpx.get(f"{base}/healthz", timeout=2)
+                if r.status_code == 200 or not ready:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        yield base, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_release_switch_under_load(
+    tiles_dir: Path, tmp_path: Path, token: str, built_releases: Built, probe: Probe
+) -> None:
+    z, x, y = probe.internal_only
+    urls = [
+        (f"/tiles/public/{z}/{x}/{y}.mvt", {}),
+        (f"/tiles/internal/{z}/{x}/{y}.mvt", {"Authorization": f"Bearer {token}"}),
+        ("/tiles/public.json", {}),
+        ("/styles/public.json", {}),
+    ]
+    failures: list[str] = []
+    seen: dict[str, int] = {}
+    stop = threading.Event()
+    log = tmp_path / "server.log"
+
+    def client_loop(base: str) -> None:
+        with httpx.Client(base_url=base, timeout=10) as client:
+            while not stop.is_set():
+                for url, headers in urls:
+                    try:
+                        r = client.get(url, headers=headers)
+                    except httpx.HTTPError as exc:
+                        failures.append(f"{url}: {exc!r}")
+                        continue
+                    if r.status_code != 200:
+                        failures.append(f"{url}: {r.status_code} {r.text[:200]}")
+                        continue
+                    if url.endswith(".mvt"):
+                        layers = decode(r.content, gzipped=False)
+                        if ("spxm" in layers) != ("internal" in url):
+                            failures.append(f"{url}: layers {sorted(layers)}")
+                    rid = r.headers["x-onemap-release"]
+                    seen[rid] = seen.get(rid, 0) + 1
+
+    with serve(tiles_dir, tmp_path / "tokens", log, workers=2) as (base, _proc):
+        threads = [threading.Thread(target=client_loop, args=(base,)) for _ in range(2)]
+        for t in threads:
+            t.start()
+        try:
+            time.sleep(1.0)
+            point_current(tiles_dir, built_releases.second)
+            switched = time.monotonic()
+            with httpx.Client(base_url=base, timeout=5) as health:
+                # both workers must have switched: 20 answers in a row name the new release
+                streak = 0
+                while streak < 20:
+                    body = health.get("/healthz").json()
+                    streak = streak + 1 if body["release"] == built_releases.second else 0
+                    assert time.monotonic() - switched < INTERVAL + 5, body
+                    time.sleep(0.01)
+                elapsed = time.monotonic() - switched
+            time.sleep(1.0)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(30)
+    assert failures == []
+    assert seen.get(built_releases.first, 0) > 10 and seen.get(built_releases.second, 0) > 10
+    assert elapsed <= INTERVAL + 2.5  # the interval, plus a loaded 2-core machine's slack
+    text = log.read_text()
+    assert "serving release " + built_releases.second in text
+    assert token not in text
+    assert "Traceback" not in text
+
+
+def test_download_in_flight_finishes_on_its_release(
+    tiles_dir: Path, tmp_path: Path, token: str, built_releases: Built
+) -> None:
+    auth = {"Authorization": f"Bearer {token}"}
+    old = built_releases.archive_path(built_releases.first, "internal").read_bytes()
+    with (
+        serve(tiles_dir, tmp_path / "tokens", tmp_path / "server.log") as (base, _proc),
+        httpx.Client(base_url=base, timeout=10) as client,
+        client.stream("GET", "/tiles/internal.pmtiles", headers=auth) as response,
+    ):
+        assert response.status_code == 200
+        chunks = response.iter_raw(16384)
+        received = [next(chunks)]
+        point_current(tiles_dir, built_releases.second)
+        deadline = time.monotonic() + INTERVAL + 5
+        while httpx.get(f"{base}/healthz").json()["release"] != built_releases.second:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        received.extend(chunks)
+        assert response.headers["x-onemap-release"] == built_releases.first
+    assert hashlib.sha256(b"".join(received)).digest() == hashlib.sha256(old).digest()
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX only")
+def test_sighup_retries_a_refused_release(
+    tiles_dir: Path, tmp_path: Path, built_releases: Built
+) -> None:
+    # start on a damaged copy: nothing to serve, /healthz says why
+    copy = tiles_dir / "fixable" / built_releases.first
+    shutil.copytree(built_releases.release(built_releases.first), copy)
+    style = copy / "styles" / "public.json"
+    style.rename(copy / "style.bak")
+    tmp = tiles_dir / ".current.tmp"
+    os.symlink(f"fixable/{built_releases.first}", tmp)
+    os.replace(tmp, tiles_dir / "current")
+    log = tmp_path / "server.log"
+    with serve(tiles_dir, tmp_path / "tokens", log, ready=False) as (base, proc):
+        r = httpx.get(f"{base}/healthz")
+        assert r.status_code == 503
+        assert "styles/public.json: missing" in r.json()["last_error"]
+        assert httpx.get(f"{base}/tiles/public/0/0/0.mvt").status_code == 503
+        (copy / "style.bak").rename(style)
+        time.sleep(INTERVAL * 3)  # the link did not change: no new attempt by itself
+        assert httpx.get(f"{base}/healthz").status_code == 503
+        proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while (r := httpx.get(f"{base}/healthz")).status_code != 200:
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+        assert r.json()["release"] == built_releases.first and r.json()["last_error"] is None
+        assert httpx.get(f"{base}/tiles/public/0/0/0.mvt").status_code == 200
+        assert proc.poll() is None
+    assert "release refused" in log.read_text()
