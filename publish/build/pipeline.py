@@ -41,7 +41,7 @@ from publish.release.manifest import read_manifest, write_manifest
 from publish.release.ogc_config import load_server_config, pygeoapi_config, write_config
 from publish.release.store import ReleaseStore, new_release_id
 from publish.tiles.archive import Archive
-from publish.tiles.join import join_archives
+from publish.tiles.join import JoinOutput, join_many
 
 AUDIENCES = ("public", "internal")
 AREA_CRS = "EPSG:4546"
@@ -230,25 +230,38 @@ class Build:
             if archive.minzoom < min(s.minzoom for s in specs):
                 raise BuildError(f"{path.name}: minzoom {archive.minzoom} is below the catalog's")
 
+    def _join_tiles(self, staged: Path, outputs: dict[str, LayerOutput]) -> dict[str, Any]:
+        """Both audiences' archives in one walk over the layers' archives, then checked."""
+        order = [s.id for s in self.catalog.layers]
+        city = (self.catalog.meta.get("city") or {}).get("name", "onemap")
+        (staged / "tiles").mkdir(parents=True, exist_ok=True)
+        specs = {
+            audience: JoinOutput(
+                staged / "tiles" / f"{audience}.pmtiles",
+                tuple(order.index(s.id) for s in self.catalog.for_audience(audience)),
+                name=f"{city} {audience}",
+                description=str(self.catalog.meta.get("description") or "") or None,
+            )
+            for audience in AUDIENCES
+        }
+        with self.report.stage("join tiles (public, internal)"):
+            stats = join_many([outputs[lid].tiles_path for lid in order], list(specs.values()))
+            for audience, spec in specs.items():
+                self._check_joined(spec.path, self.catalog.for_audience(audience))
+        return {audience: stats[spec.path] for audience, spec in specs.items()}
+
     def _write_release(
         self, staged: Path, outputs: dict[str, LayerOutput], review: Review, release_id: str
     ) -> dict[str, Any]:
         audiences: dict[str, Any] = {}
         indicators: dict[str, Any] = {}
         for audience in AUDIENCES:
-            specs = self.catalog.for_audience(audience)
-            if not specs:
+            if not self.catalog.for_audience(audience):
                 raise BuildError(f"the catalog has no layer for the {audience} audience")
-            tiles = staged / "tiles" / f"{audience}.pmtiles"
-            tiles.parent.mkdir(parents=True, exist_ok=True)
-            with self.report.stage(f"join {audience} tiles"):
-                stats = join_archives(
-                    [outputs[s.id].tiles_path for s in specs],
-                    tiles,
-                    name=f"{self.catalog.meta.get('city', {}).get('name', 'onemap')} {audience}",
-                    description=str(self.catalog.meta.get("description") or ""),
-                )
-                self._check_joined(tiles, specs)
+        joined = self._join_tiles(staged, outputs)
+        for audience in AUDIENCES:
+            specs = self.catalog.for_audience(audience)
+            stats = joined[audience]
             features = staged / "features" / f"{audience}.gpkg"
             features.parent.mkdir(parents=True, exist_ok=True)
             with self.report.stage(f"assemble {audience} features"):

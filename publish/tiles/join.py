@@ -1,4 +1,4 @@
-"""Join single-layer PMTiles archives into one multi-layer archive, tile by tile.
+"""Join single-layer PMTiles archives into multi-layer archives, tile by tile.
 
 Each layer is tiled on its own (so an unchanged layer is never tiled again, and public and
 internal archives share the work); an audience's archive is then the join of its layers' archives.
@@ -6,9 +6,12 @@ An MVT tile is a protobuf message whose only top-level field, `layers`, repeats:
 bytes of tiles holding different layers concatenate into one valid tile. This is what tile-join
 does; the PyPI wheel's tile-join crashes on these machines (see ../shared/STACK.md).
 
-Tiles present in only one part are copied as stored; the others are decompressed, concatenated
-and gzip-compressed again. The archive is written by the `pmtiles` package's Writer (which also
-deduplicates identical tiles) beside `out_path` and renamed into place when complete.
+Several outputs (one per audience, each a subset of the parts) are written in one walk over the
+parts: a tile is read once, and when two outputs hold the same parts at a tile (an internal tile
+where no internal-only layer has data is the public tile) it is compressed once. Tiles present in
+only one part are copied as stored. The archives are written by the `pmtiles` package's Writer
+(which also deduplicates identical tiles) beside their final paths and renamed into place when all
+are complete and verified.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ import gzip
 import heapq
 import os
 from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from pmtiles.tile import Compression, TileType
 from pmtiles.writer import Writer
@@ -27,11 +31,20 @@ from pmtiles.writer import Writer
 from publish.errors import BuildError
 from publish.tiles.archive import Archive, verify
 
-__all__ = ["JoinStats", "join_archives"]
+__all__ = ["JoinOutput", "JoinStats", "join_archives", "join_many"]
 
 # tippecanoe's default limit for one compressed tile; a joined tile above it still works in
 # MapLibre, but the build reports it.
 TILE_SIZE_LIMIT = 500_000
+
+
+@dataclass(frozen=True)
+class JoinOutput:
+    path: Path
+    parts: tuple[int, ...]  # indices into the parts given to join_many
+    name: str
+    description: str | None = None
+    attribution: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,23 @@ class JoinStats:
     joined: int  # tiles that combined two or more layers
     largest_tile: int  # bytes, compressed
     over_limit: int  # tiles above TILE_SIZE_LIMIT
+
+
+class _Out:
+    def __init__(self, spec: JoinOutput, tmp: Path, f: BinaryIO) -> None:
+        self.spec = spec
+        self.members = frozenset(spec.parts)
+        self.tmp = tmp
+        self.file = f
+        self.writer = Writer(f)
+        self.tiles = self.joined = self.largest = self.over = 0
+
+    def write(self, tile_id: int, data: bytes, joined: bool) -> None:
+        self.writer.write_tile(tile_id, data)
+        self.tiles += 1
+        self.joined += joined
+        self.largest = max(self.largest, len(data))
+        self.over += len(data) > TILE_SIZE_LIMIT
 
 
 def _entries(archive: Archive, index: int) -> Iterator[tuple[int, int, bytes]]:
@@ -68,6 +98,110 @@ def _merged_metadata(archives: Sequence[Archive], name: str, extra: dict[str, An
     return metadata
 
 
+def _header(archives: Sequence[Archive]) -> dict[str, Any]:
+    west = min(a.bounds[0] for a in archives)
+    south = min(a.bounds[1] for a in archives)
+    east = max(a.bounds[2] for a in archives)
+    north = max(a.bounds[3] for a in archives)
+    return {
+        "tile_type": TileType.MVT,
+        "tile_compression": Compression.GZIP,
+        "min_lon_e7": round(west * 1e7),
+        "min_lat_e7": round(south * 1e7),
+        "max_lon_e7": round(east * 1e7),
+        "max_lat_e7": round(north * 1e7),
+        "center_zoom": max(a.center[2] for a in archives),
+        "center_lon_e7": round((west + east) / 2 * 1e7),
+        "center_lat_e7": round((south + north) / 2 * 1e7),
+    }
+
+
+def _check_parts(archives: Sequence[Archive]) -> None:
+    seen: dict[str, Path] = {}
+    for archive in archives:
+        if archive.tile_compression != "gzip" or archive.tile_type != "mvt":
+            raise BuildError(
+                f"{archive.path.name}: only gzip-compressed MVT archives can be joined "
+                f"(got {archive.tile_compression or 'no compression'}, {archive.tile_type})"
+            )
+        for layer in archive.metadata().get("vector_layers") or []:
+            lid = str(layer.get("id"))
+            if lid in seen:
+                raise BuildError(f"layer {lid} is in both {seen[lid].name} and {archive.path.name}")
+            seen[lid] = archive.path
+
+
+def join_many(parts: Sequence[Path], outputs: Sequence[JoinOutput]) -> dict[Path, JoinStats]:
+    """Write every output archive (each joining its subset of `parts`) in one walk.
+
+    Raises BuildError when a part cannot be read, two parts hold the same layer, parts use a
+    tile compression other than gzip (tippecanoe's), or an output would be empty or unsound.
+    Nothing is renamed into place unless every output is complete and verified.
+    """
+    if not outputs:
+        raise BuildError("no archives to write")
+    for spec in outputs:
+        if not spec.parts or not all(0 <= i < len(parts) for i in spec.parts):
+            raise BuildError(f"{spec.path.name}: no layers to join")
+    with ExitStack() as stack:
+        archives = [stack.enter_context(Archive(p)) for p in parts]
+        _check_parts(archives)
+        outs: list[_Out] = []
+        try:
+            for spec in outputs:
+                tmp = spec.path.with_name(f".{spec.path.stem}.{os.getpid()}.join.pmtiles")
+                outs.append(_Out(spec, tmp, stack.enter_context(open(tmp, "wb"))))
+            streams = [_entries(a, i) for i, a in enumerate(archives)]
+            pending: list[tuple[int, bytes]] = []
+            current = -1
+
+            def flush() -> None:
+                if not pending:
+                    return
+                made: dict[tuple[int, ...], bytes] = {}
+                for out in outs:
+                    chosen = [(i, d) for i, d in pending if i in out.members]
+                    if not chosen:
+                        continue
+                    key = tuple(i for i, _ in chosen)
+                    if key not in made:
+                        if len(chosen) == 1:
+                            made[key] = chosen[0][1]
+                        else:
+                            raw = b"".join(gzip.decompress(d) for _, d in chosen)
+                            made[key] = gzip.compress(raw, compresslevel=6, mtime=0)
+                    out.write(current, made[key], len(chosen) > 1)
+                pending.clear()
+
+            for tile_id, index, data in heapq.merge(*streams, key=lambda e: (e[0], e[1])):
+                if tile_id != current:
+                    flush()
+                    current = tile_id
+                pending.append((index, data))
+            flush()
+            for out in outs:
+                if out.tiles == 0:
+                    raise BuildError(f"{out.spec.path.name}: the parts hold no tiles")
+                mine = [archives[i] for i in sorted(out.members)]
+                extra = {"description": out.spec.description, "attribution": out.spec.attribution}
+                out.writer.finalize(_header(mine), _merged_metadata(mine, out.spec.name, extra))
+                out.file.close()
+                problems = verify(out.tmp)
+                if problems:
+                    raise BuildError(
+                        f"joined archive {out.spec.path.name} is unsound: " + "; ".join(problems)
+                    )
+            for out in outs:
+                os.replace(out.tmp, out.spec.path)
+            return {
+                out.spec.path: JoinStats(out.tiles, out.joined, out.largest, out.over)
+                for out in outs
+            }
+        finally:
+            for out in outs:
+                out.tmp.unlink(missing_ok=True)
+
+
 def join_archives(
     parts: Sequence[Path],
     out_path: Path,
@@ -76,85 +210,8 @@ def join_archives(
     description: str | None = None,
     attribution: str | None = None,
 ) -> JoinStats:
-    """Write the archive holding every layer of `parts` (each one or more distinct layers).
-
-    Raises BuildError when a part cannot be read, two parts hold the same layer, or parts use a
-    tile compression other than gzip (tippecanoe's). The result is checked with `verify`.
-    """
+    """Write the archive holding every layer of `parts` (each one or more distinct layers)."""
     if not parts:
-        raise BuildError(f"{out_path.name}: no layers to join")
-    out_path = Path(out_path)
-    archives = [Archive(p) for p in parts]
-    tmp = out_path.with_name(f".{out_path.stem}.{os.getpid()}.join.pmtiles")
-    try:
-        seen: dict[str, Path] = {}
-        for archive in archives:
-            if archive.tile_compression != "gzip" or archive.tile_type != "mvt":
-                raise BuildError(
-                    f"{archive.path.name}: only gzip-compressed MVT archives can be joined "
-                    f"(got {archive.tile_compression or 'no compression'}, {archive.tile_type})"
-                )
-            for layer in archive.metadata().get("vector_layers") or []:
-                lid = str(layer.get("id"))
-                if lid in seen:
-                    raise BuildError(
-                        f"layer {lid} is in both {seen[lid].name} and {archive.path.name}"
-                    )
-                seen[lid] = archive.path
-        tiles = joined = largest = over = 0
-        with open(tmp, "wb") as f:
-            writer = Writer(f)
-            streams = [_entries(a, i) for i, a in enumerate(archives)]
-            pending: list[bytes] = []
-            current = -1
-
-            def flush() -> None:
-                nonlocal tiles, joined, largest, over
-                if not pending:
-                    return
-                if len(pending) == 1:
-                    data = pending[0]
-                else:
-                    raw = b"".join(gzip.decompress(p) for p in pending)
-                    data = gzip.compress(raw, compresslevel=6, mtime=0)
-                    joined += 1
-                writer.write_tile(current, data)
-                tiles += 1
-                largest = max(largest, len(data))
-                over += len(data) > TILE_SIZE_LIMIT
-                pending.clear()
-
-            for tile_id, _index, data in heapq.merge(*streams, key=lambda e: (e[0], e[1])):
-                if tile_id != current:
-                    flush()
-                    current = tile_id
-                pending.append(data)
-            flush()
-            if tiles == 0:
-                raise BuildError(f"{out_path.name}: the parts hold no tiles")
-            west = min(a.bounds[0] for a in archives)
-            south = min(a.bounds[1] for a in archives)
-            east = max(a.bounds[2] for a in archives)
-            north = max(a.bounds[3] for a in archives)
-            header = {
-                "tile_type": TileType.MVT,
-                "tile_compression": Compression.GZIP,
-                "min_lon_e7": round(west * 1e7),
-                "min_lat_e7": round(south * 1e7),
-                "max_lon_e7": round(east * 1e7),
-                "max_lat_e7": round(north * 1e7),
-                "center_zoom": max(a.center[2] for a in archives),
-                "center_lon_e7": round((west + east) / 2 * 1e7),
-                "center_lat_e7": round((south + north) / 2 * 1e7),
-            }
-            extra = {"description": description, "attribution": attribution}
-            writer.finalize(header, _merged_metadata(archives, name, extra))
-        problems = verify(tmp)
-        if problems:
-            raise BuildError(f"joined archive {out_path.name} is unsound: " + "; ".join(problems))
-        os.replace(tmp, out_path)
-        return JoinStats(tiles, joined, largest, over)
-    finally:
-        for archive in archives:
-            archive.close()
-        tmp.unlink(missing_ok=True)
+        raise BuildError(f"{Path(out_path).name}: no layers to join")
+    spec = JoinOutput(Path(out_path), tuple(range(len(parts))), name, description, attribution)
+    return join_many(parts, [spec])[spec.path]

@@ -24,7 +24,7 @@ STAGES = [
     "read and check xzq_xiang",
     "cross-layer checks",
     "tile layers",
-    "join internal tiles",
+    "join tiles",
     "assemble public features",
     "indicators (internal)",
 ]
