@@ -4,6 +4,7 @@ Chinese attributes and positions are right."""
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import geopandas as gpd
@@ -31,6 +32,7 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "pts.cpg").unlink(missing_ok=True)
     assert not (root / "pts.cpg").exists()
     pyogrio.write_dataframe(frame, root / "pts.gpkg", layer="pts")
+    pyogrio.write_dataframe(frame, root / "pts.fgb", driver="FlatGeobuf")
     catalog = {
         "layers": [
             {"id": "pts_shp", "title": {"zh": "点（SHP）", "en": "points shp"}, "source": "pts.shp",
@@ -38,6 +40,9 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
              "role": "other", "fields": ["BSM", "MC"], "minzoom": 10, "maxzoom": 16},
             {"id": "pts_gpkg", "title": {"zh": "点（GPKG）", "en": "points gpkg"},
              "source": "pts.gpkg", "layer": "pts", "geometry": "point", "access": "internal",
+             "role": "other", "fields": ["BSM", "MC"], "minzoom": 10, "maxzoom": 16},
+            {"id": "pts_fgb", "title": {"zh": "点（FGB）", "en": "points fgb"},
+             "source": "pts.fgb", "geometry": "point", "access": "public",
              "role": "other", "fields": ["BSM", "MC"], "minzoom": 10, "maxzoom": 16},
         ]
     }  # fmt: skip
@@ -49,7 +54,7 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return result.path
 
 
-@pytest.mark.parametrize("layer", ["pts_shp", "pts_gpkg"])
+@pytest.mark.parametrize("layer", ["pts_shp", "pts_gpkg", "pts_fgb"])
 def test_positions_and_chinese_text(release: Path, layer: str) -> None:
     found = {}
     for x, y, tile in decoded_tiles(release / "tiles" / "internal.pmtiles", 16):
@@ -71,3 +76,28 @@ def test_feature_store_positions(release: Path) -> None:
     for geom, lonlat in zip(frame.geometry, LONLAT, strict=True):
         point = geom.geoms[0] if geom.geom_type == "MultiPoint" else geom
         assert metres((point.x, point.y), lonlat) < 0.01
+
+
+def test_source_without_crs_is_refused(tmp_path: Path) -> None:
+    from publish.errors import ReviewFailedError
+
+    frame = gpd.GeoDataFrame(
+        {"BSM": [1], "MC": ["无坐标系"]}, geometry=[shapely.Point(500000, 3200000)]
+    )
+    frame.to_file(tmp_path / "nocrs.shp", encoding="UTF-8")
+    (tmp_path / "nocrs.prj").unlink(missing_ok=True)
+    catalog = {"layers": [
+        {"id": "nocrs", "title": {"zh": "无坐标系", "en": "no crs"}, "source": "nocrs.shp",
+         "geometry": "point", "access": "public", "role": "other", "fields": ["BSM", "MC"]},
+    ]}  # fmt: skip
+    (tmp_path / "layers.yml").write_text(yaml.safe_dump(catalog, allow_unicode=True), "utf-8")
+    with pytest.raises(ReviewFailedError):
+        build(
+            BuildOptions(catalog=tmp_path / "layers.yml", out=tmp_path / "tiles"),
+            Reporter(io.StringIO(), rich=False),
+        )
+    (report,) = (tmp_path / "tiles" / "reports").glob("*/review.json")
+    findings = json.loads(report.read_text(encoding="utf-8"))["findings"]
+    assert [(f["kind"], f["layer"]) for f in findings] == [("no_crs", "nocrs")]
+    assert "nocrs" in findings[0]["message"] and "crs" in findings[0]["message"]
+    assert not (tmp_path / "tiles" / "current").exists()
