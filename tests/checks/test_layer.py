@@ -8,7 +8,7 @@ import shapely
 
 from publish.checks.findings import Severity
 from publish.checks.layer import LayerChecker, source_error_finding
-from publish.errors import SourceError
+from publish.errors import NoCrsError, SourceError
 from tests.checks.helpers import box, frame_4546, frame_lonlat, shifted, spec
 
 BOWTIE = "POLYGON ((0 0, 100 100, 100 0, 0 100, 0 0))"
@@ -219,9 +219,7 @@ def test_limit_and_n_more_over_batches() -> None:
 
 def test_source_error_findings() -> None:
     layer = spec()
-    no_crs = SourceError(
-        "layer 'test' (x.shp): the source has no CRS and the catalog declares none"
-    )
+    no_crs = NoCrsError("layer 'test' (x.shp): the source has no CRS and the catalog declares none")
     assert source_error_finding(layer, no_crs).kind == "no_crs"
     broken = source_error_finding(layer, SourceError("layer 'test' (x.shp): file cannot be read"))
     assert broken.kind == "source_error" and broken.severity is Severity.BLOCKING
