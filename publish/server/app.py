@@ -2,8 +2,8 @@
 
 Middleware, outermost first: CORS (when origins are configured; it answers preflights and adds
 its headers to every response, 401s included), then the audience guard (401 for internal paths
-without a token), then Starlette's routing with our error table. Per-audience mounts (OGC API at
-/ogc and /internal/ogc) go into `routes()`; the guard already covers /internal/….
+without a token), then Starlette's routing with our error table. The OGC API (pygeoapi) is mounted
+per audience at /ogc and /internal/ogc (publish.ogc.routes); the guard already covers /internal/….
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Route
 
+from publish.ogc.routes import ogc_routes
 from publish.server.auth import TokenStore
 from publish.server.documents import healthz, style, tilejson
 from publish.server.errors import exception_handlers
@@ -44,6 +45,7 @@ def routes() -> list[BaseRoute]:
         Route("/tiles/{audience}.json", tilejson, methods=READ),
         Route("/tiles/{audience}.pmtiles", archive, methods=READ),
         Route("/styles/{audience}.json", style, methods=READ),
+        *ogc_routes(),
     ]
 
 

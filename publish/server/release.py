@@ -3,8 +3,9 @@
 `load_release(tiles_dir, target)` reads DIR/<target> (what DIR/current points at) and refuses a
 release that cannot be served as it is: a missing or resized file, an archive `verify` finds
 fault with, a style that is not a MapLibre style, or anything that would show an internal layer
-to the public. Later mounts (OGC API per audience) belong on `AudienceRelease` as well, so that a
-request keeps using the release it started on.
+to the public. Each audience's OGC API (`OgcService`: its pygeoapi configuration, with the
+GeoPackage tables and archives it reads opened and checked) belongs to its `AudienceRelease`, so
+that a request keeps using the release it started on.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from types import MappingProxyType
 from typing import Any
 
 from publish.errors import PublishError
+from publish.ogc.service import OgcService
 from publish.release.manifest import read_manifest, verify_release
 from publish.server.errors import ReleaseLoadError
 from publish.server.styles import source_layers, source_urls
@@ -46,6 +48,7 @@ class AudienceRelease:
     archive_stat: os.stat_result
     tilejson: Mapping[str, Any]  # without `tiles` (that depends on the request's base URL)
     style: Mapping[str, Any]
+    ogc: OgcService | None = None  # None: the release has no OGC API for this audience
     _documents: OrderedDict[tuple[str, str], bytes] = field(default_factory=OrderedDict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -133,6 +136,13 @@ def _load_audience(
             if INTERNAL in url:
                 raise _refuse(style_path, f"public style refers to {url}")
 
+    ogc = None
+    if entry.get("ogc") is not None:
+        try:
+            ogc = OgcService.from_release(root, str(entry["ogc"]), layers)
+        except PublishError as exc:
+            raise _refuse(root / str(entry["ogc"]), str(exc)) from exc
+
     return AudienceRelease(
         name=name,
         restricted=restricted,
@@ -142,6 +152,7 @@ def _load_audience(
         archive_stat=os.stat(archive_path),
         tilejson=MappingProxyType(tilejson_base(archive, layers, release_id=release_id)),
         style=MappingProxyType(style),
+        ogc=ogc,
     )
 
 

@@ -1,0 +1,325 @@
+"""The OGC API routes of the server: pygeoapi's request functions behind Starlette, per audience.
+
+pygeoapi's request functions (`pygeoapi.api.landing_page(api, request)`, …) take the `API` object
+as an argument, so each audience's routes call them with that audience's API from the release the
+request started on (`OgcService`); pygeoapi's own Starlette module, which builds one API from
+environment variables at import, is never imported. Public routes are mounted at /ogc, internal
+ones at /internal/ogc (the audience guard already asks for a token there); `/ogc` redirects to
+`/ogc/`. Only reading is routed (GET/HEAD): no transactions, processes or admin.
+
+Collection tiles are answered here rather than by pygeoapi's handler, so that they go out like
+the server's other tiles: stored compression with Content-Encoding, ETag/304, 204 for an empty
+tile, 404 outside the zooms, Cache-Control by audience.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import threading
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import Receive, Scope, Send
+
+from publish.ogc.service import OgcService
+from publish.server.caching import body_etag, etag_matches
+from publish.server.errors import BadRequestError, NotFoundError
+from publish.server.guard import audience_for
+from publish.server.release import INTERNAL, PUBLIC, AudienceRelease, Release
+from publish.server.state import ServerState, server_state
+from publish.server.tiles import RELEASE_HEADER
+from publish.tiles.archive import TileStatus
+
+MOUNTS: Mapping[str, str] = {PUBLIC: "/ogc", INTERNAL: "/internal/ogc"}
+READ = ["GET", "HEAD"]
+_CONFORMANCE_LOCK = threading.Lock()
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What one OGC request works with, fixed at its start."""
+
+    state: ServerState
+    release: Release
+    audience: AudienceRelease
+    service: OgcService
+
+
+def _context(request: Request, audience: str) -> _Context:
+    state = server_state(request)
+    release = state.holder.require()
+    aud = audience_for(request, release, audience)
+    if aud.ogc is None:
+        raise NotFoundError()
+    return _Context(state, release, aud, aud.ogc)
+
+
+@cache
+def _function(module: str, name: str) -> Callable[..., Any]:
+    function: Callable[..., Any] = getattr(importlib.import_module(module), name)
+    return function
+
+
+# -- pygeoapi's functions, and the two that need help -------------------------------------------
+
+
+def _openapi(ctx: _Context, api: Any, request: Any) -> Any:
+    ctx.service.ensure_openapi(api)
+    return _function("pygeoapi.api", "openapi_")(api, request)
+
+
+def _conformance(ctx: _Context, api: Any, request: Any) -> Any:
+    # pygeoapi 0.21 extends its module-level CONFORMANCE_CLASSES list on every call (a leak);
+    # put the list back as it was.
+    core = importlib.import_module("pygeoapi.api")
+    with _CONFORMANCE_LOCK:
+        kept = len(core.CONFORMANCE_CLASSES)
+        try:
+            return core.conformance(api, request)
+        finally:
+            del core.CONFORMANCE_CLASSES[kept:]
+
+
+def _pygeoapi(module: str, name: str) -> Callable[..., Any]:
+    def call(ctx: _Context, api: Any, request: Any, *args: Any) -> Any:
+        return _function(module, name)(api, request, *args)
+
+    return call
+
+
+def _handle(
+    request: Request,
+    audience: str,
+    function: Callable[..., Any],
+    args: Sequence[str],
+    check_format: bool,
+) -> tuple[_Context, dict[str, str], int, Any]:
+    """Run in a worker thread: pygeoapi's functions block (SQLite, files)."""
+    from pygeoapi.api import APIRequest
+    from pygeoapi.provider.base import ProviderGenericError
+
+    ctx = _context(request, audience)
+    api = ctx.service.api(ctx.state.base_url(request) + MOUNTS[audience])
+    # Only GET and HEAD are routed: no request body to read, so the constructor will do.
+    api_request = APIRequest(request, api.locales)
+    if check_format and not api_request.is_valid():
+        headers, status, content = api.get_format_exception(api_request)
+    else:
+        try:
+            headers, status, content = function(ctx, api, api_request, *args)
+        except ProviderGenericError as err:  # raised where pygeoapi does not catch it
+            headers = api_request.get_response_headers(**api.api_headers)
+            headers, status, content = api.get_exception(
+                err.http_status_code,
+                headers,
+                api_request.format,
+                err.ogc_exception_code,
+                err.message,
+            )
+    return ctx, headers, int(status), content
+
+
+def _body(content: Any) -> bytes:
+    if isinstance(content, bytes):
+        return content
+    if isinstance(content, str):
+        return content.encode("utf-8")
+    return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _response(
+    request: Request, ctx: _Context, headers: Mapping[str, Any], status: int, content: Any
+) -> Response:
+    from pygeoapi.api import apply_gzip
+
+    out = {str(k): str(v) for k, v in headers.items()}
+    body = _body(apply_gzip(out, content))
+    media = out.get("Content-Type", "application/json")
+    if media.startswith("text/") and "charset" not in media:
+        out["Content-Type"] = f"{media}; charset=utf-8"
+    out["Cache-Control"] = ctx.state.document_cache_control(ctx.audience.restricted)
+    out["Vary"] = "Accept, Accept-Language"  # pygeoapi negotiates format and language
+    out[RELEASE_HEADER] = ctx.release.id
+    if status == 200:
+        out["ETag"] = body_etag(body)
+        if etag_matches(request.headers.get("if-none-match"), out["ETag"]):
+            out.pop("Content-Type", None)
+            return Response(status_code=304, headers=out)
+    if status in (204, 304):
+        body = b""
+    return Response(body, status_code=status, headers=out)
+
+
+def _endpoint(
+    audience: str,
+    function: Callable[..., Any],
+    params: Sequence[str] = (),
+    *,
+    check_format: bool = True,
+) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        args = [request.path_params[p] for p in params]
+        ctx, headers, status, content = await anyio.to_thread.run_sync(
+            _handle, request, audience, function, args, check_format
+        )
+        return _response(request, ctx, headers, status, content)
+
+    return endpoint
+
+
+# -- collection tiles ------------------------------------------------------------------------
+
+
+def _tile(request: Request, audience: str) -> tuple[_Context, Any, Any]:
+    """Run in a worker thread: the collection's tile as stored (or None: not ours)."""
+    from pygeoapi.provider.base import ProviderGenericError
+
+    ctx = _context(request, audience)
+    params = request.path_params
+    cid = params["collection_id"]
+    if cid not in ctx.service.collections:
+        raise NotFoundError()
+    try:
+        provider = ctx.service.tile_provider(cid)
+        if provider is None:
+            return ctx, None, None
+        result = provider.tile(
+            params["tileMatrixSetId"], params["tileMatrix"], params["tileRow"], params["tileCol"]
+        )
+    except ProviderGenericError as err:
+        if err.http_status_code == 404:
+            raise NotFoundError() from None
+        if err.http_status_code == 400:
+            raise BadRequestError(err.message) from None
+        raise
+    return ctx, provider, result
+
+
+def _tile_endpoint(audience: str) -> Endpoint:
+    fallback = _endpoint(
+        audience,
+        _pygeoapi("pygeoapi.api.tiles", "get_collection_tiles_data"),
+        ("collection_id", "tileMatrixSetId", "tileMatrix", "tileRow", "tileCol"),
+        check_format=False,
+    )
+
+    async def endpoint(request: Request) -> Response:
+        ctx, provider, result = await anyio.to_thread.run_sync(_tile, request, audience)
+        if provider is None:  # not a PMTiles collection: pygeoapi's own handler
+            return await fallback(request)
+        if result.status is TileStatus.NOT_FOUND:
+            raise NotFoundError("no tile here: outside the collection's zooms or bounds")
+        headers = {
+            "Cache-Control": ctx.state.tile_cache_control(ctx.audience.restricted),
+            RELEASE_HEADER: ctx.release.id,
+        }
+        if result.status is TileStatus.EMPTY:
+            return Response(status_code=204, headers=headers)
+        headers["ETag"] = f'"{result.etag}"'
+        if etag_matches(request.headers.get("if-none-match"), headers["ETag"]):
+            return Response(status_code=304, headers=headers)
+        if provider.tile_compression:
+            headers["Content-Encoding"] = provider.tile_compression
+        return Response(result.data, headers=headers, media_type=provider.mimetype)
+
+    return endpoint
+
+
+# -- the routes ------------------------------------------------------------------------------
+
+
+class _Static:
+    """pygeoapi's static files (CSS, JS of its HTML pages), set up on first use."""
+
+    def __init__(self) -> None:
+        self._app: Any = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._app is None:
+            from starlette.staticfiles import StaticFiles
+
+            self._app = StaticFiles(packages=[("pygeoapi", "static")])
+        await self._app(scope, receive, send)
+
+
+def audience_routes(audience: str) -> list[BaseRoute]:
+    """The OGC API routes of one audience, relative to its mount."""
+
+    def route(path: str, module: str, name: str, *params: str, check: bool = True) -> Route:
+        call = _pygeoapi(module, name)
+        return Route(path, _endpoint(audience, call, params, check_format=check), methods=READ)
+
+    core, items, tiles = "pygeoapi.api", "pygeoapi.api.itemtypes", "pygeoapi.api.tiles"
+    cid, tms = "collection_id", "tileMatrixSetId"
+    return [
+        route("/", core, "landing_page"),
+        Route("/openapi", _endpoint(audience, _openapi), methods=READ),
+        Route("/conformance", _endpoint(audience, _conformance), methods=READ),
+        route("/TileMatrixSets", tiles, "tilematrixsets"),
+        route("/TileMatrixSets/{tileMatrixSetId}", tiles, "tilematrixset", tms),
+        route("/collections", core, "describe_collections"),
+        route("/collections/{collection_id}", core, "describe_collections", cid),
+        route("/collections/{collection_id}/schema", core, "get_collection_schema", cid),
+        route("/collections/{collection_id}/queryables", items, "get_collection_queryables", cid),
+        route(
+            "/collections/{collection_id}/items", items, "get_collection_items", cid, check=False
+        ),
+        route(
+            "/collections/{collection_id}/items/{item_id}",
+            items,
+            "get_collection_item",
+            cid,
+            "item_id",
+        ),
+        route("/collections/{collection_id}/tiles", tiles, "get_collection_tiles", cid),
+        route(
+            "/collections/{collection_id}/tiles/{tileMatrixSetId}",
+            tiles,
+            "get_collection_tiles_metadata",
+            cid,
+            tms,
+            check=False,
+        ),
+        route(
+            "/collections/{collection_id}/tiles/{tileMatrixSetId}/metadata",
+            tiles,
+            "get_collection_tiles_metadata",
+            cid,
+            tms,
+            check=False,
+        ),
+        Route(
+            "/collections/{collection_id}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+            _tile_endpoint(audience),
+            methods=READ,
+        ),
+        Mount("/static", app=_Static()),
+    ]
+
+
+def _redirect(mount: str) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        url = server_state(request).base_url(request) + mount + "/"
+        if request.url.query:
+            url += "?" + request.url.query
+        return RedirectResponse(url, status_code=307)
+
+    return endpoint
+
+
+def ogc_routes() -> list[BaseRoute]:
+    """Every OGC API route of the server: /ogc (public) and /internal/ogc (internal)."""
+    out: list[BaseRoute] = []
+    for audience, mount in MOUNTS.items():
+        out.append(Route(mount, _redirect(mount), methods=READ))
+        out.append(Mount(mount, routes=audience_routes(audience)))
+    return out

@@ -1,0 +1,44 @@
+"""Fixtures for the OGC API tests: the server tests' release (built once per session from the
+clean sample; five layers, `spxm` internal), its servers, and the sample's source layers to count
+against.
+
+The release fixtures are the server tests' own (tests/server/conftest.py), imported so that the
+OGC tests run alone or with them; run together, each directory builds its release once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+
+from publish.catalog import load_catalog
+from publish.sources import read_layer
+from tests.server.conftest import (  # noqa: F401  (fixtures)
+    auth,
+    built_releases,
+    client,
+    settings,
+    tiles_dir,
+    token,
+)
+
+PUBLIC = ("xzq_xian", "stbhhx", "czkfbj", "hl")
+INTERNAL_ONLY = ("spxm",)
+
+
+@pytest.fixture(scope="session")
+def source(sample_dir: Path) -> Callable[[str], gpd.GeoDataFrame]:
+    """A layer of the sample as the build read it (EPSG:4326); fid = row number + 1."""
+    catalog = load_catalog(sample_dir / "layers.yml")
+
+    @cache
+    def read(layer_id: str) -> gpd.GeoDataFrame:
+        frame = read_layer(catalog.layer(layer_id))
+        frame.index = frame.index + 1
+        return frame
+
+    return read
