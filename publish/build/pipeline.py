@@ -16,6 +16,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import os
 import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -32,7 +33,7 @@ from publish.build.layer import LayerBuild, LayerOutput, load_cached
 from publish.build.progress import Reporter
 from publish.catalog import CONTROL_LINE_ROLES, Catalog, LayerSpec, load_catalog
 from publish.checks.cross import check_control_lines, check_zone_coverage
-from publish.checks.findings import Review
+from publish.checks.findings import Finding, Review
 from publish.checks.report import summary_lines, summary_table, write_report
 from publish.errors import BuildError, ReviewFailedError
 from publish.features.indicators import compute_indicators, write_indicators_table
@@ -168,12 +169,37 @@ class Build:
 
     # -- review ----------------------------------------------------------------------------------
 
-    def _cross_checks(self, outputs: dict[str, LayerOutput]) -> list[Any]:
-        specs = self.catalog.layers
+    def _cross_checks(self, outputs: dict[str, LayerOutput]) -> list[Finding]:
+        """Cross-layer findings, computed again only when a layer taking part has changed."""
         # Every layer that could be read takes part, blocked or not: the report should name
         # every problem at once, not one layer's at a time.
         usable = {lid: o for lid, o in outputs.items() if o.count and o.features_path.is_file()}
-        findings: list[Any] = []
+        roles = {*CONTROL_LINE_ROLES, "planning_zone", "admin"}
+        inputs = sorted(
+            (s.id, s.role, usable[s.id].fingerprint)
+            for s in self.catalog.layers
+            if s.role in roles and s.id in usable
+        )
+        key = hashlib.sha256(json.dumps(inputs).encode()).hexdigest()[:24]
+        cached = self.cache / "cross" / f"{key}.json"
+        try:
+            found = [Finding.from_dict(f) for f in json.loads(cached.read_text("utf-8"))]
+            self.report.log("cross-layer checks: inputs unchanged, findings reused")
+            return found
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        found = self._compute_cross_checks(usable)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        for old in cached.parent.glob("*.json"):
+            old.unlink(missing_ok=True)
+        tmp = cached.with_suffix(".tmp")
+        tmp.write_text(json.dumps([f.to_dict() for f in found], ensure_ascii=False), "utf-8")
+        os.replace(tmp, cached)
+        return found
+
+    def _compute_cross_checks(self, usable: dict[str, LayerOutput]) -> list[Finding]:
+        specs = self.catalog.layers
+        findings: list[Finding] = []
         lines = [s for s in specs if s.role in CONTROL_LINE_ROLES and s.id in usable]
         frames = {s.id: _read_4546(usable[s.id]) for s in lines}
         if len({s.role for s in lines}) > 1:

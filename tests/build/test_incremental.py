@@ -40,6 +40,7 @@ def test_unchanged_catalog_reuses_every_layer(workspace: tuple[Path, Path]) -> N
     manifest = read_manifest(result.path)
     assert not any(entry["rebuilt"] for entry in manifest["layers"].values())
     assert log.count("unchanged, reused") == len(manifest["layers"])
+    assert "cross-layer checks: inputs unchanged, findings reused" in log
 
 
 def test_changed_source_rebuilds_only_that_layer(workspace: tuple[Path, Path]) -> None:
@@ -52,6 +53,7 @@ def test_changed_source_rebuilds_only_that_layer(workspace: tuple[Path, Path]) -
     manifest = read_manifest(result.path)
     assert [lid for lid, e in manifest["layers"].items() if e["rebuilt"]] == ["hl"]
     assert "hl: rebuilt" in log
+    assert "findings reused" in log  # rivers take no part in the cross-layer checks
     names = {
         f["properties"].get("HLMC")
         for _x, _y, tile in decoded_tiles(result.path / "tiles" / "public.pmtiles", 10)
