@@ -1,0 +1,77 @@
+"""The pygeoapi process: metadata, execution, and bad input as a 400 through pygeoapi's manager."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pygeoapi.process.base import ProcessorExecuteError
+from pygeoapi.process.manager.base import get_manager
+from pygeoapi.util import JobStatus
+
+from publish.sitecheck.process import PROCESS_METADATA, SiteCheckProcessor
+
+NAME = "publish.sitecheck.process.SiteCheckProcessor"
+POINT = {"type": "Point", "coordinates": [110.48, 29.129]}
+
+
+def _definition(release: Path, audience: str = "public", **extra: Any) -> dict[str, Any]:
+    return {
+        "name": NAME,
+        "gpkg": str(release / "features" / f"{audience}.gpkg"),
+        "catalog": str(release / "catalog.yml"),
+        **extra,
+    }
+
+
+def test_metadata() -> None:
+    assert PROCESS_METADATA["id"] == "site-check"
+    assert PROCESS_METADATA["title"]["zh"] and PROCESS_METADATA["title"]["en"]
+    assert set(PROCESS_METADATA["inputs"]) == {
+        "geometry",
+        "crs",
+        "buffer_m",
+        "intended_use",
+        "surroundings_m",
+    }
+    json.dumps(PROCESS_METADATA)
+
+
+def test_execute(release: Path) -> None:
+    processor = SiteCheckProcessor(_definition(release))
+    mimetype, report = processor.execute({"geometry": POINT, "buffer_m": 100})
+    assert mimetype == "application/json"
+    assert report["site"]["area_m2"] == pytest.approx(31_415.9, rel=5e-3)
+    assert report["verdict"] in ("prohibited", "review", "conforming")
+
+
+def test_bad_input_is_a_400_error(release: Path) -> None:
+    processor = SiteCheckProcessor(_definition(release, max_area_m2=1000))
+    with pytest.raises(ProcessorExecuteError) as info:
+        processor.execute({"geometry": POINT, "buffer_m": 100})
+    assert info.value.http_status_code == 400
+    assert "above the limit of 0.001 km²" in info.value.message
+
+
+def test_through_pygeoapi_manager(release: Path, tmp_path: Path) -> None:
+    config = {
+        "server": {"manager": {"name": "Dummy", "connection": None, "output_dir": str(tmp_path)}},
+        "resources": {
+            "site-check": {"type": "process", "processor": _definition(release, "internal")}
+        },
+    }
+    manager = get_manager(config)
+    _job, mime, outputs, status, _headers = manager.execute_process(
+        "site-check", {"geometry": POINT, "buffer_m": 100}
+    )
+    assert status == JobStatus.successful
+    assert mime == "application/json"
+    assert "spxm" in outputs["layers"]
+    # pygeoapi 0.21 turns a failed synchronous job into HTTP 400 (api/processes.py).
+    _job, _mime, outputs, status, _headers = manager.execute_process(
+        "site-check", {"geometry": {"type": "LineString", "coordinates": [[110, 29], [111, 29]]}}
+    )
+    assert status == JobStatus.failed
+    assert "wrong type 'LineString'" in outputs["description"]
