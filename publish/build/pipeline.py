@@ -39,7 +39,12 @@ from publish.errors import BuildError, ReviewFailedError
 from publish.features.indicators import compute_indicators, write_indicators_table
 from publish.features.store import assemble
 from publish.release.manifest import read_manifest, write_manifest
-from publish.release.ogc_config import load_server_config, pygeoapi_config, write_config
+from publish.release.ogc_config import (
+    load_server_config,
+    pygeoapi_config,
+    site_check_process,
+    write_config,
+)
 from publish.release.store import ReleaseStore, new_release_id
 from publish.tiles.archive import Archive
 from publish.tiles.join import JoinOutput, join_many
@@ -301,6 +306,7 @@ class Build:
                 audience,
                 bounds={s.id: outputs[s.id].bounds for s in specs},
                 top_zoom=self.top_zoom,
+                processes={"site-check": site_check_process(audience)},
             )
             write_config(config, staged / "ogc" / f"{audience}.yml")
             self._write_style(staged, audience)

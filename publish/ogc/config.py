@@ -10,6 +10,7 @@ reach the server.
 from __future__ import annotations
 
 import copy
+import tempfile
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,9 @@ from typing import Any
 import yaml
 
 from publish.errors import ReleaseError
+
+# Keys of a processor definition that name files of the release (publish.sitecheck.process).
+PROCESSOR_FILES = ("gpkg", "catalog")
 
 
 def read_config(path: Path) -> dict[str, Any]:
@@ -63,6 +67,16 @@ def resolve_config(
     unknown = sorted(set(collections(out)) - set(layers))
     if unknown:
         raise ReleaseError(f"{source}: collections not listed for this audience: {unknown}")
+    for rid, resource in (out.get("resources") or {}).items():
+        if isinstance(resource, dict) and resource.get("type") == "process":
+            processor = resource.get("processor")
+            if not isinstance(processor, dict) or not processor.get("name"):
+                raise ReleaseError(f"{source}: process {rid} has no processor")
+            for key in PROCESSOR_FILES:
+                value = processor.get(key)
+                if isinstance(value, str) and not Path(value).is_absolute():
+                    processor[key] = _absolute(root, value, f"{source}: {rid}")
+    _sync_manager(out)
     for rid, resource in collections(out).items():
         providers = resource.get("providers")
         if not isinstance(providers, list) or not providers:
@@ -72,6 +86,19 @@ def resolve_config(
             if isinstance(data, str) and "://" not in data and not Path(data).is_absolute():
                 provider["data"] = _absolute(root, data, f"{source}: {rid}")
     return out
+
+
+def _sync_manager(doc: dict[str, Any]) -> None:
+    """Processes run synchronously with pygeoapi's Dummy manager (no job store). pygeoapi refuses
+    every execution when `output_dir` does not exist, so it is a folder we make."""
+    manager = doc["server"].setdefault("manager", {})
+    if not isinstance(manager, dict):
+        raise ReleaseError("server.manager must be a mapping")
+    manager.setdefault("name", "Dummy")
+    outputs = Path(tempfile.gettempdir()) / "onemap-process-outputs"
+    outputs.mkdir(exist_ok=True)
+    manager["output_dir"] = str(outputs)
+    manager.setdefault("connection", str(outputs / "jobs"))
 
 
 def with_url(doc: Mapping[str, Any], url: str) -> dict[str, Any]:

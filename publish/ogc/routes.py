@@ -102,6 +102,7 @@ def _handle(
     function: Callable[..., Any],
     args: Sequence[str],
     check_format: bool,
+    body: bytes | None = None,
 ) -> tuple[_Context, dict[str, str], int, Any]:
     """Run in a worker thread: pygeoapi's functions block (SQLite, files)."""
     from pygeoapi.api import APIRequest
@@ -109,8 +110,10 @@ def _handle(
 
     ctx = _context(request, audience)
     api = ctx.service.api(ctx.state.base_url(request) + MOUNTS[audience])
-    # Only GET and HEAD are routed: no request body to read, so the constructor will do.
+    # The body (process execution only) was read by the async endpoint.
     api_request = APIRequest(request, api.locales)
+    if body is not None:
+        api_request._data = body
     if check_format and not api_request.is_valid():
         headers, status, content = api.get_format_exception(api_request)
     else:
@@ -170,6 +173,30 @@ def _endpoint(
         args = [request.path_params[p] for p in params]
         ctx, headers, status, content = await anyio.to_thread.run_sync(
             _handle, request, audience, function, args, check_format
+        )
+        return _response(request, ctx, headers, status, content)
+
+    return endpoint
+
+
+# Process inputs are a geometry and a few numbers; a site is limited in vertices anyway.
+MAX_EXECUTE_BODY = 5 * 1024 * 1024
+
+
+def _execute_endpoint(audience: str) -> Endpoint:
+    """POST …/processes/{process_id}/execution: pygeoapi's execute_process, synchronously."""
+    call = _pygeoapi("pygeoapi.api.processes", "execute_process")
+
+    async def endpoint(request: Request) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_EXECUTE_BODY):
+            raise BadRequestError(f"the request body is limited to {MAX_EXECUTE_BODY} bytes")
+        body = await request.body()
+        if len(body) > MAX_EXECUTE_BODY:
+            raise BadRequestError(f"the request body is limited to {MAX_EXECUTE_BODY} bytes")
+        args = [request.path_params["process_id"]]
+        ctx, headers, status, content = await anyio.to_thread.run_sync(
+            _handle, request, audience, call, args, False, body
         )
         return _response(request, ctx, headers, status, content)
 
@@ -302,6 +329,11 @@ def audience_routes(audience: str) -> list[BaseRoute]:
             _tile_endpoint(audience),
             methods=READ,
         ),
+        route("/processes", "pygeoapi.api.processes", "describe_processes"),
+        route(
+            "/processes/{process_id}", "pygeoapi.api.processes", "describe_processes", "process_id"
+        ),
+        Route("/processes/{process_id}/execution", _execute_endpoint(audience), methods=["POST"]),
         Mount("/static", app=_Static()),
     ]
 

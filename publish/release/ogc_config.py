@@ -30,6 +30,7 @@ OFFERED_CRS = (
 # provider; pygeoapi loads them by dotted path.
 FEATURE_PROVIDER = "publish.ogc.features.GeoPackageProvider"
 TILE_PROVIDER = "publish.ogc.tiles.PMTilesProvider"
+SITE_CHECK_PROCESSOR = "publish.sitecheck.process.SiteCheckProcessor"
 
 
 def load_server_config(path: Path) -> dict[str, Any]:
@@ -59,6 +60,9 @@ def _collection(
 ) -> dict[str, Any]:
     keywords_zh = [k for k in (spec.group, spec.title_zh) if k]
     description_zh = spec.description or spec.title_zh
+    provider_extra: dict[str, Any] = {}
+    if spec.name_field:  # pygeoapi's HTML wants a text title; without a name it shows the id
+        provider_extra["title_field"] = spec.name_field
     resource: dict[str, Any] = {
         "type": "collection",
         "title": {"zh": spec.title_zh, "en": spec.title_en},
@@ -77,7 +81,7 @@ def _collection(
                 "data": f"features/{audience}.gpkg",
                 "table": spec.id,
                 "id_field": "fid",
-                "title_field": spec.name_field or spec.id_field,
+                **provider_extra,
                 "storage_crs": CRS84,
                 "crs": list(OFFERED_CRS),
             },
@@ -95,6 +99,18 @@ def _collection(
         ],
     }
     return resource
+
+
+def site_check_process(audience: str) -> dict[str, Any]:
+    """The site-check process of an audience: it reads that audience's features only."""
+    return {
+        "type": "process",
+        "processor": {
+            "name": SITE_CHECK_PROCESSOR,
+            "gpkg": f"features/{audience}.gpkg",
+            "catalog": "catalog.yml",
+        },
+    }
 
 
 def pygeoapi_config(

@@ -1,8 +1,10 @@
 """`create_app(settings)`: the Starlette application. Nothing is read before it is called.
 
-Middleware, outermost first: CORS (when origins are configured; it answers preflights and adds
-its headers to every response, 401s included), then the audience guard (401 for internal paths
-without a token), then Starlette's routing with our error table. The OGC API (pygeoapi) is mounted
+Middleware, outermost first: the request log (request id, one JSON access line, metrics; see
+publish.server.logs), CORS (when origins are configured; it answers preflights and adds its
+headers to every response, 401s included), gzip for JSON and HTML (tiles keep their stored
+Content-Encoding; the .pmtiles archive and its 206 ranges are never touched), then the audience
+guard (401 for internal paths without a token), then Starlette's routing with our error table. The OGC API (pygeoapi) is mounted
 per audience at /ogc and /internal/ogc (publish.ogc.routes); the guard already covers /internal/….
 """
 
@@ -18,6 +20,7 @@ import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 from starlette.routing import BaseRoute, Route
 
 from publish.ogc.routes import ogc_routes
@@ -26,6 +29,9 @@ from publish.server.documents import healthz, style, tilejson
 from publish.server.errors import exception_handlers
 from publish.server.guard import AudienceGuard
 from publish.server.holder import ReleaseHolder
+from publish.server.logs import RequestLog, quiet_pygeoapi
+from publish.server.metrics import Metrics, metrics_endpoint
+from publish.server.release import PMTILES_MEDIA_TYPE
 from publish.server.settings import Settings
 from publish.server.state import ServerState
 from publish.server.tilecache import TileCache
@@ -34,13 +40,41 @@ from publish.server.tiles import archive, tile
 log = logging.getLogger("publish.server")
 
 READ = ["GET", "HEAD"]  # Starlette adds HEAD to GET routes; listed for clarity
-CORS_EXPOSE = ["ETag", "Content-Range", "Content-Length", "Accept-Ranges", "Content-Encoding"]
-CORS_ALLOW_HEADERS = ["Authorization", "Range", "If-None-Match", "If-Range", "If-Match"]
+CORS_EXPOSE = [
+    "ETag",
+    "Content-Range",
+    "Content-Length",
+    "Accept-Ranges",
+    "Content-Encoding",
+    "X-Request-ID",
+]
+CORS_ALLOW_HEADERS = [
+    "Authorization",
+    "Range",
+    "If-None-Match",
+    "If-Range",
+    "If-Match",
+    "X-Request-ID",
+]
+GZIP_MINIMUM_SIZE = 1024  # smaller bodies gain little and cost a compressor each
+# Binary formats go out as they are (tiles are stored compressed, with Content-Encoding; the
+# archive is read by Range). GZipMiddleware also leaves alone any response that already has a
+# Content-Encoding and every 206.
+GZIP_EXCLUDED = (
+    *DEFAULT_EXCLUDED_CONTENT_TYPES,
+    PMTILES_MEDIA_TYPE,
+    "application/vnd.mapbox-vector-tile",
+    "application/x-protobuf",
+    "application/octet-stream",
+    "image/*",
+)
 
 
 def routes() -> list[BaseRoute]:
     return [
         Route("/healthz", healthz, methods=READ),
+        Route("/internal/healthz", healthz, methods=READ),  # with the refusal's reason
+        Route("/metrics", metrics_endpoint, methods=READ),
         Route("/tiles/{audience}/{z}/{x}/{name}", tile, methods=READ),
         Route("/tiles/{audience}.json", tilejson, methods=READ),
         Route("/tiles/{audience}.pmtiles", archive, methods=READ),
@@ -94,7 +128,10 @@ def create_app(settings: Settings) -> Starlette:
         tile_cache=TileCache(settings.tile_cache_bytes),
         tokens=tokens,
     )
-    middleware = []
+    metrics = Metrics(state.tile_cache, state.holder)
+    quiet_pygeoapi()
+    table = routes()
+    middleware = [Middleware(RequestLog, routes=table, metrics=metrics)]
     if settings.cors_origins:
         middleware.append(
             Middleware(
@@ -106,14 +143,20 @@ def create_app(settings: Settings) -> Starlette:
                 max_age=3600,
             )
         )
+    middleware.append(
+        Middleware(
+            GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE, exclude_content_types=GZIP_EXCLUDED
+        )
+    )
     middleware.append(Middleware(AudienceGuard, tokens=tokens))
     app = Starlette(
-        routes=routes(),
+        routes=table,
         middleware=middleware,
         exception_handlers=exception_handlers(),
         lifespan=_lifespan(state),
     )
     app.state.server = state
+    app.state.metrics = metrics
     return app
 
 

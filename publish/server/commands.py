@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import copy
 import os
 import sys
 from collections.abc import Sequence
@@ -63,23 +62,12 @@ def serve_environment(args: argparse.Namespace) -> dict[str, str]:
     return env
 
 
-def _log_config(level: str) -> dict[str, Any]:
-    from uvicorn.config import LOGGING_CONFIG
-
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["loggers"]["publish"] = {
-        "handlers": ["default"],
-        "level": level.upper(),
-        "propagate": False,
-    }
-    return config
-
-
 def run_serve(args: argparse.Namespace) -> int:
     """Run uvicorn[standard] (uvloop, httptools) on the app factory; returns when it stops."""
     import uvicorn
 
     from publish.server.errors import SettingsError
+    from publish.server.logs import log_config
     from publish.server.settings import Settings
 
     os.environ.update(serve_environment(args))
@@ -96,7 +84,8 @@ def run_serve(args: argparse.Namespace) -> int:
         http="httptools",
         lifespan="on",
         log_level=args.log_level,
-        log_config=_log_config(args.log_level),
+        log_config=log_config(args.log_level),
+        access_log=False,  # publish.server.logs writes one JSON line per request instead
         server_header=False,
     )
     return 0

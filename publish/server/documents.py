@@ -60,6 +60,8 @@ async def style(request: Request) -> Response:
 
 
 async def healthz(request: Request) -> Response:
-    status = server_state(request).holder.status()
+    """/healthz (public) and /internal/healthz (token): the latter with the refusal's reason."""
+    detail = request.url.path.startswith("/internal/")
+    status = server_state(request).holder.status(detail=detail)
     code = 200 if status["release"] is not None else 503
     return JSONResponse(status, code, headers={"Cache-Control": "no-store"})

@@ -95,14 +95,24 @@ class ReleaseHolder:
         serving = "nothing" if self._current is None else f"release {self._current.id}"
         log.error("release refused: %s; still serving %s", reason, serving)
 
-    def status(self) -> dict[str, Any]:
-        """What /healthz shows."""
+    def status(self, *, detail: bool = False) -> dict[str, Any]:
+        """What /healthz shows. The reason a release was refused can name internal layers, so
+        only `detail` (the token-guarded /internal/healthz) shows it; the public status says
+        that a release was refused and where to look."""
         release = self._current
+        error = self.last_error
+        if error is not None and not detail:
+            attempted = self._attempted
+            if isinstance(attempted, str | os.PathLike):
+                name = Path(attempted).name
+                error = f"release {name} was refused; the reason is in the server log"
+            else:
+                error = "no release is published yet"
         return {
             "status": "ok" if release is not None else "unavailable",
             "release": None if release is None else release.id,
             "loaded_at": None if release is None else release.loaded_at.isoformat(),
-            "last_error": self.last_error,
+            "last_error": error,
         }
 
     # -- watching ----------------------------------------------------------------------------

@@ -91,13 +91,16 @@ def _leaky_copy(tiles_dir: Path, built: Built) -> None:
 
 
 def test_a_release_publishing_an_internal_collection_is_refused(
-    tiles_dir: Path, built_releases: Built, settings: Settings
+    tiles_dir: Path, built_releases: Built, settings: Settings, auth: dict[str, str]
 ) -> None:
     _leaky_copy(tiles_dir, built_releases)
     with make_client(settings) as c:
         health = c.get("/healthz")
         assert health.status_code == 503
-        assert "spxm" in health.json()["last_error"]
+        assert "refused" in health.json()["last_error"]
+        assert "spxm" not in health.text  # the public status does not say which layer
+        detail = c.get("/internal/healthz", headers=auth).json()
+        assert "spxm" in detail["last_error"]
         assert c.get("/ogc/collections/spxm").status_code == 503
 
 

@@ -98,7 +98,7 @@ def test_before_any_release_everything_is_503(tmp_path: Path) -> None:
         assert health.status_code == 503
         body = health.json()
         assert body["status"] == "unavailable" and body["release"] is None
-        assert "does not exist" in body["last_error"]
+        assert body["last_error"] == "no release is published yet"
         for url in ("/tiles/public/0/0/0.mvt", "/tiles/public.json", "/styles/public.json"):
             r = client.get(url)
             assert r.status_code == 503, url

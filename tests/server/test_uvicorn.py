@@ -175,7 +175,8 @@ def test_sighup_retries_a_refused_release(
     with serve(tiles_dir, tmp_path / "tokens", log, ready=False) as (base, proc):
         r = httpx.get(f"{base}/healthz")
         assert r.status_code == 503
-        assert "styles/public.json: missing" in r.json()["last_error"]
+        assert "was refused" in r.json()["last_error"]
+        assert "styles/public.json: missing" in log.read_text(encoding="utf-8", errors="replace")
         assert httpx.get(f"{base}/tiles/public/0/0/0.mvt").status_code == 503
         (copy / "style.bak").rename(style)
         time.sleep(INTERVAL * 3)  # the link did not change: no new attempt by itself

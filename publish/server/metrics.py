@@ -1,0 +1,157 @@
+"""Prometheus metrics of one app: a registry of its own (never the process-global one).
+
+    onemap_http_requests_total{method, route, status}       requests answered
+    onemap_http_request_duration_seconds{route}             latency histogram (first byte to last)
+    onemap_tile_cache_hits_total, _misses_total              the TileCache's lookups
+    onemap_tile_cache_entries, onemap_tile_cache_bytes       its size now
+    onemap_release_info{release}                             the release served (value 1)
+    onemap_release_loaded_timestamp_seconds                  when it was loaded
+    onemap_release_last_load_failed                          1 if the last attempt was refused
+
+`route` is the route's template (`/tiles/{audience}/{z}/{x}/{name}`,
+`/ogc/collections/{collection_id}`), never the raw path: bounded label values, and no layer id. A refused release's reason
+is not exported (it may name layers); /healthz and the log give it. Each uvicorn worker counts
+its own requests: a scrape sees the worker that answered it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    InfoMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match, Mount
+
+from publish.server.holder import ReleaseHolder
+from publish.server.tilecache import TileCache
+
+PREFIX = "onemap"
+UNMATCHED = "<unmatched>"  # the route label of a path no route matches (404s of any path)
+METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"})
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+def route_template(routes: Iterable[BaseRoute], scope: dict[str, object], prefix: str = "") -> str:
+    """The template of the route that answers `scope` (mounts joined), or UNMATCHED.
+    Matches the routes itself, so it works whatever the middleware did to the scope."""
+    partial = None
+    for route in routes:
+        match, child = route.matches(scope)
+        if match is Match.NONE:
+            continue
+        path = prefix + str(getattr(route, "path", ""))
+        if isinstance(route, Mount):
+            if match is Match.FULL:
+                inner = route.routes
+                if not inner:
+                    return path + "/{path}"
+                found = route_template(inner, {**scope, **child}, path)
+                return path + "/{path}" if found == UNMATCHED else found
+            continue
+        if match is Match.FULL:
+            return path
+        if partial is None:
+            partial = path  # the path matched, the method did not (405)
+    return partial or UNMATCHED
+
+
+class _StateCollector(Collector):
+    """Reads the tile cache and the release holder at scrape time."""
+
+    def __init__(self, cache: TileCache, holder: ReleaseHolder) -> None:
+        self.cache = cache
+        self.holder = holder
+
+    def collect(self) -> Iterator[Metric]:
+        cache = self.cache
+        yield CounterMetricFamily(
+            f"{PREFIX}_tile_cache_hits", "Tile lookups answered from memory", value=cache.hits
+        )
+        yield CounterMetricFamily(
+            f"{PREFIX}_tile_cache_misses", "Tile lookups that read the archive", value=cache.misses
+        )
+        yield GaugeMetricFamily(
+            f"{PREFIX}_tile_cache_entries", "Tile answers held in memory", value=len(cache)
+        )
+        yield GaugeMetricFamily(
+            f"{PREFIX}_tile_cache_bytes", "Bytes the tile cache holds", value=cache.bytes
+        )
+        yield GaugeMetricFamily(
+            f"{PREFIX}_tile_cache_max_bytes", "Bound of the tile cache", value=cache.max_bytes
+        )
+        release = self.holder.current
+        info = InfoMetricFamily(f"{PREFIX}_release", "The release being served")
+        if release is not None:
+            info.add_metric([], {"release": release.id})
+        yield info
+        loaded = GaugeMetricFamily(
+            f"{PREFIX}_release_loaded_timestamp_seconds", "When the served release was loaded"
+        )
+        if release is not None:
+            loaded.add_metric([], release.loaded_at.timestamp())
+        yield loaded
+        yield GaugeMetricFamily(
+            f"{PREFIX}_release_last_load_failed",
+            "1 when the last attempt to load DIR/current was refused",
+            value=0 if self.holder.last_error is None else 1,
+        )
+
+
+class Metrics:
+    """The app's registry: `observe` each request, `render` for a scrape."""
+
+    def __init__(self, cache: TileCache, holder: ReleaseHolder) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            f"{PREFIX}_http_requests",
+            "HTTP requests answered, by route template and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            f"{PREFIX}_http_request_duration_seconds",
+            "Time from a request's arrival to its last byte, by route template",
+            ["route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.registry.register(_StateCollector(cache, holder))
+        # the labelled children, looked up once (labels() takes a lock and builds a tuple)
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            label = method if method in METHODS else "other"
+            children = (
+                self.requests.labels(label, route, str(status)),
+                self.latency.labels(route),
+            )
+            if method in METHODS:  # other methods are not worth a cache entry each
+                self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    """GET /metrics: the Prometheus text format (0.0.4)."""
+    metrics: Metrics = request.app.state.metrics
+    return Response(
+        metrics.render(),
+        media_type=CONTENT_TYPE_PLAIN_0_0_4,
+        headers={"Cache-Control": "no-store"},
+    )
