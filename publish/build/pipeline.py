@@ -108,6 +108,8 @@ class Build:
         self.server = load_server_config(options.server_config)
         self.versions = tool_versions()
         self.top_zoom = _top_zoom(self.catalog)
+        self._frames: dict[tuple[str, str], gpd.GeoDataFrame] = {}
+        self._indicator_cache: dict[Any, dict[str, Any]] = {}
 
     # -- layers ----------------------------------------------------------------------------------
 
@@ -206,16 +208,16 @@ class Build:
         specs = self.catalog.layers
         findings: list[Finding] = []
         lines = [s for s in specs if s.role in CONTROL_LINE_ROLES and s.id in usable]
-        frames = {s.id: _read_4546(usable[s.id]) for s in lines}
+        frames = {s.id: self._frame(usable[s.id]) for s in lines}
         if len({s.role for s in lines}) > 1:
             findings += check_control_lines(frames, lines)
         admin = self._county_layer(usable)
         zones = [s for s in specs if s.role == "planning_zone" and s.id in usable]
         if admin is not None:
-            admin_frame = _read_4546(admin)
+            admin_frame = self._frame(admin)
             for spec in zones:
                 findings += check_zone_coverage(
-                    _read_4546(usable[spec.id]), admin_frame, layer=spec.id
+                    self._frame(usable[spec.id]), admin_frame, layer=spec.id
                 )
         return findings
 
@@ -226,27 +228,42 @@ class Build:
 
     # -- release ---------------------------------------------------------------------------------
 
+    def _frame(self, output: LayerOutput) -> gpd.GeoDataFrame:
+        """A layer in EPSG:4546, read once per build (cross checks and both audiences' indicators
+        use the same small layers)."""
+        key = (output.spec.id, output.fingerprint)
+        if key not in self._frames:
+            self._frames[key] = _read_4546(output)
+        return self._frames[key]
+
     def _indicators(self, outputs: dict[str, LayerOutput], audience: str) -> dict[str, Any]:
         visible = {s.id for s in self.catalog.for_audience(audience)}
         mine = {lid: o for lid, o in outputs.items() if lid in visible}
         county = self._county_layer(mine)
-        control = {}
-        for role in CONTROL_LINE_ROLES:
-            specs = [s for s in self.catalog.by_role(role) if s.id in mine]
-            if specs:
-                control[role] = _read_4546(mine[specs[0].id])
-        land_use_specs = [s for s in self.catalog.by_role("land_use") if s.id in mine]
-        city = self.catalog.meta.get("city") or {}
-        land_use = _read_4546(mine[land_use_specs[0].id]) if land_use_specs else None
-        return compute_indicators(
-            city_area=None,
-            counties=_read_4546(county) if county else None,
-            control_lines=control,
-            land_use=land_use,
-            land_use_field=land_use_specs[0].code_field if land_use_specs else None,
-            city_code=str(city.get("code")) if city.get("code") else None,
-            city_name=str(city.get("name")) if city.get("name") else None,
+        control = {
+            role: mine[specs[0].id]
+            for role in CONTROL_LINE_ROLES
+            if (specs := [s for s in self.catalog.by_role(role) if s.id in mine])
+        }
+        land_use = next((s for s in self.catalog.by_role("land_use") if s.id in mine), None)
+        # The audiences usually see the same inputs (all public): compute once then.
+        key = (
+            county.spec.id if county else None,
+            tuple(sorted((role, o.spec.id) for role, o in control.items())),
+            land_use.id if land_use else None,
         )
+        if key not in self._indicator_cache:
+            city = self.catalog.meta.get("city") or {}
+            self._indicator_cache[key] = compute_indicators(
+                city_area=None,
+                counties=self._frame(county) if county else None,
+                control_lines={role: self._frame(o) for role, o in control.items()},
+                land_use=self._frame(mine[land_use.id]) if land_use else None,
+                land_use_field=land_use.code_field if land_use else None,
+                city_code=str(city.get("code")) if city.get("code") else None,
+                city_name=str(city.get("name")) if city.get("name") else None,
+            )
+        return self._indicator_cache[key]
 
     def _check_joined(self, path: Path, specs: Sequence[LayerSpec]) -> None:
         with Archive(path) as archive:

@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.server.helpers import Built, Probe, decode, point_current
 
@@ -159,7 +158,6 @@ def test_download_in_flight_finishes_on_its_release(
     assert hashlib.sha256(b"".join(received)).digest() == hashlib.sha256(old).digest()
 
 
-@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX only")
 def test_sighup_retries_a_refused_release(
     tiles_dir: Path, tmp_path: Path, built_releases: Built
 ) -> None:
