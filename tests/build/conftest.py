@@ -1,20 +1,12 @@
-"""A release built once from the clean sample, shared by the build tests (read-only)."""
+"""The build tests read the session's full release (tests/conftest.py), read-only."""
 
 from __future__ import annotations
 
-import io
-from pathlib import Path
-
 import pytest
 
-from publish.build.pipeline import BuildOptions, BuildResult, build
-from publish.build.progress import Reporter
+from publish.build.pipeline import BuildResult
 
 
 @pytest.fixture(scope="session")
-def built(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
-    out = tmp_path_factory.mktemp("tiles")
-    return build(
-        BuildOptions(catalog=sample_dir / "layers.yml", out=out),
-        Reporter(io.StringIO(), rich=False),
-    )
+def built(full_release: BuildResult) -> BuildResult:
+    return full_release
