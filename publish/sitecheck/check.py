@@ -17,8 +17,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from publish.catalog import CONTROL_LINE_ROLES, LayerSpec
-from publish.sitecheck.inputs import WORK_CRS, SiteInput, project, transformer
-from publish.sitecheck.store import Bbox, Candidates, SiteStore
+from publish.sitecheck.inputs import WORK_CRS, SiteInput, project
+from publish.sitecheck.store import Candidates, SiteStore, lonlat_bbox
 from publish.standards import land_use_classes
 
 TOLERANCE_M2 = 1.0  # overlaps at or below this are slivers, not conflicts
@@ -34,18 +34,18 @@ _LINE_NAMES = {
 }
 
 
-def _lonlat_bbox(geometry: BaseGeometry) -> Bbox:
-    minx, miny, maxx, maxy = geometry.bounds
-    bounds = transformer(WORK_CRS, "EPSG:4326").transform_bounds(minx, miny, maxx, maxy)
-    return (bounds[0], bounds[1], bounds[2], bounds[3])
-
-
 def _round(value: float) -> float:
     return round(float(value), 2)
 
 
 class _Overlaps:
-    """One layer's candidates that overlap the site, with their intersections."""
+    """One layer's candidates that overlap the site, with their intersections.
+
+    Only features that cross the site's boundary are overlaid: a prepared candidate that contains
+    the whole site (a zone, a red-line patch or a county around a small site: the common case)
+    meets it in the site itself, and a feature inside the site (parcels in a large site) in
+    itself.
+    """
 
     def __init__(self, site: BaseGeometry, found: Candidates) -> None:
         self.spec = found.spec
@@ -53,14 +53,22 @@ class _Overlaps:
         hit = np.zeros(len(geoms), dtype=bool)
         if len(geoms):
             present = ~shapely.is_missing(geoms)
-            hit[present] = shapely.intersects(site, geoms[present])
+            hit[present] = shapely.intersects(geoms[present], site)
         self.index = np.flatnonzero(hit)
         self.found = found
-        self.parts = (
-            shapely.intersection(site, geoms[self.index])
-            if len(self.index)
-            else np.empty(0, dtype=object)
-        )
+        self.parts = np.empty(len(self.index), dtype=object)
+        if len(self.index):
+            touched = geoms[self.index]
+            prepared = shapely.is_prepared(touched)
+            whole = np.zeros(len(touched), dtype=bool)
+            whole[prepared] = shapely.contains_properly(touched[prepared], site)
+            self.parts[whole] = site
+            rest = np.flatnonzero(~whole)
+            inner = shapely.contains_properly(site, touched[rest])  # the site is prepared
+            self.parts[rest[inner]] = touched[rest[inner]]
+            cut = rest[~inner]
+            if len(cut):
+                self.parts[cut] = shapely.intersection(site, touched[cut])
         self.areas = shapely.area(self.parts) if len(self.index) else np.empty(0)
 
     def total(self) -> float:
@@ -206,7 +214,6 @@ def _verdict(
 
 def _surroundings(store: SiteStore, site: BaseGeometry, radius: float) -> dict[str, Any]:
     area = site.buffer(radius) if radius > 0 else site
-    bbox = _lonlat_bbox(area)
     result: dict[str, list[dict[str, Any]]] = {}
     layers: list[tuple[str, LayerSpec]] = [
         ("urban_boundary", s) for s in store.by_role("urban_boundary")
@@ -214,7 +221,7 @@ def _surroundings(store: SiteStore, site: BaseGeometry, radius: float) -> dict[s
     for spec in store.by_role("other"):
         layers.append((SURROUNDING_IDS.get(spec.id, spec.id), spec))
     for category, spec in layers:
-        found = store.candidates(spec, bbox)
+        found = store.candidates(spec, area)
         rows = result.setdefault(category, [])
         if not len(found.geometries):
             continue
@@ -242,15 +249,15 @@ def check_site(store: SiteStore, site: SiteInput) -> dict[str, Any]:
     geometry = site.geometry
     shapely.prepare(geometry)
     site_area = float(geometry.area)
-    bbox = _lonlat_bbox(geometry)
+    bbox = lonlat_bbox(geometry)
 
     def overlaps(role: str) -> list[_Overlaps]:
-        return [_Overlaps(geometry, store.candidates(s, bbox)) for s in store.by_role(role)]
+        return [_Overlaps(geometry, store.candidates(s, geometry)) for s in store.by_role(role)]
 
     admin = store.by_role("admin")
     plan_share = 1.0
     if admin:
-        plan_share = _Overlaps(geometry, store.candidates(admin[0], bbox)).total() / site_area
+        plan_share = _Overlaps(geometry, store.candidates(admin[0], geometry)).total() / site_area
     lines: dict[str, dict[str, Any]] = {}
     for role in CONTROL_LINE_ROLES:
         found = overlaps(role)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from typing import Any
 
 from pygeoapi.process.base import BaseProcessor, ProcessorExecuteError
@@ -105,17 +106,23 @@ class SiteCheckInputProcessError(ProcessorExecuteError):
     ogc_exception_code = "InvalidParameterValue"
 
 
-_STORES: dict[tuple[str, str], SiteStore] = {}
+STORES_KEPT = 4  # two audiences × the current and the previous release
+_STORES: OrderedDict[tuple[str, str], SiteStore] = OrderedDict()
 _STORES_LOCK = threading.Lock()
 
 
 def shared_store(gpkg: str, catalog: str) -> SiteStore:
-    """One `SiteStore` per (GeoPackage, catalog) pair of real paths."""
+    """One `SiteStore` per (GeoPackage, catalog) pair of real paths; the least recently used
+    beyond `STORES_KEPT` are dropped (with the layers they hold in memory), so that releases
+    switched away from do not stay loaded."""
     key = (os.path.realpath(gpkg), os.path.realpath(catalog))
     with _STORES_LOCK:
         store = _STORES.get(key)
         if store is None:
             store = _STORES[key] = open_site_store(*key)
+        _STORES.move_to_end(key)
+        while len(_STORES) > STORES_KEPT:
+            _STORES.popitem(last=False)
         return store
 
 

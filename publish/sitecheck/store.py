@@ -1,31 +1,47 @@
-"""A release's features GeoPackage as the site check reads it: layers by role, R-tree candidates.
+"""A release's features GeoPackage as the site check reads it: layers by role, candidates.
 
 `SiteStore(gpkg_path, catalog_layers)` keeps only the catalog layers whose table is in the file, so
-the public GeoPackage never yields an internal layer. Candidates come from the table's R-tree by a
-lon/lat box and are returned projected to EPSG:4546 for exact computation.
+the public GeoPackage never yields an internal layer. Candidates are the features whose envelope
+meets a query area (EPSG:4546), returned in EPSG:4546 for exact computation, from one of two
+places:
+
+- resident layers — every layer of at most `resident_features` features (control lines, zones,
+  admin units, roads, rivers, villages: thousands, not millions) is read once, projected, prepared
+  and indexed in memory (a shapely STRtree) on first use;
+- larger layers (the land-survey parcels) are read per request from the table's R-tree by the
+  area's lon/lat box and projected then.
+
+Prepared resident geometries make the check's "does this feature contain the whole site?" test
+cheap, which spares the overlay of a small site with a large polygon.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
 
 from publish.catalog import LayerSpec, load_catalog
 from publish.features.gpkg import quote
 from publish.ogc.geometry import from_blobs
 from publish.ogc.geopackage import GeoPackage, GeoPackageError, open_geopackage
-from publish.sitecheck.inputs import WORK_CRS, project
+from publish.sitecheck.inputs import WORK_CRS, project, transformer
 
 Bbox = tuple[float, float, float, float]
+
+RESIDENT_FEATURES = 200_000  # layers up to this size are held in memory, projected and indexed
 
 
 @dataclass
 class Candidates:
-    """Features of one layer whose envelope meets a box: ids, attributes, EPSG:4546 geometries."""
+    """Features of one layer whose envelope meets an area: ids, attributes, EPSG:4546 geometries
+    (prepared when the layer is resident)."""
 
     spec: LayerSpec
     ids: list[int]
@@ -33,6 +49,31 @@ class Candidates:
     names: list[Any]
     codes: list[Any]
     geometries: np.ndarray
+
+    def take(self, index: np.ndarray) -> Candidates:
+        return Candidates(
+            spec=self.spec,
+            ids=[self.ids[i] for i in index],
+            bsm=[self.bsm[i] for i in index],
+            names=[self.names[i] for i in index],
+            codes=[self.codes[i] for i in index],
+            geometries=self.geometries[index],
+        )
+
+
+@dataclass
+class _Resident:
+    """A whole layer in memory: its candidates and an STRtree over their geometries."""
+
+    everything: Candidates
+    tree: shapely.STRtree
+
+
+def lonlat_bbox(area: BaseGeometry) -> Bbox:
+    """The lon/lat box of an EPSG:4546 geometry (edges densified, so it holds the geometry)."""
+    minx, miny, maxx, maxy = area.bounds
+    bounds = transformer(WORK_CRS, "EPSG:4326").transform_bounds(minx, miny, maxx, maxy)
+    return (bounds[0], bounds[1], bounds[2], bounds[3])
 
 
 def _name_column(spec: LayerSpec, columns: Iterable[str]) -> str | None:
@@ -49,7 +90,12 @@ def _name_column(spec: LayerSpec, columns: Iterable[str]) -> str | None:
 class SiteStore:
     """One audience's features GeoPackage, read-only, with the catalog layers it holds."""
 
-    def __init__(self, gpkg_path: str | Path, catalog_layers: Iterable[LayerSpec]) -> None:
+    def __init__(
+        self,
+        gpkg_path: str | Path,
+        catalog_layers: Iterable[LayerSpec],
+        resident_features: int = RESIDENT_FEATURES,
+    ) -> None:
         self.gpkg: GeoPackage = open_geopackage(gpkg_path)
         present = {
             str(row[0])
@@ -58,6 +104,9 @@ class SiteStore:
             )
         }
         self.layers: tuple[LayerSpec, ...] = tuple(s for s in catalog_layers if s.id in present)
+        self.resident_features = resident_features
+        self._resident: dict[str, _Resident | None] = {}
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"<SiteStore {str(self.gpkg.path)!r} {[s.id for s in self.layers]}>"
@@ -65,8 +114,33 @@ class SiteStore:
     def by_role(self, role: str) -> tuple[LayerSpec, ...]:
         return tuple(s for s in self.layers if s.role == role)
 
-    def candidates(self, spec: LayerSpec, bbox: Bbox) -> Candidates:
-        """Features of `spec` whose R-tree envelope meets `bbox` (lon/lat), in EPSG:4546."""
+    def candidates(self, spec: LayerSpec, area: BaseGeometry) -> Candidates:
+        """Features of `spec` whose envelope meets the envelope of `area` (EPSG:4546)."""
+        resident = self._resident_layer(spec)
+        if resident is not None:
+            return resident.everything.take(np.sort(resident.tree.query(shapely.box(*area.bounds))))
+        return self._read(spec, lonlat_bbox(area))
+
+    def _resident_layer(self, spec: LayerSpec) -> _Resident | None:
+        """The layer in memory when it is small enough (loaded on first use), else None."""
+        try:
+            return self._resident[spec.id]
+        except KeyError:
+            pass
+        with self._lock:
+            if spec.id not in self._resident:
+                count = self.gpkg.execute(f"SELECT count(*) FROM {quote(spec.id)}")[0][0]
+                resident = None
+                if count <= self.resident_features:
+                    everything = self._read(spec, None)
+                    shapely.prepare(everything.geometries)
+                    resident = _Resident(everything, shapely.STRtree(everything.geometries))
+                self._resident[spec.id] = resident
+            return self._resident[spec.id]
+
+    def _read(self, spec: LayerSpec, bbox: Bbox | None) -> Candidates:
+        """Features of `spec` from the GeoPackage — those whose R-tree envelope meets `bbox`
+        (lon/lat), or all of them — in EPSG:4546."""
         table = self.gpkg.table(spec.id)
         if table.rtree is None:
             raise GeoPackageError(f"{self.gpkg.path}: {spec.id} has no spatial index")
@@ -76,14 +150,19 @@ class SiteStore:
             spec.code_field if spec.code_field in table.columns else None,
         ]
         select = ", ".join(["t." + quote(c) if c else "NULL" for c in wanted])
-        minx, miny, maxx, maxy = bbox
-        rows: Sequence[Any] = self.gpkg.execute(
-            f"SELECT t.{quote(table.id_column)}, {select}, t.{quote(table.geometry)} "
-            f"FROM {quote(table.rtree)} AS r CROSS JOIN {quote(table.name)} AS t "
-            f"ON t.{quote(table.id_column)} = r.id "
-            "WHERE r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ?",
-            [minx, maxx, miny, maxy],
-        )
+        columns = f"t.{quote(table.id_column)}, {select}, t.{quote(table.geometry)}"
+        if bbox is None:
+            rows: Sequence[Any] = self.gpkg.execute(
+                f"SELECT {columns} FROM {quote(table.name)} AS t ORDER BY 1"
+            )
+        else:
+            minx, miny, maxx, maxy = bbox
+            rows = self.gpkg.execute(
+                f"SELECT {columns} FROM {quote(table.rtree)} AS r CROSS JOIN {quote(table.name)} "
+                f"AS t ON t.{quote(table.id_column)} = r.id "
+                "WHERE r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ?",
+                [minx, maxx, miny, maxy],
+            )
         geometries = from_blobs([row[4] for row in rows])
         if len(geometries):
             geometries = np.asarray(project(geometries, "EPSG:4326", WORK_CRS), dtype=object)

@@ -199,3 +199,20 @@ def test_repaired_bow_tie(public_store: SiteStore, release: Path) -> None:
     assert report["control_lines"]["farmland"]["overlap_m2"] == pytest.approx(
         overlap(gpkg, "yjjbnt", fixed), rel=1e-3, abs=0.5
     )
+
+
+@pytest.mark.parametrize("role", list(LINES))
+def test_resident_layers_and_rtree_reads_give_the_same_report(
+    public_store: SiteStore, release: Path, role: str
+) -> None:
+    """Layers held in memory (prepared, STRtree) and layers read per request from the R-tree
+    answer the same: `resident_features=0` forces every layer through the GeoPackage."""
+    from publish.sitecheck.store import open_site_store
+
+    by_rtree = open_site_store(release / "features" / "public.gpkg", release / "catalog.yml")
+    by_rtree.resident_features = 0
+    for site in _sites(release / "features" / "public.gpkg", LINES[role]).values():
+        around = {"surroundings_m": 800}
+        resident = _report(public_store, site, "EPSG:4546", **around)
+        read = _report(by_rtree, site, "EPSG:4546", **around)
+        assert resident == read

@@ -75,3 +75,18 @@ def test_through_pygeoapi_manager(release: Path, tmp_path: Path) -> None:
     )
     assert status == JobStatus.failed
     assert "wrong type 'LineString'" in outputs["description"]
+
+
+def test_stores_of_releases_switched_away_from_are_dropped(
+    release: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from publish.sitecheck import process
+
+    monkeypatch.setattr(process, "STORES_KEPT", 1)
+    monkeypatch.setattr(process, "_STORES", process.OrderedDict())
+    catalog = str(release / "catalog.yml")
+    public = process.shared_store(str(release / "features" / "public.gpkg"), catalog)
+    assert process.shared_store(str(release / "features" / "public.gpkg"), catalog) is public
+    internal = process.shared_store(str(release / "features" / "internal.gpkg"), catalog)
+    assert list(process._STORES.values()) == [internal]
+    assert process.shared_store(str(release / "features" / "public.gpkg"), catalog) is not public
