@@ -24,7 +24,7 @@ def _dumps(doc: object) -> bytes:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def _document(
+def json_document(
     request: Request, kind: str, render: Callable[[Release, AudienceRelease, str], object]
 ) -> Response:
     state = server_state(request)
@@ -44,7 +44,7 @@ def _document(
 
 
 async def tilejson(request: Request) -> Response:
-    return _document(
+    return json_document(
         request,
         "tilejson",
         lambda release, audience, base: render_tilejson(
@@ -54,7 +54,7 @@ async def tilejson(request: Request) -> Response:
 
 
 async def style(request: Request) -> Response:
-    return _document(
+    return json_document(
         request, "style", lambda release, audience, base: render_style(audience.style, base)
     )
 

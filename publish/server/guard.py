@@ -12,11 +12,16 @@ from publish.server.errors import NotFoundError, UnauthorizedError, error_respon
 from publish.server.release import AudienceRelease, Release
 
 AUTHORIZED = "onemap.authorized"  # set in the ASGI scope once a request's token is checked
-_INTERNAL_PREFIXES = ("/internal", "/tiles/internal", "/styles/internal")
+_INTERNAL_PREFIXES = ("/internal", "/tiles/internal", "/styles/internal", "/raster/internal")
+# The internal viewer's page (publish.server.viewer): the same static page as the public one,
+# holding no data. A browser cannot send a Bearer token when it navigates, so the page itself is
+# open; it asks for the token and sends it with every request it makes, which the guard checks.
+OPEN_INTERNAL_PAGES = frozenset({"/internal/"})
 
 
 def is_internal_path(path: str) -> bool:
-    """/internal…, /tiles/internal… and /styles/internal… (followed by /, . or nothing)."""
+    """/internal…, /tiles/internal…, /styles/internal… and /raster/internal… (followed by /, .
+    or nothing)."""
     for prefix in _INTERNAL_PREFIXES:
         if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] in "/."):
             return True
@@ -31,7 +36,8 @@ class AudienceGuard:
         self.tokens = tokens
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and is_internal_path(scope["path"]):
+        path = scope.get("path", "")
+        if scope["type"] == "http" and is_internal_path(path) and path not in OPEN_INTERNAL_PAGES:
             if not self.tokens.is_authorized(Headers(scope=scope).get("authorization")):
                 await error_response(UnauthorizedError())(scope, receive, send)
                 return
