@@ -1,4 +1,5 @@
-"""Switching releases in process (TestClient): new releases load, broken ones are refused."""
+"""Switching releases: in process (TestClient) new releases load and broken ones are refused; with
+a real server, a switch under tile and feature load fails no request."""
 
 from __future__ import annotations
 
@@ -6,17 +7,19 @@ import gc
 import json
 import os
 import shutil
+import threading
 import time
 import weakref
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from publish.server.holder import ReleaseHolder
 from publish.server.settings import Settings
 from publish.tiles.archive import TileStatus, lookup
-from tests.server.helpers import Built, Probe, TestClient, make_client, point_current
+from tests.server.helpers import Built, Probe, TestClient, decode, make_client, point_current
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float) -> float:
@@ -171,3 +174,89 @@ def test_current_vanishing_keeps_the_release(tiles_dir: Path, built_releases: Bu
         wait_for(lambda: health(client)["last_error"] is not None, 3)
         assert health(client)["release"] == built_releases.first
         assert client.get("/tiles/public.json").status_code == 200
+
+
+def test_switch_under_tile_and_feature_load(
+    tiles_dir: Path, tmp_path: Path, token: str, built_releases: Built, probe: Probe
+) -> None:
+    """A real server (uvicorn, 2 workers) while clients ask for tiles and OGC API features in a
+    loop: no request fails during the switch, and every request started once the check interval
+    (plus a loaded machine's slack) has passed is answered from the new release."""
+    from tests.server.test_uvicorn import INTERVAL, serve
+
+    bearer = {"Authorization": f"Bearer {token}"}
+    z, x, y = probe.internal_only
+    urls: list[tuple[str, dict[str, str]]] = [
+        (f"/tiles/public/{z}/{x}/{y}.mvt", {}),
+        ("/ogc/collections/stbhhx/items?bbox=110.3,29.0,110.7,29.4&limit=5", {}),
+        ("/ogc/collections/hl/items?limit=5&crs=http://www.opengis.net/def/crs/EPSG/0/4490", {}),
+        ("/ogc/collections/xzq_xian/items/1", {}),
+        (f"/tiles/internal/{z}/{x}/{y}.mvt", bearer),
+        ("/internal/ogc/collections/spxm/items?limit=10", bearer),
+    ]
+    answers: list[tuple[float, str, str]] = []  # (started, url, release)
+    failures: list[str] = []
+    stop = threading.Event()
+    old, new = built_releases.first, built_releases.second
+
+    def count(url: str, release: str) -> int:
+        return sum(1 for _, u, rid in list(answers) if u == url and rid == release)
+
+    def check(url: str, r: httpx.Response) -> str | None:
+        if r.status_code != 200:
+            return f"{r.status_code} {r.text[:200]}"
+        if url.endswith(".mvt"):
+            layers = decode(r.content, gzipped=False)
+            if ("spxm" in layers) != ("internal" in url):
+                return f"layers {sorted(layers)}"
+        elif "/items/" in url:
+            if r.json()["id"] != 1:
+                return "wrong item"
+        else:
+            body = r.json()
+            if not body["features"] or body["numberMatched"] < len(body["features"]):
+                return f"{body.get('numberMatched')} matched, {len(body['features'])} returned"
+        return None
+
+    def client_loop(base: str) -> None:
+        with httpx.Client(base_url=base, timeout=20) as client:
+            while not stop.is_set():
+                for url, headers in urls:
+                    started = time.monotonic()
+                    try:
+                        r = client.get(url, headers=headers)
+                    except httpx.HTTPError as exc:
+                        failures.append(f"{url}: {exc!r}")
+                        continue
+                    problem = check(url, r)
+                    if problem is not None:
+                        failures.append(f"{url}: {problem}")
+                    else:
+                        answers.append((started, url, r.headers["x-onemap-release"]))
+
+    log = tmp_path / "server.log"
+    with serve(tiles_dir, tmp_path / "tokens", log, workers=2) as (base, _proc):
+        threads = [threading.Thread(target=client_loop, args=(base,)) for _ in range(3)]
+        for t in threads:
+            t.start()
+        try:
+            # warm up (each worker builds pygeoapi's API on its first OGC request), switch, and
+            # keep going until every URL has been answered from the new release a few times
+            wait_for(lambda: all(count(url, old) >= 3 for url, _ in urls) or bool(failures), 90)
+            point_current(tiles_dir, new)
+            switched = time.monotonic()
+            wait_for(lambda: all(count(url, new) >= 3 for url, _ in urls) or bool(failures), 90)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(60)
+    assert failures == []
+    # the last request answered from the old release started within the interval (+ slack)
+    last_old = max(started for started, _, rid in answers if rid == old)
+    assert last_old - switched <= INTERVAL + 2.5
+    # and once a request got the new release, no later-started one went back to the old
+    first_new = min(started for started, _, rid in answers if rid == new)
+    assert all(started <= first_new + INTERVAL + 2.5 for started, _, rid in answers if rid == old)
+    text = log.read_text()
+    assert "serving release " + new in text
+    assert token not in text and "Traceback" not in text
