@@ -20,22 +20,27 @@ import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES
 from starlette.routing import BaseRoute, Route
 
 from publish.ogc.routes import ogc_routes
+from publish.raster.routes import raster_routes
 from publish.server.auth import TokenStore
+from publish.server.compression import TextGZip
 from publish.server.documents import healthz, style, tilejson
 from publish.server.errors import exception_handlers
+from publish.server.glyphs import glyphs
 from publish.server.guard import AudienceGuard
 from publish.server.holder import ReleaseHolder
-from publish.server.logs import RequestLog, quiet_pygeoapi
+from publish.server.logs import ACCESS_FLUSH_S, RequestLog, flush_access_log, quiet_pygeoapi
 from publish.server.metrics import Metrics, metrics_endpoint
 from publish.server.release import PMTILES_MEDIA_TYPE
 from publish.server.settings import Settings
 from publish.server.state import ServerState
 from publish.server.tilecache import TileCache
 from publish.server.tiles import archive, tile
+from publish.server.viewer import viewer_routes
+from publish.wms.routes import wms_routes
 
 log = logging.getLogger("publish.server")
 
@@ -79,7 +84,11 @@ def routes() -> list[BaseRoute]:
         Route("/tiles/{audience}.json", tilejson, methods=READ),
         Route("/tiles/{audience}.pmtiles", archive, methods=READ),
         Route("/styles/{audience}.json", style, methods=READ),
+        Route("/fonts/{fontstack}/{name}", glyphs, methods=READ),
+        *viewer_routes(),
         *ogc_routes(),
+        *raster_routes(),
+        *wms_routes(),
     ]
 
 
@@ -100,6 +109,12 @@ def _install_sighup(callback: Callable[[], None]) -> Callable[[], None]:
     return remove
 
 
+async def _flush_access_log_every(seconds: float) -> None:
+    while True:
+        await anyio.sleep(seconds)
+        flush_access_log()
+
+
 def _lifespan(
     state: ServerState,
 ) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
@@ -111,10 +126,12 @@ def _lifespan(
         try:
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(holder.watch, state.settings.reload_interval_s)
+                tasks.start_soon(_flush_access_log_every, ACCESS_FLUSH_S)
                 yield
                 tasks.cancel_scope.cancel()
         finally:
             remove_sighup()
+            flush_access_log()
 
     return lifespan
 
@@ -144,9 +161,7 @@ def create_app(settings: Settings) -> Starlette:
             )
         )
     middleware.append(
-        Middleware(
-            GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE, exclude_content_types=GZIP_EXCLUDED
-        )
+        Middleware(TextGZip, minimum_size=GZIP_MINIMUM_SIZE, exclude_content_types=GZIP_EXCLUDED)
     )
     middleware.append(Middleware(AudienceGuard, tokens=tokens))
     app = Starlette(

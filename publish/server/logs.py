@@ -11,21 +11,30 @@ the `publish.access` logger:
 
 Only the path is logged: no query string (a client may put a token there), no header but the
 request id. It also feeds the request to `Metrics` (route template, status, latency).
+
+The route template costs a dictionary lookup: Starlette's router leaves the route it chose in the
+scope (`scope["route"]`, the innermost one under mounts, or the route whose path matched when the
+method did not: 405), and each route object's template, mounts joined, is worked out once from
+the route table. Requests the router never saw (a 401 from the audience guard, a CORS preflight)
+or saw through a copied scope (the guard copies it for an admitted internal request) are matched
+against the table as before (`route_template`).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import os
 import re
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from publish.server.metrics import Metrics, route_template
@@ -39,21 +48,42 @@ _FIELDS = "fields"  # the LogRecord attribute the formatter spreads into the JSO
 access_log = logging.getLogger(ACCESS_LOGGER)
 
 
-def request_id_from(header: str | None) -> str:
+class RequestIds:
+    """New request ids: a random prefix of this process's and a counter (a uuid4 per request cost
+    ~2 % of a tile request). Made in each worker, so the prefix tells workers apart."""
+
+    def __init__(self) -> None:
+        self.prefix = os.urandom(6).hex()
+        self.counter = itertools.count(1)
+
+    def __call__(self) -> str:
+        return f"{self.prefix}{next(self.counter):010x}"
+
+
+def request_id_from(header: str | None, new_id: Callable[[], str] | None = None) -> str:
     """The client's request id if it is sane (1–64 of A–Z a–z 0–9 . _ : -), else a new one."""
     if header is not None and _SANE_ID.fullmatch(header):
         return header
-    return uuid.uuid4().hex
+    return new_id() if new_id is not None else uuid.uuid4().hex
 
 
 class JsonFormatter(logging.Formatter):
     """A log record as one JSON object on one line (UTF-8 kept, not escaped)."""
 
+    _last: tuple[int, str] = (-1, "")  # (second, its text): replaced whole, so thread-safe
+
+    def _time(self, created: float) -> str:
+        """`created` as 2026-11-28T15:30:00.123Z (the part up to the second made once a second)."""
+        second = int(created)
+        last = self._last
+        if last[0] != second:
+            last = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S"))
+            self._last = last
+        return f"{last[1]}.{int((created - second) * 1000):03d}Z"
+
     def format(self, record: logging.LogRecord) -> str:
         doc: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC)
-            .isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z"),
+            "time": self._time(record.created),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -66,22 +96,78 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(doc, ensure_ascii=False, default=str)
 
 
+class BufferedStreamHandler(logging.StreamHandler):
+    """A StreamHandler that writes its lines in batches: when `capacity` lines are waiting, on
+    `flush()` (the server calls it every `ACCESS_FLUSH_S` seconds) and when closed — as nginx's
+    `access_log … buffer= flush=` does. One write a batch instead of one write and flush a line:
+    the access line is the largest cost of a cached tile request after the socket."""
+
+    def __init__(self, stream: Any = None, capacity: int = 256) -> None:
+        super().__init__(stream)
+        self.capacity = capacity
+        self.pending: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+        except Exception:
+            self.handleError(record)
+            return
+        with self.lock:  # type: ignore[union-attr]
+            self.pending.append(line)
+            if len(self.pending) < self.capacity:
+                return
+        self.flush()
+
+    def flush(self) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            if not self.pending:
+                return
+            text = "\n".join(self.pending) + "\n"
+            self.pending.clear()
+            try:
+                self.stream.write(text)
+                self.stream.flush()
+            except Exception:  # a closed or full stream: drop the batch, keep serving
+                pass
+
+    def close(self) -> None:
+        self.flush()
+        super().close()
+
+
+ACCESS_FLUSH_S = 1.0  # the longest an access line waits in the buffer
+
+
+def flush_access_log() -> None:
+    """Write the access lines waiting in buffered handlers (the server's lifespan calls it)."""
+    for handler in access_log.handlers:
+        handler.flush()
+
+
 def log_config(level: str = "info") -> dict[str, Any]:
     """A `logging.config.dictConfig` for `serve` (uvicorn's `log_config`): everything as JSON
-    lines on stderr; uvicorn's own access log off (it logs query strings; ours replaces it);
+    lines on stderr, access lines written in batches (`BufferedStreamHandler`, at most
+    `ACCESS_FLUSH_S` late); uvicorn's own access log off (it logs query strings; ours replaces it);
     pygeoapi at ERROR and kept to itself (its per-request warnings are noise)."""
     handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    buffered = {
+        "()": BufferedStreamHandler,
+        "formatter": "json",
+        "stream": "ext://sys.stderr",
+    }
     quiet = {"handlers": ["json"], "level": "ERROR", "propagate": False}
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": JsonFormatter}},
-        "handlers": {"json": handler},
+        "handlers": {"json": handler, "access": buffered},
         "loggers": {
             "uvicorn": {"handlers": ["json"], "level": level.upper(), "propagate": False},
             "uvicorn.error": {"level": level.upper()},
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
             "publish": {"handlers": ["json"], "level": level.upper(), "propagate": False},
+            ACCESS_LOGGER: {"handlers": ["access"], "level": level.upper(), "propagate": False},
             "pygeoapi": quiet,
         },
     }
@@ -92,6 +178,26 @@ def quiet_pygeoapi() -> None:
     logging.getLogger("pygeoapi").setLevel(logging.ERROR)
 
 
+def route_templates(routes: Iterable[BaseRoute], prefix: str = "") -> dict[int, str]:
+    """The `id()` of each route object of the table (mounts and what they hold; routes are not
+    hashable) → its template, as `route_template` names it. A route object found twice is left
+    out (its template depends on where it was reached). The table must outlive the result."""
+    found: dict[int, str] = {}
+    twice: set[int] = set()
+    for route in routes:
+        path = prefix + str(getattr(route, "path", ""))
+        entries = {id(route): path + "/{path}" if isinstance(route, Mount) else path}
+        if isinstance(route, Mount) and route.routes:
+            entries.update(route_templates(route.routes, path))
+        for key, template in entries.items():
+            if key in found:
+                twice.add(key)
+            found[key] = template
+    for key in twice:
+        del found[key]
+    return found
+
+
 class RequestLog:
     """Pure ASGI middleware: request id, one access log line, and the request's metrics."""
 
@@ -99,15 +205,17 @@ class RequestLog:
         self, app: ASGIApp, routes: Iterable[BaseRoute], metrics: Metrics | None = None
     ) -> None:
         self.app = app
-        self.routes = list(routes)
+        self.routes = list(routes)  # kept: `templates` is keyed by the routes' id()
+        self.templates = route_templates(self.routes)
         self.metrics = metrics
+        self.new_id = RequestIds()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        request_id = request_id_from(Headers(scope=scope).get(REQUEST_ID_HEADER))
+        request_id = request_id_from(Headers(scope=scope).get(REQUEST_ID_HEADER), self.new_id)
         scope[REQUEST_ID_SCOPE] = request_id
         status = 500
         sent = 0
@@ -126,13 +234,22 @@ class RequestLog:
         finally:
             self._record(scope, request_id, status, sent, time.perf_counter() - started)
 
-    def _record(
-        self, scope: Scope, request_id: str, status: int, sent: int, seconds: float
-    ) -> None:
-        route = route_template(
+    def route_of(self, scope: Scope) -> str:
+        """The template of the route that answered the request `scope`."""
+        route = scope.get("route")
+        if route is not None:
+            template = self.templates.get(id(route))
+            if template is not None:
+                return template
+        return route_template(
             self.routes,
             {"type": "http", "path": scope["path"], "method": scope["method"], "root_path": ""},
         )
+
+    def _record(
+        self, scope: Scope, request_id: str, status: int, sent: int, seconds: float
+    ) -> None:
+        route = self.route_of(scope)
         if self.metrics is not None:
             self.metrics.observe(scope["method"], route, status, seconds)
         if not access_log.isEnabledFor(logging.INFO):
@@ -149,4 +266,15 @@ class RequestLog:
             "bytes": sent,
             "client": client[0] if client else None,
         }
-        access_log.info("%s %s %d", scope["method"], path, status, extra={_FIELDS: fields})
+        # makeRecord + handle is what `info` does, less looking up the caller's frame
+        record = access_log.makeRecord(
+            ACCESS_LOGGER,
+            logging.INFO,
+            __file__,
+            0,
+            "%s %s %d",
+            (scope["method"], path, status),
+            None,
+            extra={_FIELDS: fields},
+        )
+        access_log.handle(record)

@@ -5,11 +5,18 @@ from __future__ import annotations
 import gzip
 import math
 import os
+import socket
+import subprocess
+import sys
+import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import mapbox_vector_tile
 
 from publish.server.app import create_app
@@ -98,3 +105,56 @@ def find_empty_tile(path: Path, z: int) -> tuple[int, int, int]:
                     if lookup(archive, z, x + dx, y + dy).status is TileStatus.EMPTY:
                         return z, x + dx, y + dy
     raise AssertionError(f"no empty tile at z{z} in {path}")
+
+
+# -- a real server ----------------------------------------------------------------------------
+
+RUN_SERVE = (
+    "import sys; from publish.server.commands import main; raise SystemExit(main(sys.argv[1:]))"
+)
+INTERVAL = 0.5
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serve(
+    tiles_dir: Path, tokens: Path, log: Path, *, workers: int = 1, ready: bool = True
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISH_")}
+    args = [
+        *("serve", "--tiles", str(tiles_dir), "--port", str(port)),
+        *("--workers", str(workers), "--tokens-file", str(tokens)),
+        *("--reload-interval", str(INTERVAL)),
+    ]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", RUN_SERVE, *args], env=env, stdout=out, stderr=out
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, log.read_text()
+            try:
+                r = httpx.get(f"{base}/healthz", timeout=2)
+                if r.status_code == 200 or not ready:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        yield base, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -143,7 +143,7 @@ def test_one_access_line_per_request_with_its_request_id(
     given = client.get(f"/tiles/public/{z}/{x}/{y}.mvt", headers={"X-Request-ID": "abc-123.x"})
     assert given.headers["x-request-id"] == "abc-123.x"
     made = client.get("/ogc/collections/hl/items?limit=1")
-    assert len(made.headers["x-request-id"]) == 32
+    assert len(made.headers["x-request-id"]) == 22  # 12 hex of the worker, 10 of a counter
     insane = client.get("/healthz", headers={"X-Request-ID": "x" * 65})
     assert insane.headers["x-request-id"] != "x" * 65
 
@@ -305,3 +305,45 @@ def test_the_archive_is_never_compressed(client: TestClient, built_releases: Bui
     assert part.status_code == 206 and "content-encoding" not in part.headers
     assert part.content == data[:127]
     assert not part.content.startswith(gzip.compress(b"")[:2])  # gzip magic: not wrapped
+
+
+def test_new_request_ids_are_unique_and_tell_the_worker() -> None:
+    from publish.server.logs import RequestIds
+
+    one, two = RequestIds(), RequestIds()
+    made = [request_id_from(None, one) for _ in range(1000)]
+    assert len(set(made)) == 1000
+    assert all(m.startswith(one.prefix) and len(m) == 22 for m in made)
+    assert one.prefix != two.prefix
+    assert request_id_from("given-1", one) == "given-1"
+
+
+def test_access_lines_are_written_in_batches() -> None:
+    import io
+
+    from publish.server.logs import BufferedStreamHandler
+
+    stream = io.StringIO()
+    handler = BufferedStreamHandler(stream, capacity=3)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("publish.test.buffered")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("one")
+        logger.warning("two")
+        assert stream.getvalue() == ""  # waiting in the buffer
+        logger.warning("three")  # the third fills it: one write of three lines
+        assert [json.loads(x)["message"] for x in stream.getvalue().splitlines()] == [
+            "one",
+            "two",
+            "three",
+        ]
+        logger.warning("four")
+        handler.flush()  # what the server does every ACCESS_FLUSH_S
+        assert json.loads(stream.getvalue().splitlines()[-1])["message"] == "four"
+        logger.warning("five")
+        handler.close()  # at shutdown nothing is lost
+        assert json.loads(stream.getvalue().splitlines()[-1])["message"] == "five"
+    finally:
+        logger.removeHandler(handler)

@@ -6,68 +6,13 @@ import hashlib
 import os
 import shutil
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
-from tests.server.helpers import Built, Probe, decode, point_current
-
-RUN_SERVE = (
-    "import sys; from publish.server.commands import main; raise SystemExit(main(sys.argv[1:]))"
-)
-INTERVAL = 0.5
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@contextmanager
-def serve(
-    tiles_dir: Path, tokens: Path, log: Path, *, workers: int = 1, ready: bool = True
-) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISH_")}
-    args = [
-        *("serve", "--tiles", str(tiles_dir), "--port", str(port)),
-        *("--workers", str(workers), "--tokens-file", str(tokens)),
-        *("--reload-interval", str(INTERVAL)),
-    ]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", RUN_SERVE, *args], env=env, stdout=out, stderr=out
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, log.read_text()
-            try:
-                r = httpx.get(f"{base}/healthz", timeout=2)
-                if r.status_code == 200 or not ready:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
-        yield base, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+from tests.server.helpers import INTERVAL, Built, Probe, decode, point_current, serve
 
 
 def test_release_switch_under_load(
