@@ -1,4 +1,4 @@
-"""Command line: `python -m publish sample | build | release | serve | token`."""
+"""Command line: `python -m publish sample | build | release | seed | serve | token`."""
 
 from __future__ import annotations
 
@@ -68,6 +68,27 @@ def _release(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seed(args: argparse.Namespace) -> int:
+    import os
+
+    from publish.wms.seed import parse_zooms, seed
+
+    tiles = args.tiles or os.environ.get("PUBLISH_TILES_DIR") or "tiles"
+    layers = [part for item in args.layers for part in item.split(",") if part]
+    result = seed(
+        Path(tiles),
+        parse_zooms(args.zoom),
+        audience=args.audience,
+        layers=layers,
+        concurrency=args.concurrency,
+    )
+    print(
+        f"release {result.release_id}: seeded {', '.join(result.caches)} "
+        f"z{result.levels[0]}-{result.levels[1]} in {result.seconds} s"
+    )
+    return 0
+
+
 def add_build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--catalog", required=True, help="the layer catalog (layers.yml)")
     parser.add_argument("--out", required=True, help="the tiles folder (releases/, current)")
@@ -98,6 +119,25 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("id", nargs="?", help="release id, for switch")
     release.add_argument("--out", required=True, help="the tiles folder")
     release.set_defaults(run=_release)
+    seed = commands.add_parser(
+        "seed", help="pre-render the current release's WMS/WMTS raster caches over the city"
+    )
+    seed.add_argument("--tiles", help="the tiles folder (else $PUBLISH_TILES_DIR, else tiles)")
+    seed.add_argument("--zoom", default="0-12", help="levels to seed, N or N-M (default 0-12)")
+    seed.add_argument("--audience", choices=("public", "internal"), default="public")
+    seed.add_argument(
+        "--layers", nargs="+", default=["plan"], help="plan (the whole map) and/or layer ids"
+    )
+    seed.add_argument("--concurrency", type=_at_least_one, default=2, help="tiles at once")
+    seed.set_defaults(run=_seed)
+    from publish.ogc import postgis_release
+
+    postgis = commands.add_parser(
+        "postgis",
+        help="publish the current release's features in PostGIS (pygeoapi's PostgreSQL provider)",
+    )
+    postgis_release.add_arguments(postgis)
+    postgis.set_defaults(run=postgis_release.run)
     from publish.server.commands import add_commands  # imports starlette/uvicorn only when run
 
     add_commands(commands)
