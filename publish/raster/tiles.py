@@ -7,31 +7,17 @@ bounds; elsewhere it is a 404, as for the vector tiles.
 
 from __future__ import annotations
 
-from publish.server.errors import BadRequestError, NotFoundError
+from publish.server.errors import NotFoundError
+from publish.server.tiles import parse_tile_path
 from publish.tiles.archive import Archive, tile_bounds
 
 RASTER_MAX_ZOOM = 18
 RASTER_EXTENSION = "png"
-_MAX_DIGITS = 10
-
-
-def _integer(text: str, what: str) -> int:
-    if not (text.isascii() and text.isdigit() and len(text) <= _MAX_DIGITS):
-        raise BadRequestError(f"{what} must be a non-negative integer")
-    return int(text)
 
 
 def parse_raster_path(z: str, x: str, name: str) -> tuple[int, int, int]:
     """(z, x, y) from the last three path segments; BadRequestError for a malformed address."""
-    stem, dot, ext = name.rpartition(".")
-    if not dot or ext != RASTER_EXTENSION:
-        raise BadRequestError("a raster tile path ends in {y}.png")
-    zi, xi, yi = _integer(z, "z"), _integer(x, "x"), _integer(stem, "y")
-    if zi > RASTER_MAX_ZOOM:
-        raise NotFoundError(f"no raster tile here: zooms go to {RASTER_MAX_ZOOM}")
-    if xi >= 1 << zi or yi >= 1 << zi:
-        raise BadRequestError(f"x and y must be below 2^z = {1 << zi} at zoom {zi}")
-    return zi, xi, yi
+    return parse_tile_path(z, x, name, frozenset({RASTER_EXTENSION}), RASTER_MAX_ZOOM)
 
 
 def check_raster_tile(archive: Archive, z: int, x: int, y: int) -> None:

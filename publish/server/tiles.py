@@ -25,15 +25,23 @@ def _integer(text: str, what: str) -> int:
     return int(text)
 
 
-def parse_tile_path(z: str, x: str, name: str) -> tuple[int, int, int]:
+def parse_tile_path(
+    z: str,
+    x: str,
+    name: str,
+    extensions: frozenset[str] = TILE_EXTENSIONS,
+    max_zoom: int = _MAX_ZOOM,
+) -> tuple[int, int, int]:
     """(z, x, y) from the last three path segments; BadRequestError for anything that is not a
-    tile address, NotFoundError for a zoom deeper than any archive can hold."""
+    tile address with one of `extensions`, NotFoundError for a zoom deeper than `max_zoom` (by
+    default the deepest any archive can hold)."""
     stem, dot, ext = name.rpartition(".")
-    if not dot or ext not in TILE_EXTENSIONS:
-        raise BadRequestError("a tile path ends in {y}.mvt or {y}.pbf")
+    if not dot or ext not in extensions:
+        endings = " or ".join(f"{{y}}.{e}" for e in sorted(extensions))
+        raise BadRequestError(f"a tile path ends in {endings}")
     zi, xi, yi = _integer(z, "z"), _integer(x, "x"), _integer(stem, "y")
-    if zi > _MAX_ZOOM:
-        raise NotFoundError("no tile here: outside the archive's zooms")
+    if zi > max_zoom:
+        raise NotFoundError(f"no tile here: zooms go to {max_zoom}")
     if xi >= 1 << zi or yi >= 1 << zi:
         raise BadRequestError(f"x and y must be below 2^z = {1 << zi} at zoom {zi}")
     return zi, xi, yi
