@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -116,6 +116,30 @@ class GeoPackage:
             geometry=schema.geometry_column,
             rtree=schema.rtree,
             columns=MappingProxyType(columns),
+        )
+
+    def rows_in_box(
+        self,
+        name: str,
+        columns: Sequence[str | None],
+        box: tuple[float, float, float, float] | None,
+    ) -> list[Any]:
+        """Rows (id, *columns, geometry blob) of feature table `name` whose R-tree envelope
+        meets the lon/lat `box` (all rows, in id order, for None); a None column reads NULL.
+        GeoPackageError when the table has no spatial index."""
+        table = self.table(name)
+        if table.rtree is None:
+            raise GeoPackageError(f"{self.path}: {name} has no spatial index")
+        picked = ", ".join("t." + quote(c) if c else "NULL" for c in columns)
+        select = f"t.{quote(table.id_column)}, {picked + ', ' if picked else ''}t.{quote(table.geometry)}"
+        if box is None:
+            return self.execute(f"SELECT {select} FROM {quote(table.name)} AS t ORDER BY 1")
+        minx, miny, maxx, maxy = box
+        return self.execute(
+            f"SELECT {select} FROM {quote(table.rtree)} AS r CROSS JOIN {quote(table.name)} AS t "
+            f"ON t.{quote(table.id_column)} = r.id "
+            "WHERE r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ? ORDER BY 1",
+            [minx, maxx, miny, maxy],
         )
 
     def execute(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[Any]:

@@ -18,7 +18,7 @@ cheap, which spares the overlay of a small site with a large polygon.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from shapely.geometry.base import BaseGeometry
 from publish.catalog import LayerSpec, load_catalog
 from publish.features.gpkg import quote
 from publish.ogc.geometry import from_blobs
-from publish.ogc.geopackage import GeoPackage, GeoPackageError, open_geopackage
+from publish.ogc.geopackage import GeoPackage, open_geopackage
 from publish.sitecheck.inputs import WORK_CRS, project, transformer
 
 Bbox = tuple[float, float, float, float]
@@ -142,27 +142,12 @@ class SiteStore:
         """Features of `spec` from the GeoPackage — those whose R-tree envelope meets `bbox`
         (lon/lat), or all of them — in EPSG:4546."""
         table = self.gpkg.table(spec.id)
-        if table.rtree is None:
-            raise GeoPackageError(f"{self.gpkg.path}: {spec.id} has no spatial index")
         wanted: list[str | None] = [
             spec.id_field if spec.id_field in table.columns else None,
             _name_column(spec, table.columns),
             spec.code_field if spec.code_field in table.columns else None,
         ]
-        select = ", ".join(["t." + quote(c) if c else "NULL" for c in wanted])
-        columns = f"t.{quote(table.id_column)}, {select}, t.{quote(table.geometry)}"
-        if bbox is None:
-            rows: Sequence[Any] = self.gpkg.execute(
-                f"SELECT {columns} FROM {quote(table.name)} AS t ORDER BY 1"
-            )
-        else:
-            minx, miny, maxx, maxy = bbox
-            rows = self.gpkg.execute(
-                f"SELECT {columns} FROM {quote(table.rtree)} AS r CROSS JOIN {quote(table.name)} "
-                f"AS t ON t.{quote(table.id_column)} = r.id "
-                "WHERE r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ?",
-                [minx, maxx, miny, maxy],
-            )
+        rows = self.gpkg.rows_in_box(spec.id, wanted, bbox)
         geometries = from_blobs([row[4] for row in rows])
         if len(geometries):
             geometries = np.asarray(project(geometries, "EPSG:4326", WORK_CRS), dtype=object)

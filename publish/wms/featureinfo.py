@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from publish.features.gpkg import quote
 from publish.ogc.geopackage import open_geopackage
 
 Bbox = tuple[float, float, float, float]
@@ -59,14 +58,7 @@ def features_at(
         if table.rtree is None:
             continue
         columns = list(table.columns)
-        select = ", ".join(f"t.{quote(c)}" for c in [table.id_column, *columns, table.geometry])
-        rows = gpkg.execute(
-            f"SELECT {select} FROM {quote(table.rtree)} AS r "
-            f"CROSS JOIN {quote(table.name)} AS t ON t.{quote(table.id_column)} = r.id "
-            "WHERE r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ? "
-            f"ORDER BY t.{quote(table.id_column)}",
-            [box[0], box[2], box[1], box[3]],
-        )
+        rows = gpkg.rows_in_box(layer.id, columns, box)
         if not rows:
             continue
         geometries = from_blobs([row[-1] for row in rows])
