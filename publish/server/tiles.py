@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from starlette.requests import Request
 from starlette.responses import FileResponse, MalformedRangeHeader, RangeNotSatisfiable, Response
 
 from publish.server.caching import etag_matches
 from publish.server.errors import BadRequestError, NotFoundError, RangeNotSatisfiableError
 from publish.server.guard import audience_for
-from publish.server.release import PMTILES_MEDIA_TYPE
-from publish.server.state import server_state
+from publish.server.release import PMTILES_MEDIA_TYPE, AudienceRelease, Release
+from publish.server.state import ServerState, server_state
 from publish.tiles.archive import TileStatus
 
 RELEASE_HEADER = "X-Onemap-Release"
@@ -47,12 +49,26 @@ def parse_tile_path(
     return zi, xi, yi
 
 
-async def tile(request: Request) -> Response:
-    state = server_state(request)
-    release = state.holder.require()
-    params = request.path_params
-    audience = audience_for(request, release, params["audience"])
-    z, x, y = parse_tile_path(params["z"], params["x"], params["name"])
+class TileAnswer(NamedTuple):
+    """A tile request's answer (200, 204 or 304), before it becomes a response."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def tile_answer(
+    state: ServerState,
+    release: Release,
+    audience: AudienceRelease,
+    z: int,
+    x: int,
+    y: int,
+    if_none_match: str | None,
+) -> TileAnswer:
+    """The answer for tile z/x/y of `audience` (NotFoundError outside its zooms or bounds).
+    The one place tile headers are decided: the endpoint below and the fast path
+    (publish.server.fastpath) both send what it returns."""
     result = state.tile_cache.get(audience.archive, z, x, y)
     if result.status is TileStatus.NOT_FOUND:
         raise NotFoundError("no tile here: outside the archive's zooms or bounds")
@@ -61,14 +77,25 @@ async def tile(request: Request) -> Response:
         RELEASE_HEADER: release.id,
     }
     if result.status is TileStatus.EMPTY:
-        return Response(status_code=204, headers=headers)
+        return TileAnswer(204, headers, b"")
     etag = f'"{result.etag}"'
     headers["ETag"] = etag
-    if etag_matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
+    if etag_matches(if_none_match, etag):
+        return TileAnswer(304, headers, b"")
+    headers["Content-Type"] = audience.archive.media_type
     if audience.archive.tile_compression:
         headers["Content-Encoding"] = audience.archive.tile_compression
-    return Response(result.data, headers=headers, media_type=audience.archive.media_type)
+    return TileAnswer(200, headers, result.data or b"")
+
+
+async def tile(request: Request) -> Response:
+    state = server_state(request)
+    release = state.holder.require()
+    params = request.path_params
+    audience = audience_for(request, release, params["audience"])
+    z, x, y = parse_tile_path(params["z"], params["x"], params["name"])
+    answer = tile_answer(state, release, audience, z, x, y, request.headers.get("if-none-match"))
+    return Response(answer.body, status_code=answer.status, headers=answer.headers)
 
 
 def _check_range(request: Request, response: FileResponse, size: int) -> None:

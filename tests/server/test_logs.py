@@ -7,17 +7,19 @@ from typing import Any
 
 import pytest
 
-from publish.server.logs import RequestLog, route_templates
+from publish.server.fastpath import TILE_ROUTE
+from publish.server.logs import AccessRecorder, RequestLog, route_templates
 from publish.server.metrics import UNMATCHED, route_template
 from tests.server.helpers import Probe, TestClient
 
 
-def request_log(client: TestClient) -> RequestLog:
+def recorder(client: TestClient) -> AccessRecorder:
     client.get("/healthz")  # Starlette builds its middleware stack on the first request
     app: Any = client.app.middleware_stack  # type: ignore[attr-defined]
     while not isinstance(app, RequestLog):
         app = app.app
-    return app
+    found: AccessRecorder = app.recorder
+    return found
 
 
 def test_the_route_of_a_request_is_the_route_the_router_chose(
@@ -26,9 +28,9 @@ def test_the_route_of_a_request_is_the_route_the_router_chose(
     auth: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    log = request_log(client)
+    log = recorder(client)
     seen: list[tuple[str, str, bool]] = []
-    record = log._record
+    record = log.record
 
     def spy(scope: Any, *args: Any) -> None:
         slow = route_template(
@@ -36,10 +38,12 @@ def test_the_route_of_a_request_is_the_route_the_router_chose(
             {"type": "http", "path": scope["path"], "method": scope["method"], "root_path": ""},
         )
         fast = id(scope.get("route")) in log.templates
-        seen.append((log.route_of(scope), slow, fast))
+        # the tile fast path names its route itself (args[4]); the router never saw it
+        route = args[4] if len(args) > 4 else log.route_of(scope)
+        seen.append((route, slow, fast or route == TILE_ROUTE))
         record(scope, *args)
 
-    monkeypatch.setattr(log, "_record", spy)
+    monkeypatch.setattr(log, "record", spy)
     z, x, y = probe.public
     requests = [
         ("GET", f"/tiles/public/{z}/{x}/{y}.mvt", {}, "/tiles/{audience}/{z}/{x}/{name}", True),
@@ -80,3 +84,60 @@ def test_route_templates_join_mounts_and_skip_shared_routes() -> None:
     assert templates[id(mount)] == "/ogc/{path}"
     assert templates[id(inner)] == "/ogc/collections/{cid}"
     assert id(shared) not in templates
+
+
+@pytest.mark.parametrize(
+    ("path", "client_address", "seconds"),
+    [
+        ("/tiles/public/12/3300/1700.mvt", ("127.0.0.1", 50000), 0.0012345),
+        ('/odd/"quoted"\\/路径/\u2028', None, 1.5),
+        ("/ogc/collections", ("::1", 1), 0.0),
+    ],
+)
+def test_direct_access_lines_are_the_formatter_s_lines(
+    path: str,
+    client_address: tuple[str, int] | None,
+    seconds: float,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The recorder writes its line itself when the access logger is set up as `log_config` sets
+    it up; the text must be the JsonFormatter's, byte for byte but the time."""
+    import io
+    import json
+    import logging
+    import re
+
+    from publish.server.logs import ACCESS_LOGGER, BufferedStreamHandler, JsonFormatter
+
+    stream = io.StringIO()
+    handler = BufferedStreamHandler(stream, capacity=1)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger(ACCESS_LOGGER)
+    monkeypatch.setattr(logger, "handlers", [handler])
+    monkeypatch.setattr(logger, "propagate", False)
+    monkeypatch.setattr(logger, "level", logging.INFO)
+    logger.manager._clear_cache()  # type: ignore[attr-defined]
+    from publish.server import logs
+
+    made: list[str] = []
+
+    def spy(*args: Any) -> str:
+        made.append(logs_access_line(*args))
+        return made[-1]
+
+    logs_access_line = logs.access_line
+    monkeypatch.setattr(logs, "access_line", spy)
+    recorder = AccessRecorder([], None)
+    scope = {"type": "http", "method": "GET", "path": path, "client": client_address}
+    recorder.record(scope, "rid-1", 200, 12345, seconds, "/route/{x}")
+    assert len(made) == 1  # written directly
+    handler.addFilter(lambda record: True)  # a filter: the recorder goes through a LogRecord
+    recorder.record(scope, "rid-1", 200, 12345, seconds, "/route/{x}")
+    assert len(made) == 1  # through a LogRecord and the formatter
+    direct, via_record = stream.getvalue().rstrip("\n").split("\n")  # U+2028 is in a line
+    no_time = re.compile(r'^\{"time": "[^"]+"')
+    assert no_time.sub("", direct) == no_time.sub("", via_record)
+    doc = json.loads(direct)
+    assert doc["path"] == path and doc["duration_ms"] == round(seconds * 1000, 3)
+    assert doc["client"] == (client_address[0] if client_address else None)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", doc["time"])
