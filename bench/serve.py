@@ -17,6 +17,9 @@ has workers:
   pygeoapi    stock pygeoapi (its own Starlette app under uvicorn) with its MVT-tippecanoe provider
               on a z/x/y directory of the same tiles
   tileserver  tileserver-gl-light (one node process) on the same PMTiles archive
+and, to show where the time goes: ours-nolog (no access log), bare (one Starlette route from a
+dict) and raw (a bare ASGI callable from a dict, 1 and 2 workers: what uvicorn itself costs),
+from bench/bare_tiles.py
 
 Features (wrk -t2 -c16, `--boxes` random ~1 km boxes in the city, `items?bbox=…&limit=100` on the
 current-use parcels `dltb`, the largest layer), at 1 and 2 workers:
@@ -450,12 +453,14 @@ def ours(tiles_dir: Path, workers: int, log: Path, *, log_level: str = "info") -
     return port, process(argv, ready=f"http://127.0.0.1:{port}/healthz", log=log, env=env, cwd=REPO)
 
 
-def bare(archive: Path, log: Path, probe: str) -> Any:
-    """bench/bare_tiles.py: one Starlette route, tiles from a dict, nothing else (the floor)."""
+def bare(archive: Path, log: Path, probe: str, app: str = "app", workers: int = 1) -> Any:
+    """bench/bare_tiles.py: tiles from a dict, nothing else (the floors): `app` one Starlette
+    route, `raw` a bare ASGI callable."""
     port = free_port()
     argv = [
-        *(PYTHON, "-m", "uvicorn", "bench.bare_tiles:app", "--host", "127.0.0.1"),
+        *(PYTHON, "-m", "uvicorn", f"bench.bare_tiles:{app}", "--host", "127.0.0.1"),
         *("--port", str(port), "--loop", "uvloop", "--http", "httptools", "--no-access-log"),
+        *("--workers", str(workers)),
     ]
     env = {"BENCH_ARCHIVE": str(archive)}
     return port, process(argv, ready=f"http://127.0.0.1:{port}{probe}", log=log, env=env, cwd=REPO)
@@ -691,7 +696,7 @@ def main() -> int:
             ],
             "tileserver": [f"/data/public/{z}/{x}/{y}.pbf" for z, x, y, _, _ in sample],
         }
-        tile_paths["ours-nolog"] = tile_paths["bare"] = tile_paths["ours"]
+        tile_paths["ours-nolog"] = tile_paths["bare"] = tile_paths["raw"] = tile_paths["ours"]
         tile_files = {k: write_paths(work / f"tiles-{k}.txt", v) for k, v in tile_paths.items()}
         probe_urls = {k: v[:20] for k, v in tile_paths.items()}
         stored = [data for *_, data in probes]
@@ -763,17 +768,19 @@ def main() -> int:
                 base = f"http://127.0.0.1:{port}"
                 check_tiles(base, probe_urls["tileserver"], stored, "tileserver", report)
                 run("tiles", "tileserver", 1, base, lambda: group_pids(proc.pid))
-            # where our time goes: without the access log, and the bare Starlette floor
+            # where our time goes: without the access log, a bare Starlette route, bare ASGI
             port, server = ours(tiles_dir, 1, work / "ours-nolog.log", log_level="warning")
             with server as proc:
                 base = f"http://127.0.0.1:{port}"
                 check_tiles(base, probe_urls["ours"], stored, "ours", report)
                 run("tiles", "ours-nolog", 1, base, lambda: group_pids(proc.pid))
-            port, server = bare(archive, work / "bare.log", probe_urls["ours"][0])
-            with server as proc:
-                base = f"http://127.0.0.1:{port}"
-                check_tiles(base, probe_urls["ours"], stored, "bare", report)
-                run("tiles", "bare", 1, base, lambda: group_pids(proc.pid))
+            for name, app, workers in (("bare", "app", 1), ("raw", "raw", 1), ("raw", "raw", 2)):
+                log = work / f"{name}{workers}.log"
+                port, server = bare(archive, log, probe_urls["ours"][0], app, workers)
+                with server as proc:
+                    base = f"http://127.0.0.1:{port}"
+                    check_tiles(base, probe_urls["ours"], stored, name, report)
+                    run("tiles", name, workers, base, lambda: group_pids(proc.pid))
 
         def features_round() -> None:
             probes = 30
@@ -861,7 +868,9 @@ def print_report(report: Report, args: argparse.Namespace) -> None:
         ("pygeoapi MVT-tippecanoe", "tiles", 1, "pygeoapi", 1, "≥ 5"),
         ("pygeoapi MVT-tippecanoe", "tiles", 2, "pygeoapi", 2, "≥ 5"),
         ("tileserver-gl-light (1 process)", "tiles", 1, "tileserver", 1, ""),
-        ("bare Starlette, tiles from a dict (the floor)", "tiles", 1, "bare", 1, ""),
+        ("bare Starlette, tiles from a dict", "tiles", 1, "bare", 1, ""),
+        ("bare ASGI on uvicorn, tiles from a dict (the floor)", "tiles", 1, "raw", 1, ""),
+        ("bare ASGI on uvicorn, tiles from a dict (the floor)", "tiles", 2, "raw", 2, ""),
         ("stock pygeoapi, SQLiteGPKG", "features", 1, "gpkg", 1, "≥ 10"),
         ("stock pygeoapi, SQLiteGPKG", "features", 2, "gpkg", 2, "≥ 10"),
         ("stock pygeoapi, PostgreSQL on PostGIS", "features", 1, "postgis", 1, "≥ 2"),

@@ -87,9 +87,7 @@ class TileFastPath:
         except PublishError:
             return False
         request_id = request_id_from(found.get("request_id"), self.recorder.new_id)
-        headers = [
-            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items()
-        ]
+        headers = answer.headers
         if answer.status == 200:
             headers.append((b"content-length", str(len(answer.body)).encode()))
         headers.append((self._request_id_header, request_id.encode()))

@@ -16,6 +16,7 @@ from publish.server.state import ServerState, server_state
 from publish.tiles.archive import TileStatus
 
 RELEASE_HEADER = "X-Onemap-Release"
+_RELEASE_HEADER_NAME = RELEASE_HEADER.lower().encode()
 TILE_EXTENSIONS = frozenset({"mvt", "pbf"})
 _MAX_ZOOM = 31  # PMTiles and Web Mercator tile ids go no deeper
 _MAX_DIGITS = 10
@@ -53,7 +54,7 @@ class TileAnswer(NamedTuple):
     """A tile request's answer (200, 204 or 304), before it becomes a response."""
 
     status: int
-    headers: dict[str, str]
+    headers: list[tuple[bytes, bytes]]  # as ASGI sends them (lower-case names), no length
     body: bytes
 
 
@@ -72,19 +73,20 @@ def tile_answer(
     result = state.tile_cache.get(audience.archive, z, x, y)
     if result.status is TileStatus.NOT_FOUND:
         raise NotFoundError("no tile here: outside the archive's zooms or bounds")
-    headers = {
-        "Cache-Control": state.tile_cache_control(audience.restricted),
-        RELEASE_HEADER: release.id,
-    }
+    headers = [
+        (b"cache-control", state.tile_cache_control(audience.restricted).encode()),
+        (_RELEASE_HEADER_NAME, release.id.encode()),
+    ]
     if result.status is TileStatus.EMPTY:
         return TileAnswer(204, headers, b"")
     etag = f'"{result.etag}"'
-    headers["ETag"] = etag
+    headers.append((b"etag", etag.encode()))
     if etag_matches(if_none_match, etag):
         return TileAnswer(304, headers, b"")
-    headers["Content-Type"] = audience.archive.media_type
-    if audience.archive.tile_compression:
-        headers["Content-Encoding"] = audience.archive.tile_compression
+    archive = audience.archive
+    headers.append((b"content-type", archive.media_type.encode()))
+    if archive.tile_compression:
+        headers.append((b"content-encoding", archive.tile_compression.encode()))
     return TileAnswer(200, headers, result.data or b"")
 
 
@@ -95,7 +97,9 @@ async def tile(request: Request) -> Response:
     audience = audience_for(request, release, params["audience"])
     z, x, y = parse_tile_path(params["z"], params["x"], params["name"])
     answer = tile_answer(state, release, audience, z, x, y, request.headers.get("if-none-match"))
-    return Response(answer.body, status_code=answer.status, headers=answer.headers)
+    response = Response(answer.body, status_code=answer.status)  # adds the length for a 200
+    response.raw_headers.extend(answer.headers)
+    return response
 
 
 def _check_range(request: Request, response: FileResponse, size: int) -> None:
