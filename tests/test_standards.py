@@ -18,3 +18,21 @@ def test_colours_follow_the_table_and_the_nearest_ancestor() -> None:
     assert colour_for("0704") == colour_for("0703")
     assert colour_for("1001") == "#BB9674"
     assert colour_for("1701") == "#338EC0"
+
+
+def test_a_class_s_colour_is_colour_for_its_code() -> None:
+    """land_use_classes() and colour_for() once disagreed on 0702 and 0704 (blank in the CSV)."""
+    classes = land_use_classes()
+    assert classes["0702"].colour == classes["0701"].colour == "#FFFF2D"
+    assert classes["0704"].colour == classes["0703"].colour == "#FFD380"
+    for code, cls in classes.items():
+        assert cls.colour == colour_for(code), code
+    # and where the classification's CSV gives a colour, it is that one
+    import csv
+    from importlib import resources
+
+    text = resources.files("publish.standards").joinpath("ydyh_classes_with_colours.csv")
+    given = {r["code"]: r["hex"].upper() for r in csv.DictReader(text.open(encoding="utf-8"))}
+    assert sum(1 for h in given.values() if h) > 100
+    for code, colour in given.items():
+        assert not colour or classes[code].colour == colour, code

@@ -15,7 +15,7 @@ class LandUseClass:
     name: str
     level: int
     parent: str | None
-    colour: str | None  # "#RRGGBB" from the class itself or its nearest coloured ancestor
+    colour: str | None  # "#RRGGBB": `colour_for(code)`, the one rule for a class's colour
 
 
 def _rows(filename: str) -> list[dict[str, str]]:
@@ -33,7 +33,8 @@ def land_use_classes() -> dict[str, LandUseClass]:
             name=row["name"],
             level=int(row["level"]),
             parent=row["parent"] or None,
-            colour=row["hex"].upper() or None,
+            # the CSV leaves 0702 and 0704 blank; colour_for gives their siblings' (DOMAIN.md)
+            colour=colour_for(row["code"]),
         )
     return classes
 
