@@ -18,8 +18,8 @@ has workers:
               on a z/x/y directory of the same tiles
   tileserver  tileserver-gl-light (one node process) on the same PMTiles archive
 and, to show where the time goes: ours-nolog (no access log), bare (one Starlette route from a
-dict) and raw (a bare ASGI callable from a dict, 1 and 2 workers: what uvicorn itself costs),
-from bench/bare_tiles.py
+dict) and raw (a bare ASGI callable from a dict: what uvicorn itself costs), both at 1 and 2
+workers, from bench/bare_tiles.py
 
 Features (wrk -t2 -c16, `--boxes` random ~1 km boxes in the city, `items?bbox=…&limit=100` on the
 current-use parcels `dltb`, the largest layer), at 1 and 2 workers:
@@ -774,7 +774,8 @@ def main() -> int:
                 base = f"http://127.0.0.1:{port}"
                 check_tiles(base, probe_urls["ours"], stored, "ours", report)
                 run("tiles", "ours-nolog", 1, base, lambda: group_pids(proc.pid))
-            for name, app, workers in (("bare", "app", 1), ("raw", "raw", 1), ("raw", "raw", 2)):
+            floors = (("bare", "app", 1), ("bare", "app", 2), ("raw", "raw", 1), ("raw", "raw", 2))
+            for name, app, workers in floors:
                 log = work / f"{name}{workers}.log"
                 port, server = bare(archive, log, probe_urls["ours"][0], app, workers)
                 with server as proc:
@@ -869,6 +870,7 @@ def print_report(report: Report, args: argparse.Namespace) -> None:
         ("pygeoapi MVT-tippecanoe", "tiles", 2, "pygeoapi", 2, "≥ 5"),
         ("tileserver-gl-light (1 process)", "tiles", 1, "tileserver", 1, ""),
         ("bare Starlette, tiles from a dict", "tiles", 1, "bare", 1, ""),
+        ("bare Starlette, tiles from a dict", "tiles", 2, "bare", 2, ""),
         ("bare ASGI on uvicorn, tiles from a dict (the floor)", "tiles", 1, "raw", 1, ""),
         ("bare ASGI on uvicorn, tiles from a dict (the floor)", "tiles", 2, "raw", 2, ""),
         ("stock pygeoapi, SQLiteGPKG", "features", 1, "gpkg", 1, "≥ 10"),
