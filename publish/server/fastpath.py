@@ -2,14 +2,14 @@
 
 Tiles are most of the traffic, and for a cached tile the stack around the endpoint cost more
 than the answer itself (bench/serve.py: ~140 µs of CPU a request above a bare route). This pure
-ASGI middleware, the outermost, answers `GET|HEAD /tiles/{audience}/{z}/{x}/{y}.mvt|pbf` when the
-answer is 200, 204 or 304 and passes every other request on unchanged. It decides nothing of its
-own: the headers come from `tile_answer` (the endpoint's own), the token check from the
+ASGI middleware, the outermost, answers `GET|HEAD /tiles/{audience}/{z}/{x}/{y}.mvt|pbf` for an
+audience the request may see, and passes every other request on unchanged. It decides nothing of
+its own: the answer comes from `tile_answer` (the endpoint's own: 200, 204, 304, or the 400/404 it
+raises, turned into a response by `error_response` as the stack would), the token check from the
 `TokenStore` (the guard's), CORS headers from the app's `CORSMiddleware`, the request id, metrics
-and access line from the `AccessRecorder` (RequestLog's). Whatever it does not answer (a
-malformed path, a tile outside the archive, no release, an internal tile without a valid token,
-other methods, CORS preflights) goes through the full stack, which gives the error as every other
-endpoint does.
+and access line from the `AccessRecorder` (RequestLog's). What it does not answer (no release,
+an unknown audience, an internal tile without a valid token, other methods, CORS preflights, an
+unexpected error) goes through the full stack, which answers as for any other endpoint.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from publish.errors import PublishError
+from publish.server.errors import ServerError, error_response
 from publish.server.guard import is_internal_path
 from publish.server.logs import REQUEST_ID_HEADER, AccessRecorder, request_id_from
 from publish.server.state import ServerState
@@ -75,36 +75,34 @@ class TileFastPath:
         found: dict[str, str] = {}
         for name, value in scope["headers"]:
             key = _WANTED.get(name)
-            if key is not None:
+            if key is not None and key not in found:  # the first, as Starlette's Headers.get
                 found[key] = value.decode("latin-1")
         if (audience.restricted or is_internal_path(path)) and not self.state.tokens.is_authorized(
             found.get("authorization")
         ):
-            return False
+            return False  # the guard's 401
         try:
             z, x, y = parse_tile_path(parts[3], parts[4], parts[5])
             answer = tile_answer(self.state, release, audience, z, x, y, found.get("if_none_match"))
-        except PublishError:
+        except ServerError as exc:  # what the endpoint raises for this request: its 400 or 404
+            error = error_response(exc)
+            status, headers, body = error.status_code, list(error.raw_headers), bytes(error.body)
+        except Exception:
             return False
+        else:
+            status, headers, body = answer.status, answer.headers, answer.body
+            if status == 200:
+                headers.append((b"content-length", str(len(body)).encode()))
         request_id = request_id_from(found.get("request_id"), self.recorder.new_id)
-        headers = answer.headers
-        if answer.status == 200:
-            headers.append((b"content-length", str(len(answer.body)).encode()))
         headers.append((self._request_id_header, request_id.encode()))
-        start: Message = {
-            "type": "http.response.start",
-            "status": answer.status,
-            "headers": headers,
-        }
+        start: Message = {"type": "http.response.start", "status": status, "headers": headers}
         try:
             if self.cors is not None:  # the app's CORS middleware adds its headers, as it would
                 await self.cors.send(start, send=send, request_headers=Headers(scope=scope))
             else:
                 await send(start)
-            await send({"type": "http.response.body", "body": answer.body})
+            await send({"type": "http.response.body", "body": body})
         finally:
             seconds = time.perf_counter() - started
-            self.recorder.record(
-                scope, request_id, answer.status, len(answer.body), seconds, TILE_ROUTE
-            )
+            self.recorder.record(scope, request_id, status, len(body), seconds, TILE_ROUTE)
         return True

@@ -61,37 +61,50 @@ def test_fast_answers_are_the_stack_s_answers(
     seen = answered_fast(client, monkeypatch)
     etag = client.get(tile_path("public", probe.public)).headers["etag"]
     seen.clear()
-    rid = {"X-Request-ID": "same-id-1"}
-    cases = [
-        ("GET", tile_path("public", probe.public), {}),
-        ("HEAD", tile_path("public", probe.public), {}),
-        ("GET", tile_path("public", probe.public, "pbf"), {"Origin": ORIGIN}),
-        ("GET", tile_path("public", probe.public), {"Origin": "https://evil.test"}),
-        ("GET", tile_path("public", probe.public), {"If-None-Match": etag}),
-        ("GET", tile_path("public", probe.public), {"If-None-Match": '"other", ' + etag}),
-        ("GET", tile_path("public", probe.empty), {"Origin": ORIGIN}),
-        ("GET", tile_path("internal", probe.internal_only), auth),
-        ("GET", tile_path("internal", probe.internal_only), {"Authorization": "Basic Og=="}),
+    public = tile_path("public", probe.public)
+    internal = tile_path("internal", probe.internal_only)
+    bearer = auth["Authorization"]
+    cases: list[tuple[str, str, list[tuple[str, str]]]] = [
+        ("GET", public, []),
+        ("HEAD", public, []),
+        ("GET", tile_path("public", probe.public, "pbf"), [("Origin", ORIGIN)]),
+        ("GET", public, [("Origin", "https://evil.test")]),
+        ("GET", public, [("If-None-Match", etag)]),
+        ("GET", public, [("If-None-Match", '"other", ' + etag)]),
+        ("GET", public, [("If-None-Match", '"nope"'), ("If-None-Match", etag)]),  # the first
+        ("GET", public, [("X-Request-ID", "bad id!")]),  # not sane: a new one (differs)
+        ("GET", tile_path("public", probe.empty), [("Origin", ORIGIN)]),
+        ("GET", internal, [("Authorization", bearer)]),
+        ("GET", internal, [("Authorization", bearer), ("Authorization", "Bearer bogus")]),
+        ("GET", "/tiles/public/3/9/1.mvt", []),  # 400: x ≥ 2^z
+        ("GET", "/tiles/public/a/1/1.mvt", [("Origin", ORIGIN)]),  # 400
+        ("GET", "/tiles/public/1/1/1.png", []),  # 400
+        ("HEAD", "/tiles/public/1/0/0.mvt", []),  # 404: above the archive's zooms
+        ("GET", tile_path("public", (probe.maxzoom, 0, 0)), []),  # 404: outside the bounds
+        # not answered by the fast path (the guard's 401s)
+        ("GET", internal, [("Authorization", "Bearer bogus"), ("Authorization", bearer)]),
+        ("GET", internal, [("Authorization", "Basic Og==")]),
     ]
     for method, path, headers in cases:
-        fast = client.request(method, path, headers={**headers, **rid})
-        stack = slow.request(method, path, headers={**headers, **rid})
+        given = [*headers, ("X-Request-ID", "same-id-1")]
+        if any(k == "X-Request-ID" for k, _ in headers):
+            given = headers
+        fast = client.request(method, path, headers=given)
+        stack = slow.request(method, path, headers=given)
         assert fast.status_code == stack.status_code, (method, path, headers)
         assert fast.content == stack.content, (method, path)
-        assert dict(fast.headers) == dict(stack.headers), (method, path, headers)
-    # all answered by the fast path but the wrong credentials (those went on to the guard: 401)
-    assert seen == [True] * (len(cases) - 1) + [False]
-    assert client.get(tile_path("internal", probe.internal_only)).status_code == 401
+        a, b = dict(fast.headers), dict(stack.headers)
+        if given is headers:  # a request id of each server's own
+            assert a.pop("x-request-id") != b.pop("x-request-id")
+        assert a == b, (method, path, headers)
+    assert seen == [True] * (len(cases) - 2) + [False, False]
+    assert client.get(internal).status_code == 401
 
 
 @pytest.mark.parametrize(
     ("method", "path", "headers", "status"),
     [
-        ("GET", "/tiles/public/3/9/1.mvt", {}, 400),  # x ≥ 2^z
-        ("GET", "/tiles/public/a/1/1.mvt", {}, 400),
-        ("GET", "/tiles/public/1/1/1.png", {}, 400),
         ("GET", "/tiles/public/0/0/0/extra.mvt", {}, 404),
-        ("GET", "/tiles/public/1/0/0.mvt", {}, 404),  # above the archive's zooms
         ("GET", "/tiles/nobody/8/1/1.mvt", {}, 404),
         ("GET", "/tiles/internal/8/1/1.mvt", {}, 401),
         ("POST", "/tiles/public/8/1/1.mvt", {}, 405),
@@ -111,7 +124,6 @@ def test_what_the_fast_path_cannot_answer_reaches_the_stack(
     headers: dict[str, str],
     status: int,
 ) -> None:
-    seen = answered_fast(client, monkeypatch)
     recorded: list[tuple[Any, ...]] = []
     recorder: AccessRecorder = fast_path(client).recorder
     record = recorder.record
@@ -126,9 +138,47 @@ def test_what_the_fast_path_cannot_answer_reaches_the_stack(
     assert r.headers["x-request-id"]
     if status != 200:
         assert r.json()["code"]  # the stack's JSON error, not a bare status
-    assert True not in seen  # nothing answered by the fast path
-    (args,) = recorded  # one access line and one count: the RequestLog's
-    assert args[1] == status and (len(args) < 5 or args[4] != TILE_ROUTE)
+    # one access line and one count, by the RequestLog: the fast path names its route itself
+    (args,) = recorded
+    assert args[1] == status and len(args) == 4
+
+
+def test_an_unexpected_error_is_answered_logged_and_counted_by_the_stack(
+    client: TestClient, probe: Probe, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recorded: list[tuple[Any, ...]] = []
+    recorder: AccessRecorder = fast_path(client).recorder
+    record = recorder.record
+
+    def spy(scope: Scope, *args: Any) -> None:
+        recorded.append(args)
+        record(scope, *args)
+
+    def broken(*args: Any) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(recorder, "record", spy)
+    monkeypatch.setattr(client.app.state.server.tile_cache, "get", broken)  # type: ignore[attr-defined]
+    # the same app (its lifespan ran), answering errors as a server does instead of raising them
+    quiet = TestClient(client.app, raise_server_exceptions=False)
+    r = quiet.get(tile_path("public", probe.public))
+    assert r.status_code == 500
+    assert r.json() == {"code": "InternalError", "description": "internal error"}
+    (args,) = recorded
+    assert args[1] == 500
+
+
+def test_a_tile_lookup_is_counted_once(client: TestClient, probe: Probe) -> None:
+    cache = client.app.state.server.tile_cache  # type: ignore[attr-defined]
+    for path, status in [
+        (tile_path("public", (probe.maxzoom, 0, 0)), 404),
+        (tile_path("public", probe.empty), 204),
+        (tile_path("public", probe.public), 200),
+        (tile_path("public", probe.public), 200),
+    ]:
+        before = cache.hits + cache.misses
+        assert client.get(path).status_code == status
+        assert cache.hits + cache.misses == before + 1, path
 
 
 def test_fast_answers_are_logged_and_counted_like_others(

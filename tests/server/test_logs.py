@@ -92,6 +92,8 @@ def test_route_templates_join_mounts_and_skip_shared_routes() -> None:
         ("/tiles/public/12/3300/1700.mvt", ("127.0.0.1", 50000), 0.0012345),
         ('/odd/"quoted"\\/路径/\u2028', None, 1.5),
         ("/ogc/collections", ("::1", 1), 0.0),
+        ("/ctl/\x01\x1f\x7f/\t\n/😀", ("10.0.0.1", 2), 123456.789012),
+        ("/tiny", None, 1e-9),
     ],
 )
 def test_direct_access_lines_are_the_formatter_s_lines(
@@ -128,7 +130,8 @@ def test_direct_access_lines_are_the_formatter_s_lines(
     logs_access_line = logs.access_line
     monkeypatch.setattr(logs, "access_line", spy)
     recorder = AccessRecorder([], None)
-    scope = {"type": "http", "method": "GET", "path": path, "client": client_address}
+    method = "HEAD" if client_address is None else "GET"
+    scope = {"type": "http", "method": method, "path": path, "client": client_address}
     recorder.record(scope, "rid-1", 200, 12345, seconds, "/route/{x}")
     assert len(made) == 1  # written directly
     handler.addFilter(lambda record: True)  # a filter: the recorder goes through a LogRecord
