@@ -37,7 +37,7 @@ _WANTED = {
 
 
 class TileFastPath:
-    """Pure ASGI middleware: cached tile answers without the stack (see the module's text)."""
+    """Pure ASGI middleware: tile answers without the stack (see the module's text)."""
 
     def __init__(
         self,
