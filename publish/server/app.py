@@ -1,12 +1,13 @@
 """`create_app(settings)`: the Starlette application. Nothing is read before it is called.
 
-Middleware, outermost first: the tile fast path (vector tile requests answered without the rest
-of the stack, with the same headers, log and metrics; publish.server.fastpath), the request log
-(request id, one JSON access line, metrics; see publish.server.logs), CORS (when origins are configured; it answers preflights and adds its
-headers to every response, 401s included), gzip for JSON and HTML (tiles keep their stored
-Content-Encoding; the .pmtiles archive and its 206 ranges are never touched), then the audience
-guard (401 for internal paths without a token), then Starlette's routing with our error table. The OGC API (pygeoapi) is mounted
-per audience at /ogc and /internal/ogc (publish.ogc.routes); the guard already covers /internal/….
+Middleware, outermost first: the tile fast path (vector tile requests answered without the rest of
+the stack, with the same headers, log and metrics; publish.server.fastpath), the request log
+(request id, one JSON access line, metrics; see publish.server.logs), CORS (when origins are
+configured; it answers preflights and adds its headers to every response, 401s included), gzip for
+JSON and HTML (tiles keep their stored Content-Encoding; the .pmtiles archive and its 206 ranges
+are never touched), then the audience guard (401 for internal paths without a token), then
+Starlette's routing with our error table. The OGC API (pygeoapi) is mounted per audience at /ogc
+and /internal/ogc (publish.ogc.routes); the guard already covers /internal/….
 """
 
 from __future__ import annotations
