@@ -88,7 +88,7 @@ class TileFastPath:
             error = error_response(exc)
             status, headers, body = error.status_code, list(error.raw_headers), bytes(error.body)
         except Exception:
-            return False
+            return False  # not a tile answer: the stack meets the error again, answers and logs it
         else:
             status, headers, body = answer.status, answer.headers, answer.body
             if status == 200:
