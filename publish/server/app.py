@@ -135,14 +135,16 @@ def _freeze_startup_objects() -> None:
     gc.freeze()
 
 
-async def _flush_access_log_every(seconds: float) -> None:
+async def _flush_every(seconds: float, metrics: Metrics) -> None:
+    """Write the waiting access lines, and the tile cache's counts to the shared metrics."""
     while True:
         await anyio.sleep(seconds)
         flush_access_log()
+        metrics.sync()
 
 
 def _lifespan(
-    state: ServerState,
+    state: ServerState, metrics: Metrics
 ) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -153,12 +155,13 @@ def _lifespan(
         try:
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(holder.watch, state.settings.reload_interval_s)
-                tasks.start_soon(_flush_access_log_every, ACCESS_FLUSH_S)
+                tasks.start_soon(_flush_every, ACCESS_FLUSH_S, metrics)
                 yield
                 tasks.cancel_scope.cancel()
         finally:
             remove_sighup()
             flush_access_log()
+            metrics.sync()
 
     return lifespan
 
@@ -199,7 +202,7 @@ def create_app(settings: Settings) -> Starlette:
         routes=table,
         middleware=middleware,
         exception_handlers=exception_handlers(),
-        lifespan=_lifespan(state),
+        lifespan=_lifespan(state, metrics),
     )
     app.state.server = state
     app.state.metrics = metrics

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -64,16 +67,42 @@ def serve_environment(args: argparse.Namespace) -> dict[str, str]:
 
 def run_serve(args: argparse.Namespace) -> int:
     """Run uvicorn[standard] (uvloop, httptools) on the app factory; returns when it stops."""
-    import uvicorn
-
     from publish.server.errors import SettingsError
-    from publish.server.logs import log_config
     from publish.server.settings import Settings
 
     os.environ.update(serve_environment(args))
     settings = Settings.from_env()  # fail here, before any worker starts, on bad settings
     if not settings.tiles_dir.is_dir():
         raise SettingsError(f"--tiles {settings.tiles_dir}: no such folder")
+    with _shared_metrics(args.workers):
+        _run_uvicorn(args)
+    return 0
+
+
+@contextmanager
+def _shared_metrics(workers: int) -> Iterator[None]:
+    """With several workers, an empty folder for prometheus_client's multiprocess mode (named
+    in PROMETHEUS_MULTIPROC_DIR, which the workers inherit), removed when the server stops; a
+    folder the operator names there is used as it is."""
+    from publish.server.metrics import MULTIPROC_ENV
+
+    if workers <= 1 or os.environ.get(MULTIPROC_ENV):
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="onemap-metrics-")
+    os.environ[MULTIPROC_ENV] = folder
+    try:
+        yield
+    finally:
+        del os.environ[MULTIPROC_ENV]
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run_uvicorn(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from publish.server.logs import log_config
+
     uvicorn.run(
         APP_FACTORY,
         factory=True,
@@ -88,7 +117,6 @@ def run_serve(args: argparse.Namespace) -> int:
         access_log=False,  # publish.server.logs writes one JSON line per request instead
         server_header=False,
     )
-    return 0
 
 
 def run_token_new(args: argparse.Namespace) -> int:

@@ -9,13 +9,19 @@
     onemap_release_last_load_failed                          1 if the last attempt was refused
 
 `route` is the route's template (`/tiles/{audience}/{z}/{x}/{name}`,
-`/ogc/collections/{collection_id}`), never the raw path: bounded label values, and no layer id. A refused release's reason
-is not exported (it may name layers); /healthz and the log give it. Each uvicorn worker counts
-its own requests: a scrape sees the worker that answered it.
+`/ogc/collections/{collection_id}`), never the raw path: bounded label values, and no layer id.
+A refused release's reason is not exported (it may name layers); /healthz and the log give it.
+
+With several uvicorn workers (`serve --workers N` sets PROMETHEUS_MULTIPROC_DIR for them),
+prometheus_client's multiprocess mode keeps the counters and the histogram in files every worker
+writes, and a scrape answered by any worker sums them all. The tile cache's hit and miss counts
+are added to those files once a second (`sync`, from the lifespan), not on every request. The
+gauges (cache size, the release) are the answering worker's own.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -27,6 +33,7 @@ from prometheus_client.metrics_core import (
     InfoMetricFamily,
     Metric,
 )
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
@@ -65,21 +72,29 @@ def route_template(routes: Iterable[BaseRoute], scope: dict[str, object], prefix
     return partial or UNMATCHED
 
 
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+_HITS = (f"{PREFIX}_tile_cache_hits", "Tile lookups answered from memory")
+_MISSES = (f"{PREFIX}_tile_cache_misses", "Tile lookups that read the archive")
+
+
+def multiprocess_dir() -> str | None:
+    """The folder of prometheus_client's multiprocess mode, when it is on (as it decides)."""
+    return os.environ.get(MULTIPROC_ENV) or None
+
+
 class _StateCollector(Collector):
     """Reads the tile cache and the release holder at scrape time."""
 
-    def __init__(self, cache: TileCache, holder: ReleaseHolder) -> None:
+    def __init__(self, cache: TileCache, holder: ReleaseHolder, *, counts: bool = True) -> None:
         self.cache = cache
         self.holder = holder
+        self.counts = counts  # False: the hit and miss counts are exported as shared counters
 
     def collect(self) -> Iterator[Metric]:
         cache = self.cache
-        yield CounterMetricFamily(
-            f"{PREFIX}_tile_cache_hits", "Tile lookups answered from memory", value=cache.hits
-        )
-        yield CounterMetricFamily(
-            f"{PREFIX}_tile_cache_misses", "Tile lookups that read the archive", value=cache.misses
-        )
+        if self.counts:
+            yield CounterMetricFamily(*_HITS, value=cache.hits)
+            yield CounterMetricFamily(*_MISSES, value=cache.misses)
         yield GaugeMetricFamily(
             f"{PREFIX}_tile_cache_entries", "Tile answers held in memory", value=len(cache)
         )
@@ -111,6 +126,7 @@ class Metrics:
     """The app's registry: `observe` each request, `render` for a scrape."""
 
     def __init__(self, cache: TileCache, holder: ReleaseHolder) -> None:
+        self.cache = cache
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             f"{PREFIX}_http_requests",
@@ -125,9 +141,31 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
-        self.registry.register(_StateCollector(cache, holder))
         # the labelled children, looked up once (labels() takes a lock and builds a tuple)
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self.shared = multiprocess_dir() is not None
+        if self.shared:  # a scrape reads every worker's files, and this worker's gauges
+            self.cache_hits = Counter(*_HITS, registry=self.registry)
+            self.cache_misses = Counter(*_MISSES, registry=self.registry)
+            self._synced = (0, 0)
+            self.exposed = CollectorRegistry()
+            MultiProcessCollector(self.exposed)
+            self.exposed.register(_StateCollector(cache, holder, counts=False))
+        else:
+            self.registry.register(_StateCollector(cache, holder))
+            self.exposed = self.registry
+
+    def sync(self) -> None:
+        """Add the tile cache's new hits and misses to the shared counters (multiprocess)."""
+        if not self.shared:
+            return
+        hits, misses = self.cache.hits, self.cache.misses
+        last_hits, last_misses = self._synced
+        if hits > last_hits:
+            self.cache_hits.inc(hits - last_hits)
+        if misses > last_misses:
+            self.cache_misses.inc(misses - last_misses)
+        self._synced = (hits, misses)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         key = (method, route, status)
@@ -144,7 +182,8 @@ class Metrics:
         children[1].observe(seconds)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        self.sync()
+        return generate_latest(self.exposed)
 
 
 async def metrics_endpoint(request: Request) -> Response:

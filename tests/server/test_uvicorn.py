@@ -133,3 +133,41 @@ def test_sighup_retries_a_refused_release(
         assert httpx.get(f"{base}/tiles/public/0/0/0.mvt").status_code == 200
         assert proc.poll() is None
     assert "release refused" in log.read_text()
+
+
+def test_metrics_add_up_every_worker(tiles_dir: Path, tmp_path: Path, probe: Probe) -> None:
+    """With 2 workers a scrape, whichever worker answers it, counts every worker's requests
+    (prometheus_client's multiprocess mode, in a folder `serve` makes and removes)."""
+    import tempfile
+    from concurrent.futures import ThreadPoolExecutor
+
+    z, x, y = probe.public
+    tile = f"/tiles/public/{z}/{x}/{y}.mvt"
+    route = '{method="GET",route="/tiles/{audience}/{z}/{x}/{name}",status="200"}'
+    folders = set(Path(tempfile.gettempdir()).glob("onemap-metrics-*"))
+    n = 80
+
+    def value(text: str, name: str) -> float:
+        found = [line for line in text.splitlines() if line.startswith(name + " ")]
+        assert len(found) == 1, (name, text[:2000])
+        return float(found[0].split()[-1])
+
+    with serve(tiles_dir, tmp_path / "tokens", tmp_path / "serve.log", workers=2) as (base, _):
+        assert len(set(Path(tempfile.gettempdir()).glob("onemap-metrics-*")) - folders) == 1
+
+        def fetch(_: int) -> str:
+            r = httpx.get(base + tile, timeout=10)  # a connection each: both workers answer
+            assert r.status_code == 200
+            return r.headers["x-request-id"][:12]  # the worker's prefix
+
+        with ThreadPoolExecutor(8) as pool:
+            workers = set(pool.map(fetch, range(n)))
+        assert len(workers) == 2  # both workers answered some
+        time.sleep(1.5)  # the tile cache's counts reach the shared files once a second
+        for _ in range(8):  # new connections: scrapes answered by either worker
+            r = httpx.get(base + "/metrics", timeout=10)
+            assert value(r.text, "onemap_http_requests_total" + route) == n
+            hits = value(r.text, "onemap_tile_cache_hits_total")
+            misses = value(r.text, "onemap_tile_cache_misses_total")
+            assert hits + misses == n and misses <= 2  # one miss per worker at most
+    assert len(set(Path(tempfile.gettempdir()).glob("onemap-metrics-*")) - folders) == 0
