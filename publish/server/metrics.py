@@ -25,7 +25,7 @@ import os
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, values
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from prometheus_client.metrics_core import (
     CounterMetricFamily,
@@ -78,7 +78,10 @@ _MISSES = (f"{PREFIX}_tile_cache_misses", "Tile lookups that read the archive")
 
 
 def multiprocess_dir() -> str | None:
-    """The folder of prometheus_client's multiprocess mode, when it is on (as it decides)."""
+    """The folder of prometheus_client's multiprocess mode when its values live there: it
+    decides once, when it is imported, from the environment."""
+    if values.ValueClass is values.MutexValue:
+        return None
     return os.environ.get(MULTIPROC_ENV) or None
 
 
