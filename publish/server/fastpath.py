@@ -29,10 +29,11 @@ from publish.server.tiles import parse_tile_path, tile_answer
 TILE_ROUTE = "/tiles/{audience}/{z}/{x}/{name}"  # the template the router would name
 _PREFIX = "/tiles/"
 _READ = frozenset({"GET", "HEAD"})
+_REQUEST_ID = REQUEST_ID_HEADER.lower().encode()
 _WANTED = {
     b"if-none-match": "if_none_match",
     b"authorization": "authorization",
-    REQUEST_ID_HEADER.lower().encode(): "request_id",
+    _REQUEST_ID: "request_id",
 }
 
 
@@ -50,7 +51,6 @@ class TileFastPath:
         self.state = state
         self.recorder = recorder
         self.cors = cors
-        self._request_id_header = REQUEST_ID_HEADER.lower().encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -94,7 +94,7 @@ class TileFastPath:
             if status == 200:
                 headers.append((b"content-length", str(len(body)).encode()))
         request_id = request_id_from(found.get("request_id"), self.recorder.new_id)
-        headers.append((self._request_id_header, request_id.encode()))
+        headers.append((_REQUEST_ID, request_id.encode()))
         start: Message = {"type": "http.response.start", "status": status, "headers": headers}
         try:
             if self.cors is not None:  # the app's CORS middleware adds its headers, as it would

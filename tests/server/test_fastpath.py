@@ -54,6 +54,20 @@ def answered_fast(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> list[b
     return seen
 
 
+def records(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    """A list that gets the arguments (after the scope) of each access line and count."""
+    recorded: list[tuple[Any, ...]] = []
+    recorder: AccessRecorder = fast_path(client).recorder
+    record = recorder.record
+
+    def spy(scope: Scope, *args: Any) -> None:
+        recorded.append(args)
+        record(scope, *args)
+
+    monkeypatch.setattr(recorder, "record", spy)
+    return recorded
+
+
 def test_fast_answers_are_the_stack_s_answers(
     client: TestClient, probe: Probe, auth: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -124,15 +138,7 @@ def test_what_the_fast_path_cannot_answer_reaches_the_stack(
     headers: dict[str, str],
     status: int,
 ) -> None:
-    recorded: list[tuple[Any, ...]] = []
-    recorder: AccessRecorder = fast_path(client).recorder
-    record = recorder.record
-
-    def spy(scope: Scope, *args: Any) -> None:
-        recorded.append(args)
-        record(scope, *args)
-
-    monkeypatch.setattr(recorder, "record", spy)
+    recorded = records(client, monkeypatch)
     r = client.request(method, path, headers=headers)
     assert r.status_code == status
     assert r.headers["x-request-id"]
@@ -146,18 +152,11 @@ def test_what_the_fast_path_cannot_answer_reaches_the_stack(
 def test_an_unexpected_error_is_answered_logged_and_counted_by_the_stack(
     client: TestClient, probe: Probe, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    recorded: list[tuple[Any, ...]] = []
-    recorder: AccessRecorder = fast_path(client).recorder
-    record = recorder.record
-
-    def spy(scope: Scope, *args: Any) -> None:
-        recorded.append(args)
-        record(scope, *args)
+    recorded = records(client, monkeypatch)
 
     def broken(*args: Any) -> None:
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(recorder, "record", spy)
     monkeypatch.setattr(client.app.state.server.tile_cache, "get", broken)  # type: ignore[attr-defined]
     # the same app (its lifespan ran), answering errors as a server does instead of raising them
     quiet = TestClient(client.app, raise_server_exceptions=False)
