@@ -50,10 +50,28 @@ def _no_logging_setup() -> Iterator[None]:
             root.removeHandler(placeholder)
 
 
+class _NoConfigCache(dict[Any, Any]):
+    """Stands in for pygeoapi's `l10n._cfg_cache`, which keeps the first configuration it
+    translated for a language and hands it to every later HTML page in that language, whatever
+    API renders it: the public and internal APIs, every base URL and every release share it. An
+    internal collection's page then failed (the public configuration has no such resource) and
+    pages of a new release showed the old one's links. Nothing is kept: each HTML page translates
+    its own API's configuration (a deep copy, ~1 ms)."""
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return default
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        pass
+
+
 def build_api(config: Mapping[str, Any]) -> Any:
     """pygeoapi's API for `config` (its OpenAPI document is made on first request)."""
+    from pygeoapi import l10n
     from pygeoapi.api import API
 
+    if not isinstance(l10n._cfg_cache, _NoConfigCache):
+        l10n._cfg_cache = _NoConfigCache()
     with _BUILD_LOCK, _no_logging_setup():
         return API(copy.deepcopy(dict(config)), {})
 
