@@ -128,6 +128,8 @@ class GeoPackageProvider(BaseProvider):
             fid = int(str(identifier))
         except ValueError:
             raise ProviderItemNotFoundError(user_msg="identifier not found") from None
+        if not -(2**63) <= fid < 2**63:  # beyond any SQLite integer key
+            raise ProviderItemNotFoundError(user_msg="identifier not found")
         page = self._run(lambda: get_feature(self._gpkg, self._table, fid, self._columns(())))
         if not page.ids:
             raise ProviderItemNotFoundError(user_msg="identifier not found")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 import json
 import threading
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -28,9 +28,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import Receive, Scope, Send
 
+from publish.ogc.language import with_language
+from publish.ogc.params import check_execution_body, check_items_query
 from publish.ogc.service import OgcService
 from publish.server.caching import body_etag, etag_matches
-from publish.server.errors import BadRequestError, NotFoundError
+from publish.server.errors import BadRequestError, NotFoundError, PayloadTooLargeError
 from publish.server.guard import audience_for
 from publish.server.release import INTERNAL, PUBLIC, AudienceRelease, Release
 from publish.server.state import ServerState, server_state
@@ -110,6 +112,8 @@ def _handle(
 
     ctx = _context(request, audience)
     api = ctx.service.api(ctx.state.base_url(request) + MOUNTS[audience])
+    served = api.config["server"].get("languages") or ["en-US"]
+    request = Request(with_language(request.scope, served), request.receive)
     # The body (process execution only) was read by the async endpoint.
     api_request = APIRequest(request, api.locales)
     if body is not None:
@@ -168,8 +172,11 @@ def _endpoint(
     params: Sequence[str] = (),
     *,
     check_format: bool = True,
+    check_query: Callable[[Iterable[tuple[str, str]]], None] | None = None,
 ) -> Endpoint:
     async def endpoint(request: Request) -> Response:
+        if check_query is not None:
+            check_query(request.query_params.multi_items())
         args = [request.path_params[p] for p in params]
         ctx, headers, status, content = await anyio.to_thread.run_sync(
             _handle, request, audience, function, args, check_format
@@ -189,14 +196,19 @@ def _execute_endpoint(audience: str) -> Endpoint:
 
     async def endpoint(request: Request) -> Response:
         length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_EXECUTE_BODY):
-            raise BadRequestError(f"the request body is limited to {MAX_EXECUTE_BODY} bytes")
-        body = await request.body()
-        if len(body) > MAX_EXECUTE_BODY:
-            raise BadRequestError(f"the request body is limited to {MAX_EXECUTE_BODY} bytes")
+        if length is not None and not (length.isascii() and length.isdigit()):
+            raise BadRequestError(f"Content-Length must be a whole number (got {length[:40]!r})")
+        if length is not None and int(length) > MAX_EXECUTE_BODY:
+            raise PayloadTooLargeError(MAX_EXECUTE_BODY)
+        body = bytearray()
+        async for chunk in request.stream():  # never more than the limit in memory
+            body += chunk
+            if len(body) > MAX_EXECUTE_BODY:
+                raise PayloadTooLargeError(MAX_EXECUTE_BODY)
+        check_execution_body(bytes(body))
         args = [request.path_params["process_id"]]
         ctx, headers, status, content = await anyio.to_thread.run_sync(
-            _handle, request, audience, call, args, False, body
+            _handle, request, audience, call, args, False, bytes(body)
         )
         return _response(request, ctx, headers, status, content)
 
@@ -281,9 +293,17 @@ class _Static:
 def audience_routes(audience: str) -> list[BaseRoute]:
     """The OGC API routes of one audience, relative to its mount."""
 
-    def route(path: str, module: str, name: str, *params: str, check: bool = True) -> Route:
+    def route(
+        path: str,
+        module: str,
+        name: str,
+        *params: str,
+        check: bool = True,
+        query: Callable[[Iterable[tuple[str, str]]], None] | None = None,
+    ) -> Route:
         call = _pygeoapi(module, name)
-        return Route(path, _endpoint(audience, call, params, check_format=check), methods=READ)
+        endpoint = _endpoint(audience, call, params, check_format=check, check_query=query)
+        return Route(path, endpoint, methods=READ)
 
     core, items, tiles = "pygeoapi.api", "pygeoapi.api.itemtypes", "pygeoapi.api.tiles"
     cid, tms = "collection_id", "tileMatrixSetId"
@@ -298,7 +318,12 @@ def audience_routes(audience: str) -> list[BaseRoute]:
         route("/collections/{collection_id}/schema", core, "get_collection_schema", cid),
         route("/collections/{collection_id}/queryables", items, "get_collection_queryables", cid),
         route(
-            "/collections/{collection_id}/items", items, "get_collection_items", cid, check=False
+            "/collections/{collection_id}/items",
+            items,
+            "get_collection_items",
+            cid,
+            check=False,
+            query=check_items_query,
         ),
         route(
             "/collections/{collection_id}/items/{item_id}",

@@ -63,6 +63,13 @@ class NotFoundError(ServerError):
         super().__init__(description)
 
 
+class PayloadTooLargeError(ServerError):
+    status, code = 413, "PayloadTooLarge"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the request body is limited to {limit} bytes")
+
+
 class RangeNotSatisfiableError(ServerError):
     status, code = 416, "RangeNotSatisfiable"
 
@@ -99,6 +106,8 @@ def error_response(exc: BaseException) -> Response:
         log.error("internal error", exc_info=exc)
         status, code, description, headers = 500, "InternalError", "internal error", {}
     headers.setdefault("Cache-Control", "no-store")
+    # also where no middleware adds it: a 500 answered by Starlette's outermost error handler
+    headers.setdefault("X-Content-Type-Options", "nosniff")
     return JSONResponse({"code": code, "description": description}, status, headers=headers)
 
 
