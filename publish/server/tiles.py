@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, MalformedRangeHeader, RangeNotSatisfiable, Response
+from starlette.types import Receive, Scope, Send
 
 from publish.server.caching import etag_matches
 from publish.server.errors import BadRequestError, NotFoundError, RangeNotSatisfiableError
@@ -102,19 +104,60 @@ async def tile(request: Request) -> Response:
     return response
 
 
-def _check_range(request: Request, response: FileResponse, size: int) -> None:
-    """Raise the JSON error for a Range header FileResponse would refuse (it answers those in
-    plain text). Uses FileResponse's own parser, so both always agree on what is valid."""
+_INT_RANGE = re.compile(r"(\d+)-(\d*)")
+_SUFFIX_RANGE = re.compile(r"-(\d+)")
+
+
+def valid_byte_ranges(header: str) -> bool:
+    """Whether `header` is a well-formed `bytes` Range (RFC 9110 §14.1.2): ranges `first-[last]`
+    with first ≤ last, or `-suffix`, separated by commas. Satisfiable or not is another matter."""
+    unit, eq, ranges = header.partition("=")
+    if not eq or unit.strip().lower() != "bytes":
+        return False
+    found = False
+    for part in ranges.split(","):
+        part = part.strip(" \t")
+        if not part:  # empty list elements are allowed (RFC 9110 §5.6.1)
+            continue
+        full = _INT_RANGE.fullmatch(part)
+        if full is not None:
+            if full.group(2) and int(full.group(2)) < int(full.group(1)):
+                return False
+        elif _SUFFIX_RANGE.fullmatch(part) is None:
+            return False
+        found = True
+    return found
+
+
+class _ArchiveResponse(FileResponse):
+    """FileResponse that may be told to answer the whole file whatever the Range header says."""
+
+    ignore_range = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.ignore_range:
+            scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k != b"range"]}
+        await super().__call__(scope, receive, send)
+
+
+def _check_range(request: Request, response: _ArchiveResponse, size: int) -> None:
+    """A malformed Range, or one in another unit, is ignored (the whole file, 200: RFC 9110
+    §14.2 lets a server ignore it, and FileResponse would answer a plain-text 400); a
+    well-formed one that no byte of the file satisfies is our JSON 416. FileResponse's own
+    parser judges satisfiability, so both always agree."""
     http_range = request.headers.get("range")
     if http_range is None:
+        return
+    if not valid_byte_ranges(http_range):
+        response.ignore_range = True
         return
     if_range = request.headers.get("if-range")
     if if_range is not None and not response._should_use_range(if_range):
         return
     try:
         response._parse_range_header(http_range, size)
-    except MalformedRangeHeader as exc:
-        raise BadRequestError(str(exc.content)) from None
+    except MalformedRangeHeader:
+        response.ignore_range = True
     except RangeNotSatisfiable:
         raise RangeNotSatisfiableError(size) from None
 
@@ -131,7 +174,7 @@ async def archive(request: Request) -> Response:
     }
     if etag_matches(request.headers.get("if-none-match"), audience.archive_etag):
         return Response(status_code=304, headers=headers)
-    response = FileResponse(
+    response = _ArchiveResponse(
         audience.archive_path,
         headers=headers,
         media_type=PMTILES_MEDIA_TYPE,

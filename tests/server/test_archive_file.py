@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from publish.tiles.archive import Archive
 from tests.server.helpers import Built, TestClient
 
@@ -46,10 +48,29 @@ def test_range_outside_the_file_is_416(client: TestClient, built_releases: Built
     assert r.json()["code"] == "RangeNotSatisfiable"
 
 
-def test_malformed_range_is_400_json(client: TestClient) -> None:
-    r = client.get(URL, headers={"Range": "pages=1-2"})
-    assert r.status_code == 400
-    assert r.json()["code"] == "BadRequest"
+@pytest.mark.parametrize(
+    "value", ["pages=1-2", "bytes=5-1", "garbage", "bytes=a-b", "bytes=", "bytes=1-2-3"]
+)
+def test_malformed_range_is_ignored(client: TestClient, built_releases: Built, value: str) -> None:
+    """RFC 9110 §14.2: a Range in another unit or not well formed is ignored: the whole file."""
+    size = built_releases.archive_path(built_releases.first, "public").stat().st_size
+    r = client.get(URL, headers={"Range": value})
+    assert r.status_code == 200
+    assert len(r.content) == size and "content-range" not in r.headers
+
+
+@pytest.mark.parametrize(
+    ("value", "length"), [("bytes= 0-3 ", 4), ("bytes=,0-3", 4), ("bytes=-1", 1)]
+)
+def test_well_formed_range_with_spaces_and_empty_elements(
+    client: TestClient, value: str, length: int
+) -> None:
+    r = client.get(URL, headers={"Range": value})
+    assert r.status_code == 206 and len(r.content) == length
+
+
+def test_suffix_of_nothing_is_416(client: TestClient) -> None:
+    assert client.get(URL, headers={"Range": "bytes=-0"}).status_code == 416
 
 
 def test_if_range(client: TestClient, built_releases: Built) -> None:
