@@ -1,8 +1,11 @@
 """`create_app(settings)`: the Starlette application. Nothing is read before it is called.
 
 Middleware, outermost first: the tile fast path (vector tile requests answered without the rest of
-the stack, with the same headers, log and metrics; publish.server.fastpath), the request log
-(request id, one JSON access line, metrics; see publish.server.logs), CORS (when origins are
+the stack, with the same headers, log and metrics; publish.server.fastpath), the security headers
+(nosniff, CSP on HTML, …; publish.server.headers), the request log (request id, one JSON access
+line, metrics; see publish.server.logs), the Host check (only configured hosts are answered, so
+no URL is built from a client's Host; tiles, which name no URL, are answered by the fast path
+before it), CORS (when origins are
 configured; it answers preflights and adds its headers to every response, 401s included), gzip for
 JSON and HTML (tiles keep their stored Content-Encoding; the .pmtiles archive and its 206 ranges
 are never touched), then the audience guard (401 for internal paths without a token), then
@@ -25,6 +28,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
@@ -37,6 +41,7 @@ from publish.server.errors import exception_handlers
 from publish.server.fastpath import TileFastPath
 from publish.server.glyphs import glyphs
 from publish.server.guard import AudienceGuard
+from publish.server.headers import SecurityHeaders
 from publish.server.holder import ReleaseHolder
 from publish.server.logs import (
     ACCESS_FLUSH_S,
@@ -188,9 +193,14 @@ def create_app(settings: Settings) -> Starlette:
     }
     # the fast path adds CORS headers with a CORSMiddleware of the same options (its `send`)
     fast_cors = CORSMiddleware(_unreachable, **cors_options) if settings.cors_origins else None
+    security = SecurityHeaders(
+        _unreachable, https=(settings.public_url or "").startswith("https://")
+    )
     middleware = [
-        Middleware(TileFastPath, state=state, recorder=recorder, cors=fast_cors),
+        Middleware(TileFastPath, state=state, recorder=recorder, cors=fast_cors, security=security),
+        Middleware(SecurityHeaders, https=security.https),
         Middleware(RequestLog, recorder=recorder),
+        Middleware(TrustedHostMiddleware, allowed_hosts=settings.hosts, www_redirect=False),
     ]
     if settings.cors_origins:
         middleware.append(Middleware(CORSMiddleware, **cors_options))

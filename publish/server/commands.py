@@ -75,7 +75,7 @@ def run_serve(args: argparse.Namespace) -> int:
     if not settings.tiles_dir.is_dir():
         raise SettingsError(f"--tiles {settings.tiles_dir}: no such folder")
     with _shared_metrics(args.workers):
-        _run_uvicorn(args)
+        _run_uvicorn(args, settings.trusted_proxies)
     return 0
 
 
@@ -98,7 +98,7 @@ def _shared_metrics(workers: int) -> Iterator[None]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _run_uvicorn(args: argparse.Namespace) -> None:
+def _run_uvicorn(args: argparse.Namespace, trusted_proxies: Sequence[str]) -> None:
     import uvicorn
 
     from publish.server.logs import log_config
@@ -116,6 +116,8 @@ def _run_uvicorn(args: argparse.Namespace) -> None:
         log_config=log_config(args.log_level),
         access_log=False,  # publish.server.logs writes one JSON line per request instead
         server_header=False,
+        proxy_headers=True,  # X-Forwarded-For/-Proto, from these addresses only
+        forwarded_allow_ips=list(trusted_proxies),
     )
 
 

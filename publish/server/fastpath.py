@@ -6,7 +6,8 @@ ASGI middleware, the outermost, answers `GET|HEAD /tiles/{audience}/{z}/{x}/{y}.
 audience the request may see, and passes every other request on unchanged. It decides nothing of
 its own: the answer comes from `tile_answer` (the endpoint's own: 200, 204, 304, or the 400/404 it
 raises, turned into a response by `error_response` as the stack would), the token check from the
-`TokenStore` (the guard's), CORS headers from the app's `CORSMiddleware`, the request id, metrics
+`TokenStore` (the guard's), CORS headers from the app's `CORSMiddleware`, security headers from
+the app's `SecurityHeaders`, the request id, metrics
 and access line from the `AccessRecorder` (RequestLog's). What it does not answer (no release,
 an unknown audience, an internal tile without a valid token, other methods, CORS preflights, an
 unexpected error) goes through the full stack, which answers as for any other endpoint.
@@ -22,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from publish.server.errors import ServerError, error_response
 from publish.server.guard import is_internal_path
+from publish.server.headers import SecurityHeaders
 from publish.server.logs import REQUEST_ID_HEADER, AccessRecorder, request_id_from
 from publish.server.state import ServerState
 from publish.server.tiles import parse_tile_path, tile_answer
@@ -46,11 +48,13 @@ class TileFastPath:
         state: ServerState,
         recorder: AccessRecorder,
         cors: CORSMiddleware | None = None,
+        security: SecurityHeaders | None = None,
     ) -> None:
         self.app = app
         self.state = state
         self.recorder = recorder
         self.cors = cors
+        self.security = security
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -95,6 +99,8 @@ class TileFastPath:
                 headers.append((b"content-length", str(len(body)).encode()))
         request_id = request_id_from(found.get("request_id"), self.recorder.new_id)
         headers.append((_REQUEST_ID, request_id.encode()))
+        if self.security is not None:
+            self.security.extend(headers)
         start: Message = {"type": "http.response.start", "status": status, "headers": headers}
         try:
             if self.cors is not None:  # the app's CORS middleware adds its headers, as it would

@@ -6,10 +6,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from publish.server.errors import SettingsError
 
 ENV_PREFIX = "PUBLISH_"
+DEFAULT_ALLOWED_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+DEFAULT_TRUSTED_PROXIES = ("127.0.0.1",)  # uvicorn's own default
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,11 @@ class Settings:
     reload_interval_s seconds between checks of DIR/current
     tile_cache_bytes  bound of the in-memory cache of tile bytes, per worker (0: no cache)
     public_url        base URL written into TileJSON and styles (None: the request's own)
+    allowed_hosts     Host header values answered (TrustedHostMiddleware: `*.example.org`
+                      patterns, "*" for any); the public URL's host is always allowed. Other
+                      hosts get a 400, so no link is ever built from a client's Host.
+    trusted_proxies   addresses whose X-Forwarded-For/-Proto uvicorn applies ("*" for any);
+                      X-Forwarded-Host is never taken from a client
     """
 
     tiles_dir: Path
@@ -32,12 +40,18 @@ class Settings:
     reload_interval_s: float = 2.0
     tile_cache_bytes: int = 128 * 1024 * 1024
     public_url: str | None = field(default=None)
+    allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
+    trusted_proxies: tuple[str, ...] = DEFAULT_TRUSTED_PROXIES
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tiles_dir", Path(self.tiles_dir))
         if self.tokens_file is not None:
             object.__setattr__(self, "tokens_file", Path(self.tokens_file))
         object.__setattr__(self, "cors_origins", tuple(self.cors_origins))
+        object.__setattr__(self, "allowed_hosts", tuple(self.allowed_hosts))
+        object.__setattr__(self, "trusted_proxies", tuple(self.trusted_proxies))
+        if not self.allowed_hosts:
+            raise SettingsError("allowed_hosts must name at least one host (or *)")
         if self.cache_max_age < 0:
             raise SettingsError(f"cache_max_age must be ≥ 0, got {self.cache_max_age}")
         if not self.reload_interval_s > 0:
@@ -50,10 +64,21 @@ class Settings:
                 raise SettingsError(f"public_url must start with http:// or https://: {url!r}")
             object.__setattr__(self, "public_url", url)
 
+    @property
+    def hosts(self) -> list[str]:
+        """The Host values answered: allowed_hosts and the public URL's host."""
+        hosts = list(self.allowed_hosts)
+        if self.public_url is not None:
+            host = urlsplit(self.public_url).hostname
+            if host and host not in hosts:
+                hosts.append(f"[{host}]" if ":" in host else host)
+        return hosts
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Settings from PUBLISH_TILES_DIR (required), PUBLISH_CACHE_MAX_AGE,
-        PUBLISH_CORS_ORIGINS (comma-separated), PUBLISH_TOKENS_FILE, PUBLISH_RELOAD_INTERVAL,
+        PUBLISH_CORS_ORIGINS, PUBLISH_ALLOWED_HOSTS, PUBLISH_TRUSTED_PROXIES (each
+        comma-separated), PUBLISH_TOKENS_FILE, PUBLISH_RELOAD_INTERVAL,
         PUBLISH_TILE_CACHE_BYTES and PUBLISH_PUBLIC_URL."""
         env = os.environ if environ is None else environ
 
@@ -78,9 +103,14 @@ class Settings:
                     raise SettingsError(
                         f"{ENV_PREFIX}{name}={text!r} is not {'an integer' if kind is int else 'a number'}"
                     ) from None
-        origins = get("CORS_ORIGINS")
-        if origins is not None:
-            kwargs["cors_origins"] = tuple(o.strip() for o in origins.split(",") if o.strip())
+        for name, key in (
+            ("CORS_ORIGINS", "cors_origins"),
+            ("ALLOWED_HOSTS", "allowed_hosts"),
+            ("TRUSTED_PROXIES", "trusted_proxies"),
+        ):
+            text = get(name)
+            if text is not None:
+                kwargs[key] = tuple(o.strip() for o in text.split(",") if o.strip())
         tokens = get("TOKENS_FILE")
         if tokens is not None:
             kwargs["tokens_file"] = Path(tokens)
@@ -97,5 +127,7 @@ class Settings:
             "RELOAD_INTERVAL": repr(self.reload_interval_s),
             "TILE_CACHE_BYTES": str(self.tile_cache_bytes),
             "PUBLIC_URL": self.public_url or "",
+            "ALLOWED_HOSTS": ",".join(self.allowed_hosts),
+            "TRUSTED_PROXIES": ",".join(self.trusted_proxies),
         }
         return {ENV_PREFIX + k: v for k, v in env.items()}

@@ -18,11 +18,18 @@ import yaml
 
 from publish.build.pipeline import BuildOptions, build
 from publish.build.progress import Reporter
-from publish.server.app import create_app
 from publish.server.auth import append_token_hash, new_token
 from publish.server.settings import Settings
 from publish.tiles.archive import Archive
-from tests.server.helpers import Built, Probe, TestClient, find_empty_tile, find_tile, point_current
+from tests.server.helpers import (
+    Built,
+    Probe,
+    TestClient,
+    find_empty_tile,
+    find_tile,
+    make_client,
+    point_current,
+)
 
 SERVED_LAYERS = ("xzq_xian", "stbhhx", "czkfbj", "hl", "spxm")
 
@@ -91,7 +98,7 @@ def settings(tiles_dir: Path, tmp_path: Path, token: str) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as c:
+    with make_client(settings) as c:
         yield c
 
 

@@ -12,7 +12,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -70,8 +70,14 @@ def point_current(tiles_dir: Path, release_id: str) -> None:
     os.replace(tmp, tiles_dir / "current")
 
 
+TEST_HOST = "testserver"  # the Host a TestClient sends
+
+
 def make_client(settings: Settings, **kwargs: Any) -> TestClient:
-    """A TestClient for other settings (use it as a context manager: it runs the lifespan)."""
+    """A TestClient for other settings (use it as a context manager: it runs the lifespan).
+    The app also answers the TestClient's own host name, besides the settings' hosts."""
+    if "*" not in settings.allowed_hosts and TEST_HOST not in settings.allowed_hosts:
+        settings = replace(settings, allowed_hosts=(*settings.allowed_hosts, TEST_HOST))
     return TestClient(create_app(settings), **kwargs)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from publish.server.settings import Settings
@@ -42,8 +43,11 @@ def test_tilejson_internal_and_etag(client: TestClient, auth: dict[str, str]) ->
     assert again.status_code == 304
 
 
-def test_tilejson_url_follows_the_request(client: TestClient) -> None:
-    r = client.get("http://onemap.example:8080/tiles/public.json")
+def test_tilejson_url_follows_the_request(settings: Settings) -> None:
+    """Without a public URL, links name the host the request used, if it is an allowed one."""
+    allowed = replace(settings, allowed_hosts=("onemap.example",))
+    with make_client(allowed) as client:
+        r = client.get("http://onemap.example:8080/tiles/public.json")
     assert r.json()["tiles"] == ["http://onemap.example:8080/tiles/public/{z}/{x}/{y}.mvt"]
 
 
