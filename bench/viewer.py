@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 
 from tests.viewer.browser import CHROMIUM, CHROMIUM_ARGS, WAIT_IDLE  # noqa: E402
 
-READY = "window.onemap && window.onemap.ready"
+READY = "() => window.onemap && window.onemap.ready"  # a function: the page's CSP forbids eval
 
 
 def _serve(tiles: Path, port: int) -> subprocess.Popen[bytes]:

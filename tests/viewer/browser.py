@@ -49,15 +49,26 @@ def serve(tiles_dir: Path, tokens: Path, token: str, log: Path) -> Iterator[Serv
         yield Server(base, token, tiles_dir)
 
 
+# Every page records what the server's Content-Security-Policy blocked (none may be).
+RECORD_CSP_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
+});
+"""
+
+
 def open_map(page: Any, url: str) -> None:
-    """Navigate and wait until the viewer is set up and the map is idle."""
+    """Navigate and wait until the viewer is set up and the map is idle; nothing it needed
+    was blocked by the Content-Security-Policy."""
     page.goto(url)
-    page.wait_for_function("window.onemap && window.onemap.ready", timeout=IDLE_TIMEOUT_MS)
+    page.wait_for_function("() => window.onemap && window.onemap.ready", timeout=IDLE_TIMEOUT_MS)
     wait_idle(page)
+    assert page.evaluate("window.__cspViolations || []") == []
 
 
 def wait_idle(page: Any) -> None:
-    page.wait_for_function("window.onemap && window.onemap.ready", timeout=IDLE_TIMEOUT_MS)
+    page.wait_for_function("() => window.onemap && window.onemap.ready", timeout=IDLE_TIMEOUT_MS)
     page.evaluate(WAIT_IDLE)
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from publish.server.auth import append_token_hash, new_token
 from publish.viewer import STATIC_DIR
-from tests.viewer.browser import CHROMIUM, CHROMIUM_ARGS, Server, serve
+from tests.viewer.browser import CHROMIUM, CHROMIUM_ARGS, RECORD_CSP_VIOLATIONS, Server, serve
 
 if TYPE_CHECKING:
     from publish.build.pipeline import BuildResult
@@ -48,6 +48,7 @@ def new_page(browser: Any) -> Iterator[Any]:
 
     def make(width: int = 1280, height: int = 800, **options: Any) -> Any:
         context = browser.new_context(viewport={"width": width, "height": height}, **options)
+        context.add_init_script(RECORD_CSP_VIOLATIONS)
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(60_000)

@@ -167,7 +167,7 @@ def test_click_on_a_parcel_opens_its_attributes(
     assert "ha" in card.locator('tr[data-field="MJ"] td').inner_text()
     page.locator("#lang").click()
     # the parcel's whole geometry is outlined (from the OGC API)
-    page.wait_for_function("document.body.dataset.selection === 'ogc'")
+    page.wait_for_function("() => document.body.dataset.selection === 'ogc'")
     wait_idle(page)
     save_screenshot(page.screenshot(), "viewer.png", shots)
 
@@ -222,7 +222,7 @@ def test_phone_layout_fills_the_screen_without_overflow(
     assert sheet["height"] < 844 * 0.2
     page.locator('#tabs button[data-tab="layers"]').click()
     page.wait_for_function(
-        "document.getElementById('sheet').getBoundingClientRect().height > 844 * 0.4"
+        "() => document.getElementById('sheet').getBoundingClientRect().height > 844 * 0.4"
     )
     expanded = page.evaluate("document.getElementById('sheet').getBoundingClientRect().height")
     assert expanded < 844 * 0.7
@@ -262,7 +262,7 @@ def test_internal_viewer_asks_for_a_token_then_shows_internal_layers(
     page.locator("#login-error").wait_for()
     page.locator("#login-token").fill(viewer_server.token)
     page.locator("#login button[type=submit]").click()
-    page.wait_for_function("window.onemap && window.onemap.ready")
+    page.wait_for_function("() => window.onemap && window.onemap.ready")
     wait_idle(page)
     assert page.locator('.layer[data-layer="spxm"] input').is_checked()
     assert page.evaluate("window.onemap.map.getLayoutProperty('spxm-fill', 'visibility')") != "none"

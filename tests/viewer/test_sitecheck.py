@@ -77,7 +77,7 @@ def test_draw_a_site_inside_the_red_line_and_read_the_verdict(
 
     # the report prints on one A4 page, with a picture of the map
     page.evaluate("window.onemap.site.snapshot()")
-    page.wait_for_function("document.querySelector('.report-map').naturalWidth > 100")
+    page.wait_for_function("() => document.querySelector('.report-map').naturalWidth > 100")
     page.emulate_media(media="print")
     pdf = page.pdf(format="A4", print_background=True)
     assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
