@@ -245,7 +245,13 @@ def _surroundings(store: SiteStore, site: BaseGeometry, radius: float) -> dict[s
 
 
 def check_site(store: SiteStore, site: SiteInput) -> dict[str, Any]:
-    """The site report: areas in m² (EPSG:4546), overlaps, verdict with reasons, surroundings."""
+    """The site report: areas in m² (EPSG:4546), overlaps, verdict with reasons, surroundings.
+    One check at a time per store (its resident geometries are prepared: not thread-safe)."""
+    with store.check_lock:
+        return _check_site(store, site)
+
+
+def _check_site(store: SiteStore, site: SiteInput) -> dict[str, Any]:
     geometry = site.geometry
     shapely.prepare(geometry)
     site_area = float(geometry.area)

@@ -107,6 +107,10 @@ class SiteStore:
         self.resident_features = resident_features
         self._resident: dict[str, _Resident | None] = {}
         self._lock = threading.Lock()
+        # GEOS prepared geometries build their indexes lazily on first use and are not safe to
+        # use from two threads at once (two concurrent site checks crashed the server with a
+        # segfault in shapely.intersects): one check at a time uses the resident layers.
+        self.check_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"<SiteStore {str(self.gpkg.path)!r} {[s.id for s in self.layers]}>"
