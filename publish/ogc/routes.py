@@ -115,6 +115,8 @@ def _handle(
     served = api.config["server"].get("languages") or ["en-US"]
     request = Request(with_language(request.scope, served), request.receive)
     # The body (process execution only) was read by the async endpoint.
+    if body is not None:
+        check_execution_body(body)  # here, off the event loop: a large body takes ms to parse
     api_request = APIRequest(request, api.locales)
     if body is not None:
         api_request._data = body
@@ -200,16 +202,17 @@ def _execute_endpoint(audience: str) -> Endpoint:
             raise BadRequestError(f"Content-Length must be a whole number (got {length[:40]!r})")
         if length is not None and int(length) > MAX_EXECUTE_BODY:
             raise PayloadTooLargeError(MAX_EXECUTE_BODY)
-        body = bytearray()
-        async for chunk in request.stream():  # never more than the limit in memory
-            body += chunk
-            if len(body) > MAX_EXECUTE_BODY:
-                raise PayloadTooLargeError(MAX_EXECUTE_BODY)
-        check_execution_body(bytes(body))
-        args = [request.path_params["process_id"]]
-        ctx, headers, status, content = await anyio.to_thread.run_sync(
-            _handle, request, audience, call, args, False, bytes(body)
-        )
+        # then a slot: a request refused for want of one costs neither its body nor a thread
+        async with server_state(request).site_checks.slot():
+            body = bytearray()
+            async for chunk in request.stream():  # never more than the limit in memory
+                body += chunk
+                if len(body) > MAX_EXECUTE_BODY:
+                    raise PayloadTooLargeError(MAX_EXECUTE_BODY)
+            args = [request.path_params["process_id"]]
+            ctx, headers, status, content = await anyio.to_thread.run_sync(
+                _handle, request, audience, call, args, False, bytes(body)
+            )
         return _response(request, ctx, headers, status, content)
 
     return endpoint

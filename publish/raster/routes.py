@@ -39,9 +39,10 @@ async def raster_tile(request: Request) -> Response:
     if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     make_style = partial(rendering_style, audience.style, audience.archive_path, PLAN)
-    png = await shared_renderer().arender_tile(
-        style_key(release.id, audience.name), make_style, z, x, y
-    )
+    async with state.renderings.slot():
+        png = await shared_renderer().arender_tile(
+            style_key(release.id, audience.name), make_style, z, x, y
+        )
     return Response(png, headers=headers, media_type="image/png")
 
 

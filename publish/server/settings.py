@@ -31,6 +31,8 @@ class Settings:
                       hosts get a 400, so no link is ever built from a client's Host.
     trusted_proxies   addresses whose X-Forwarded-For/-Proto uvicorn applies ("*" for any);
                       X-Forwarded-Host is never taken from a client
+    work_slots        site checks, and map renderings, at work at once (each kind), per worker
+    work_queue        more of each kind that may wait for a slot; beyond that a 503
     """
 
     tiles_dir: Path
@@ -42,6 +44,8 @@ class Settings:
     public_url: str | None = field(default=None)
     allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
     trusted_proxies: tuple[str, ...] = DEFAULT_TRUSTED_PROXIES
+    work_slots: int = 2
+    work_queue: int = 8
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tiles_dir", Path(self.tiles_dir))
@@ -56,6 +60,10 @@ class Settings:
             raise SettingsError(f"cache_max_age must be ≥ 0, got {self.cache_max_age}")
         if not self.reload_interval_s > 0:
             raise SettingsError(f"reload_interval_s must be > 0, got {self.reload_interval_s}")
+        if self.work_slots < 1:
+            raise SettingsError(f"work_slots must be ≥ 1, got {self.work_slots}")
+        if self.work_queue < 0:
+            raise SettingsError(f"work_queue must be ≥ 0, got {self.work_queue}")
         if self.tile_cache_bytes < 0:
             raise SettingsError(f"tile_cache_bytes must be ≥ 0, got {self.tile_cache_bytes}")
         if self.public_url is not None:
@@ -79,7 +87,8 @@ class Settings:
         """Settings from PUBLISH_TILES_DIR (required), PUBLISH_CACHE_MAX_AGE,
         PUBLISH_CORS_ORIGINS, PUBLISH_ALLOWED_HOSTS, PUBLISH_TRUSTED_PROXIES (each
         comma-separated), PUBLISH_TOKENS_FILE, PUBLISH_RELOAD_INTERVAL,
-        PUBLISH_TILE_CACHE_BYTES and PUBLISH_PUBLIC_URL."""
+        PUBLISH_TILE_CACHE_BYTES, PUBLISH_WORK_SLOTS, PUBLISH_WORK_QUEUE and
+        PUBLISH_PUBLIC_URL."""
         env = os.environ if environ is None else environ
 
         def get(name: str) -> str | None:
@@ -94,6 +103,8 @@ class Settings:
             ("CACHE_MAX_AGE", "cache_max_age", int),
             ("RELOAD_INTERVAL", "reload_interval_s", float),
             ("TILE_CACHE_BYTES", "tile_cache_bytes", int),
+            ("WORK_SLOTS", "work_slots", int),
+            ("WORK_QUEUE", "work_queue", int),
         ):
             text = get(name)
             if text is not None:
@@ -129,5 +140,7 @@ class Settings:
             "PUBLIC_URL": self.public_url or "",
             "ALLOWED_HOSTS": ",".join(self.allowed_hosts),
             "TRUSTED_PROXIES": ",".join(self.trusted_proxies),
+            "WORK_SLOTS": str(self.work_slots),
+            "WORK_QUEUE": str(self.work_queue),
         }
         return {ENV_PREFIX + k: v for k, v in env.items()}

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
 from publish.server.auth import TokenStore
 from publish.server.holder import ReleaseHolder
+from publish.server.overload import WorkQueue
 from publish.server.settings import Settings
 from publish.server.tilecache import TileCache
 
@@ -18,6 +19,13 @@ class ServerState:
     holder: ReleaseHolder
     tile_cache: TileCache
     tokens: TokenStore
+    site_checks: WorkQueue = field(init=False)  # CPU-heavy requests, bounded (overload.py)
+    renderings: WorkQueue = field(init=False)
+
+    def __post_init__(self) -> None:
+        slots, waiting = self.settings.work_slots, self.settings.work_queue
+        object.__setattr__(self, "site_checks", WorkQueue("site check", slots, waiting))
+        object.__setattr__(self, "renderings", WorkQueue("map rendering", slots, waiting))
 
     def tile_cache_control(self, restricted: bool) -> str:
         scope = "private" if restricted else "public"

@@ -130,10 +130,19 @@ def free_port() -> int:
 
 @contextmanager
 def serve(
-    tiles_dir: Path, tokens: Path, log: Path, *, workers: int = 1, ready: bool = True
+    tiles_dir: Path,
+    tokens: Path,
+    log: Path,
+    *,
+    workers: int = 1,
+    ready: bool = True,
+    settings_env: dict[str, str] | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`python -m publish serve` on a free port until the block ends; `settings_env` adds
+    PUBLISH_* variables (the developer's own are never passed on)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISH_")}
+    env.update(settings_env or {})
     args = [
         *("serve", "--tiles", str(tiles_dir), "--port", str(port)),
         *("--workers", str(workers), "--tokens-file", str(tokens)),
