@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -54,8 +54,16 @@ _KEYS = {
     "minzoom",
     "maxzoom",
     "description",
+    "field_titles",
 }
 _REQUIRED = ("id", "title", "source", "access", "role", "fields")
+
+
+class Title(NamedTuple):
+    """A name in Chinese and in English."""
+
+    zh: str
+    en: str
 
 
 @dataclass(frozen=True)
@@ -76,7 +84,10 @@ class LayerSpec:
     name_field: str | None = None
     id_field: str = "BSM"
     geometry: str | None = None
-    group: str | None = None
+    group: str | None = None  # the group's Chinese name: its key (style metadata, viewer order)
+    group_en: str | None = None
+    # the catalog's own titles of published fields (others come from the database standard)
+    field_titles: tuple[tuple[str, Title], ...] = ()
     minzoom: int = 0
     maxzoom: int = 14
     description: str | None = None
@@ -85,6 +96,17 @@ class LayerSpec:
     @property
     def is_public(self) -> bool:
         return self.access == "public"
+
+    def field_title(self, name: str) -> Title:
+        """A field's title: the catalog's own, else the planning database standard's
+        (publish/standards/fields.csv), else the field's name."""
+        from publish.standards.fields import standard_field_titles
+
+        own = dict(self.field_titles).get(name)
+        if own is not None:
+            return own
+        standard = standard_field_titles().get(name)
+        return Title(*standard) if standard else Title(name, name)
 
 
 @dataclass(frozen=True)
@@ -165,10 +187,8 @@ def _parse_layer(entry: Any, index: int, path: Path) -> LayerSpec:
         raise fail(
             "id", "is reserved (GeoPackage/SQLite table prefixes gpkg, rtree, sqlite; indicators)"
         )
-    title = entry["title"]
-    if isinstance(title, str):
-        title = {"zh": title, "en": title}
-    if not isinstance(title, dict) or not all(isinstance(title.get(k), str) for k in ("zh", "en")):
+    title = _title(entry["title"])
+    if title is None:
         raise fail("title", "must have 'zh' and 'en' strings")
     if entry["access"] not in ACCESS:
         raise fail("access", f"must be one of {', '.join(ACCESS)}")
@@ -179,9 +199,13 @@ def _parse_layer(entry: Any, index: int, path: Path) -> LayerSpec:
         raise fail("fields", "must be a list of attribute names")
     if len(set(fields)) != len(fields):
         raise fail("fields", "lists an attribute twice")
-    for key in ("layer", "encoding", "crs", "code_field", "name_field", "id_field", "group"):
+    for key in ("layer", "encoding", "crs", "code_field", "name_field", "id_field"):
         if entry.get(key) is not None and not isinstance(entry[key], str):
             raise fail(key, "must be a string")
+    group = _title(entry["group"]) if entry.get("group") is not None else None
+    if entry.get("group") is not None and group is None:
+        raise fail("group", "must be a string or have 'zh' and 'en' strings")
+    field_titles = _field_titles(entry.get("field_titles"), fields, where)
     if entry.get("encoding"):
         import codecs
 
@@ -213,8 +237,8 @@ def _parse_layer(entry: Any, index: int, path: Path) -> LayerSpec:
 
     return LayerSpec(
         id=layer_id,
-        title_zh=title["zh"],
-        title_en=title["en"],
+        title_zh=title.zh,
+        title_en=title.en,
         source=source,
         access=entry["access"],
         role=entry["role"],
@@ -226,12 +250,48 @@ def _parse_layer(entry: Any, index: int, path: Path) -> LayerSpec:
         name_field=entry.get("name_field"),
         id_field=entry.get("id_field") or "BSM",
         geometry=geometry or ("polygon" if entry["role"] in POLYGON_ROLES else None),
-        group=entry.get("group"),
+        group=group.zh if group else None,
+        group_en=group.en if group else None,
+        field_titles=field_titles,
         minzoom=zooms["minzoom"],
         maxzoom=zooms["maxzoom"],
         description=entry.get("description"),
         raw=dict(entry),
     )
+
+
+def _title(value: Any) -> Title | None:
+    """A title as the catalog writes it: one string for both languages, or {zh, en}."""
+    if isinstance(value, str) and value:
+        return Title(value, value)
+    if isinstance(value, dict) and all(isinstance(value.get(k), str) for k in ("zh", "en")):
+        return Title(value["zh"], value["en"])
+    return None
+
+
+def _field_titles(value: Any, fields: list[str], where: str) -> tuple[tuple[str, Title], ...]:
+    """`field_titles: {FIELD: {zh, en}}`: titles for published fields the standard lacks."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise CatalogError(
+            f"{where}: key 'field_titles' must map field names to {{zh, en}} titles (got {value!r})"
+        )
+    titles = []
+    for name, given in value.items():
+        if name not in fields:
+            raise CatalogError(
+                f"{where}: key 'field_titles' names {name!r}, which is not one of the "
+                "layer's 'fields'"
+            )
+        title = _title(given)
+        if title is None:
+            raise CatalogError(
+                f"{where}: key 'field_titles': {name!r} must be a string or have 'zh' and "
+                f"'en' strings (got {given!r})"
+            )
+        titles.append((name, title))
+    return tuple(titles)
 
 
 def _check_crs(value: str, fail: Any) -> None:

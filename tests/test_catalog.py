@@ -51,6 +51,10 @@ def test_a_good_entry_loads_with_defaults(tmp_path: Path) -> None:
         ({"role": "land_use"}, "key 'code_field' is required for role 'land_use'"),
         ({"geometry": "point"}, "key 'geometry' must be 'polygon' for role 'red_line'"),
         ({"title": {"zh": "红线"}}, "key 'title' must have 'zh' and 'en'"),
+        ({"group": {"zh": "三区三线"}}, "key 'group' must be a string or have 'zh' and 'en'"),
+        ({"field_titles": ["BSM"]}, "key 'field_titles' must map field names"),
+        ({"field_titles": {"XMMC": "项目名称"}}, "key 'field_titles' names 'XMMC', which is not"),
+        ({"field_titles": {"MJ": {"en": "Area"}}}, "key 'field_titles': 'MJ' must be a string"),
     ],
 )
 def test_errors_name_file_layer_and_key(tmp_path: Path, change: dict, message: str) -> None:
@@ -80,3 +84,23 @@ def test_missing_key_duplicate_id_and_bad_yaml(tmp_path: Path) -> None:
 def test_gcj02_is_accepted(tmp_path: Path) -> None:
     spec = load_catalog(write(tmp_path, {**GOOD, "crs": "GCJ-02"})).layer("stbhhx")
     assert spec.crs == "GCJ-02"
+
+
+def test_group_and_field_titles(tmp_path: Path) -> None:
+    """A group and a field may be titled in both languages; a field the catalog does not title
+    takes the database standard's title, and a field neither knows is called by its name."""
+    entry = {
+        **GOOD,
+        "group": {"zh": "三区三线", "en": "Three zones, three lines"},
+        "fields": ["BSM", "HXMC", "BZ", "MJ"],
+        "field_titles": {"MJ": {"zh": "核定面积", "en": "Certified area"}, "HXMC": "红线名"},
+    }
+    spec = load_catalog(write(tmp_path, entry)).layer("stbhhx")
+    assert (spec.group, spec.group_en) == ("三区三线", "Three zones, three lines")
+    assert spec.field_title("MJ") == ("核定面积", "Certified area")
+    assert spec.field_title("HXMC") == ("红线名", "红线名")
+    assert spec.field_title("BSM") == ("标识码", "Identifier")
+    assert spec.field_title("BZ") == ("BZ", "BZ")
+    plain = load_catalog(write(tmp_path, {**GOOD, "group": "三区三线"})).layer("stbhhx")
+    assert (plain.group, plain.group_en) == ("三区三线", "三区三线")
+    assert plain.field_title("MJ") == ("面积", "Area")

@@ -1,4 +1,5 @@
 from publish.standards import colour_for, colour_table, is_valid_code, land_use_classes
+from publish.standards.fields import standard_field_titles
 
 
 def test_classification_has_the_national_tree() -> None:
@@ -36,3 +37,10 @@ def test_a_class_s_colour_is_colour_for_its_code() -> None:
     assert sum(1 for h in given.values() if h) > 100
     for code, colour in given.items():
         assert not colour or classes[code].colour == colour, code
+
+
+def test_standard_field_titles() -> None:
+    titles = standard_field_titles()
+    assert titles["MJ"] == ("面积", "Area")
+    assert titles["YDYHFLDM"] == ("用地用海分类代码", "Land-use class code")
+    assert all(zh and en for zh, en in titles.values())

@@ -4,7 +4,8 @@ layers   each layer is read once, in batches: checked, written to its feature ta
          to tippecanoe's input; tippecanoe then tiles it in the background while the
          next layer is read. Unchanged layers come from the layer cache instead.
 review   cross-layer checks (control lines, zone coverage); any blocking finding stops the
-         build here: the report goes to DIR/reports/, nothing is published (exit status 3).
+         build here: the report goes to a new DIR/reports/<time>-<random>/, nothing is
+         published (exit status 3).
 release  the audiences' archives are joined from the layers' archives, their GeoPackages
          assembled from the layers' tables; indicators, pygeoapi configs, styles, the
          review report and manifest.json are written into DIR/.staging/<id>/, which is
@@ -34,7 +35,12 @@ from publish.build.progress import Reporter
 from publish.catalog import CONTROL_LINE_ROLES, Catalog, LayerSpec, load_catalog
 from publish.checks.cross import check_control_lines, check_zone_coverage
 from publish.checks.findings import Finding, Review
-from publish.checks.report import summary_lines, summary_table, write_report
+from publish.checks.report import (
+    new_report_folder,
+    summary_lines,
+    summary_renderable,
+    write_report,
+)
 from publish.errors import BuildError, ReviewFailedError
 from publish.features.indicators import compute_indicators, write_indicators_table
 from publish.features.store import assemble
@@ -447,7 +453,7 @@ class Build:
             for rid in self.store.prune(self.options.keep):
                 self.report.log(f"pruned release {rid}")
         self._prune_cache(outputs)
-        self.report.print_renderable(summary_table(review), summary_lines(review))
+        self.report.print_renderable(summary_renderable(review), summary_lines(review))
         return BuildResult(
             release_id,
             final,
@@ -457,16 +463,14 @@ class Build:
         )
 
     def _refuse(self, review: Review) -> None:
-        stamp = _now().strftime("%Y%m%dT%H%M%SZ")
-        folder = self.out / "reports" / stamp
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = new_report_folder(self.out / "reports", _now())
         json_path, html_path = write_report(
             review,
             folder,
-            title=f"成果审查报告 Review report — refused {stamp}",
+            title=f"成果审查报告 Review report — refused {folder.name}",
             context={"catalog": str(self.options.catalog), "release": None},
         )
-        self.report.print_renderable(summary_table(review), summary_lines(review))
+        self.report.print_renderable(summary_renderable(review), summary_lines(review))
         raise ReviewFailedError(
             f"the review found {len(review.blocking)} blocking finding(s); nothing was "
             f"published. Report: {html_path} (and {json_path.name})"

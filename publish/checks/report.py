@@ -7,8 +7,10 @@ zh-CN): a summary by layer and severity, then every finding. All text is escaped
 from __future__ import annotations
 
 import json
+import secrets
 from collections import Counter
 from collections.abc import Mapping
+from datetime import datetime
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 from publish.checks.findings import KIND_ZH, Finding, Review, Severity
 
 if TYPE_CHECKING:
-    from rich.table import Table
+    from rich.console import Group
 
-__all__ = ["summary_lines", "summary_table", "write_report"]
+__all__ = ["new_report_folder", "summary_lines", "summary_renderable", "write_report"]
 
 REVIEW_JSON = "review.json"
 REVIEW_HTML = "review.html"
@@ -44,6 +46,21 @@ dl.context { display: grid; grid-template-columns: max-content auto; gap: .2rem 
 dl.context dt { font-weight: 600; }
 dl.context dd { margin: 0; }
 """
+
+
+def new_report_folder(parent: Path, when: datetime) -> Path:
+    """A new, empty folder parent/<UTC time>-<8 random hex digits> for one report. It is created
+    exclusively (mkdir fails on an existing name; another name is drawn), so two builds in the
+    same second each get their own folder and no report ever overwrites another."""
+    parent.mkdir(parents=True, exist_ok=True)
+    stamp = when.strftime("%Y%m%dT%H%M%SZ")
+    while True:
+        folder = parent / f"{stamp}-{secrets.token_hex(4)}"
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
 
 
 def write_report(
@@ -215,7 +232,8 @@ def _finding_row(f: Finding) -> str:
 
 
 def summary_lines(review: Review) -> list[str]:
-    """A short plain-text summary for the terminal."""
+    """A short plain-text summary for the terminal: counts by layer and kind, and under each
+    layer the first message of each blocking kind (what to fix, not only its kind)."""
     summary = review.summary()
     counts = summary["by_severity"]
     status = "passed" if review.ok else "BLOCKED (nothing is published)"
@@ -224,12 +242,14 @@ def summary_lines(review: Review) -> list[str]:
         f"({summary['listed']} findings listed)"
     ]
     kinds = _kinds_by_layer(review)
+    blocking = _blocking_messages(review)
     for layer, layer_counts in summary["by_layer"].items():
         detail = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds[layer].items()))
         lines.append(
             f"  {layer}: {layer_counts['blocking']} blocking, "
             f"{_warnings(layer_counts['warning'])} ({detail})"
         )
+        lines += [f"    {line}" for line in blocking.get(layer, [])]
     return lines
 
 
@@ -237,9 +257,12 @@ def _warnings(n: int) -> str:
     return f"{n} warning" if n == 1 else f"{n} warnings"
 
 
-def summary_table(review: Review) -> Table:
-    """The summary as a rich table: one row per layer, counts by severity and by kind."""
+def summary_renderable(review: Review) -> Group:
+    """The summary as rich shows it on a terminal: a table with one row per layer (counts by
+    severity and by kind), then the first message of each blocking kind in each layer."""
+    from rich.console import Group
     from rich.table import Table
+    from rich.text import Text
 
     summary = review.summary()
     status = "[green]passed[/]" if review.ok else "[bold red]BLOCKED[/]"
@@ -254,7 +277,34 @@ def summary_table(review: Review) -> Table:
         table.add_row(layer, str(counts["blocking"]), str(counts["warning"]), detail)
     totals = summary["by_severity"]
     table.add_row("Total", str(totals["blocking"]), str(totals["warning"]), "", style="bold")
-    return table
+    # messages are data (file names, values): Text, never parsed as rich markup
+    messages = [
+        Text(f"{layer} {line}", style="red")
+        for layer, lines in _blocking_messages(review).items()
+        for line in lines
+    ]
+    return Group(table, *messages)
+
+
+def _blocking_messages(review: Review) -> dict[str, list[str]]:
+    """Per layer, one line per blocking kind: "kind: <its first finding's message>", with how
+    many more findings of that kind the report lists."""
+    first: dict[tuple[str, str], Finding] = {}
+    for finding in review.findings:  # a listed finding before an "... and N more" one
+        key = (finding.layer, finding.kind)
+        if finding.severity is Severity.BLOCKING and (
+            key not in first or (first[key].omitted and not finding.omitted)
+        ):
+            first[key] = finding
+    kinds = _kinds_by_layer(review)
+    lines: dict[str, list[str]] = {}
+    for (layer, kind), finding in first.items():
+        more = kinds[layer][kind] - finding.count
+        text = " ".join(finding.message.splitlines())
+        if more > 0:
+            text += f" (and {more} more in the report)"
+        lines.setdefault(layer, []).append(f"{kind}: {text}")
+    return lines
 
 
 def _kinds_by_layer(review: Review) -> dict[str, Counter[str]]:

@@ -20,6 +20,17 @@ from publish.sample.networks import build_rivers, build_roads
 from publish.sample.writer import LayerOut, frame, write_catalog, write_layer
 
 DEFAULT_PARCELS = 20_000
+# the viewer's layer groups, named in both languages in the catalog
+GROUPS = {
+    "三区三线": "Three zones, three lines",
+    "规划分区": "Planning zones",
+    "用地用海": "Planned land use",
+    "现状": "Current land use",
+    "行政区": "Administrative units",
+    "村庄": "Villages",
+    "基础地理": "Base geography",
+    "审批": "Approvals",
+}
 
 
 @dataclass
@@ -46,8 +57,11 @@ def _entry(
     entry: dict[str, Any] = {"id": layer_id, "title": {"zh": zh, "en": en}, "source": source}
     if layer:
         entry["layer"] = layer
+    field_titles = extra.pop("field_titles", None)
     entry.update(extra)
-    entry.update({"access": access, "role": role, "group": group, "fields": fields})
+    entry.update(access=access, role=role, group={"zh": group, "en": GROUPS[group]}, fields=fields)
+    if field_titles:
+        entry["field_titles"] = field_titles
     return entry
 
 
@@ -260,7 +274,13 @@ def _approvals(rng: np.random.Generator, geo: Geography, controls: ctl.Controls)
         _entry("spxm", "在审建设项目", "Projects under review", "spxm_gcj02.geojson", "other",
                ["BSM", "XMMC", "JSDW", "SQYT", "SPZT", "SQSJ", "MJ"], access="internal",
                crs="GCJ-02", geometry="polygon", group="审批", name_field="XMMC",
-               minzoom=8, maxzoom=15,
+               minzoom=8, maxzoom=15, field_titles={
+                   # the approval system's fields: not in the planning database standard
+                   "XMMC": {"zh": "项目名称", "en": "Project"},
+                   "JSDW": {"zh": "建设单位", "en": "Developer"},
+                   "SQYT": {"zh": "申请用途", "en": "Requested use"},
+                   "SPZT": {"zh": "审批状态", "en": "Approval status"},
+                   "SQSJ": {"zh": "申请时间", "en": "Applied on"}},
                description="Exported from the approval system's web map, in GCJ-02."),
         "geojson-gcj02", "spxm_gcj02.geojson")  # fmt: skip
 

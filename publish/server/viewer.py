@@ -12,13 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from publish.catalog import Catalog, LayerSpec, load_catalog
 from publish.server.caching import body_etag, etag_matches
 from publish.server.documents import json_document
 from publish.server.errors import ServerError
@@ -28,9 +28,9 @@ from publish.viewer import STATIC_DIR
 
 ASSET_CACHE_CONTROL = "public, max-age=31536000, immutable"
 PAGE_CACHE_CONTROL = "no-cache"
-# catalog keys the viewer needs besides the legend (the published fields, the name to search
-# and label by, the code field whose classes the legend lists)
-_CATALOG_KEYS = ("role", "geometry", "fields", "name_field", "code_field", "id_field", "minzoom")
+# catalog keys the viewer needs besides the legend and the fields (the name to search and label
+# by, the code field whose classes the legend lists)
+_CATALOG_KEYS = ("role", "geometry", "name_field", "code_field", "id_field", "minzoom")
 
 _VIEW_KEYS = ("bounds", "center", "minzoom", "maxzoom")
 
@@ -78,24 +78,31 @@ async def internal_redirect(request: Request) -> Response:
     return RedirectResponse("/internal/", status_code=308)
 
 
-def viewer_layers(style: dict[str, Any], catalog: dict[str, Any]) -> dict[str, Any]:
+def viewer_layers(style: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
     """The layer list: the style's legend (publish.styles.legend, top of the map first), each
-    item with the catalog keys of its layer. Only layers the style draws are listed."""
-    specs = {layer["id"]: layer for layer in catalog.get("layers") or [] if "id" in layer}
+    item with its layer's catalog keys, its group's title and its published fields with their
+    titles ({name, title: {zh, en}}). Only layers the style draws are listed: the viewer's
+    words for an audience's layers come from here, never from its script."""
+    specs = {spec.id: spec for spec in catalog.layers}
     items = []
     for item in build_legend(style):
-        spec = specs.get(item["layer"], {})
-        items.append({**item, **{key: spec[key] for key in _CATALOG_KEYS if key in spec}})
-    return {"layers": items, "city": catalog.get("city")}
+        spec = specs.get(item["layer"])
+        items.append({**item, **(_catalog_keys(spec) if spec else {})})
+    return {"layers": items, "city": catalog.meta.get("city")}
 
 
-def _catalog(release: Release) -> dict[str, Any]:
-    doc = yaml.safe_load((release.path / "catalog.yml").read_text(encoding="utf-8"))
-    return doc if isinstance(doc, dict) else {}
+def _catalog_keys(spec: LayerSpec) -> dict[str, Any]:
+    keys = {key: getattr(spec, key) for key in _CATALOG_KEYS if getattr(spec, key) is not None}
+    if spec.group is not None:
+        keys["group_title"] = {"zh": spec.group, "en": spec.group_en or spec.group}
+    keys["fields"] = [
+        {"name": name, "title": spec.field_title(name)._asdict()} for name in spec.fields
+    ]
+    return keys
 
 
 def _render_layers(release: Release, audience: AudienceRelease, base: str) -> dict[str, Any]:
-    doc = viewer_layers(dict(audience.style), _catalog(release))
+    doc = viewer_layers(dict(audience.style), load_catalog(release.path / "catalog.yml"))
     # where the map opens: the archive's extent and zooms (TileJSON keys)
     doc.update({k: audience.tilejson[k] for k in _VIEW_KEYS if k in audience.tilejson})
     doc["release"] = release.id

@@ -7,7 +7,13 @@ from pathlib import Path
 from rich.console import Console
 
 from publish.checks.findings import FindingLimiter, Review, make_finding
-from publish.checks.report import read_review, summary_lines, summary_table, write_report
+from publish.checks.report import (
+    new_report_folder,
+    read_review,
+    summary_lines,
+    summary_renderable,
+    write_report,
+)
 from tests.checks.helpers import check_html_lists_review, parse_html
 
 
@@ -110,8 +116,54 @@ def test_summary_lines_and_table() -> None:
         line.strip().startswith("yjjbnt: 6 blocking, 1 warning ") and "empty_geometry 5" in line
         for line in lines
     )
+    # under each layer, the first message of each blocking kind, and how many more there are
+    at = lines.index(next(line for line in lines if line.strip().startswith("yjjbnt:")))
+    assert lines[at + 1 : at + 3] == [
+        "    empty_geometry: layer yjjbnt, feature 0: the geometry is empty"
+        " (and 4 more in the report)",
+        "    control_line_overlap: layer yjjbnt, feature 9 overlaps layer stbhhx, feature 3"
+        " by 7,194.5 m²",
+    ]
+    assert not any("invalid geometry; repaired" in line for line in lines), "warnings: counts"
     console = Console(record=True, width=120)
-    console.print(summary_table(review))
+    console.print(summary_renderable(review))
     text = console.export_text()
     assert "BLOCKED" in text and "ydyh" in text and "unknown_code 1" in text
+    # the message as it is: not read as rich markup
+    assert (
+        "ydyh unknown_code: layer ydyh, feature 7: YDYHFLDM = '<script>alert(1)</script>'" in text
+    )
+    assert "yjjbnt empty_geometry: layer yjjbnt, feature 0: the geometry is empty" in text
     assert summary_lines(Review())[0].startswith("Review passed")
+
+
+def test_a_message_with_rich_markup_is_printed_as_it_is() -> None:
+    review = Review()
+    review.add(
+        make_finding(
+            "source_error",
+            "hl",
+            "layer hl: [bold]hl[/bold].geojson:\ncannot be read",
+            "图层 hl：数据源无法读取",
+        )
+    )
+    console = Console(record=True, width=200)
+    console.print(summary_renderable(review))
+    assert "hl source_error: layer hl: [bold]hl[/bold].geojson: cannot be read" in (
+        console.export_text()
+    )
+    assert summary_lines(review)[-1] == (
+        "    source_error: layer hl: [bold]hl[/bold].geojson: cannot be read"
+    )
+
+
+def test_report_folders_are_new_for_every_report(tmp_path: Path) -> None:
+    """Two reports in the same second: two folders, both named by that second."""
+    when = datetime(2026, 11, 28, 14, 0, 55)
+    first = new_report_folder(tmp_path / "reports", when)
+    second = new_report_folder(tmp_path / "reports", when)
+    assert first != second and first.is_dir() and second.is_dir()
+    assert first.name.startswith("20261128T140055Z-") and second.name.startswith(
+        "20261128T140055Z-"
+    )
+    assert not any(first.iterdir()) and not any(second.iterdir())

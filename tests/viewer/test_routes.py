@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from publish.catalog import load_catalog
 from publish.server.auth import append_token_hash, new_token
 from publish.server.settings import Settings
 from publish.viewer import STATIC_DIR
 from tests.fonts.glyphs_proto import decode_range
 from tests.server.helpers import TestClient, make_client
+from tests.viewer.internal_words import internal_words, words_in
 
 if TYPE_CHECKING:
     from publish.build.pipeline import BuildResult
@@ -145,6 +147,41 @@ def test_layer_list_per_audience(client: TestClient, token: str) -> None:
     assert "spxm" in [item["layer"] for item in internal.json()["layers"]]
     assert internal.headers["cache-control"].startswith("private")
     assert client.get("/styles/nope/layers.json").status_code == 404
+
+
+def field_titles(item: dict) -> dict[str, tuple[str, str]]:
+    return {f["name"]: (f["title"]["zh"], f["title"]["en"]) for f in item["fields"]}
+
+
+def test_layer_list_titles_fields_and_groups_per_audience(
+    client: TestClient, token: str, full_release: BuildResult
+) -> None:
+    """Field and group titles reach the viewer through layers.json, each audience only its own:
+    the public list has no word only internal layers use (from the release's catalog)."""
+    catalog = load_catalog(full_release.path / "catalog.yml")
+    words = internal_words(catalog)
+    public = client.get("/styles/public/layers.json")
+    assert not words_in(public.text, words)
+    by_id = {item["layer"]: item for item in public.json()["layers"]}
+    # every published field, in the catalog's order, titled by the database standard
+    assert [f["name"] for f in by_id["ydyh"]["fields"]] == list(catalog.layer("ydyh").fields)
+    assert field_titles(by_id["ydyh"])["MJ"] == ("面积", "Area")
+    assert field_titles(by_id["ydyh"])["YDYHFLDM"] == ("用地用海分类代码", "Land-use class code")
+    assert by_id["ydyh"]["group_title"] == {"zh": "用地用海", "en": "Planned land use"}
+
+    internal = client.get(
+        "/styles/internal/layers.json", headers={"Authorization": f"Bearer {token}"}
+    )
+    spxm = {item["layer"]: item for item in internal.json()["layers"]}["spxm"]
+    spec = catalog.layer("spxm")
+    titles = field_titles(spxm)
+    assert list(titles) == list(spec.fields)
+    # the approval system's fields carry the catalog's own titles
+    assert titles["XMMC"] == ("项目名称", "Project")
+    assert titles["SPZT"] == ("审批状态", "Approval status")
+    assert titles["BSM"] == ("标识码", "Identifier")
+    assert spxm["group_title"] == {"zh": "审批", "en": "Approvals"}
+    assert set(words_in(internal.text, words)) == words
 
 
 def test_viewer_not_built_is_a_clear_503(

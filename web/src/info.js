@@ -2,7 +2,7 @@
 // map first) with their published attributes, names in Chinese, codes with their class names and
 // areas in m² and hectares; the top feature's full geometry (OGC API) is outlined on the map.
 import { getJSON, paths } from "./api.js";
-import { fieldName, lang, pick, t } from "./i18n.js";
+import { lang, pick, t } from "./i18n.js";
 import { swatch } from "./layers.js";
 
 const HIGHLIGHT = "onemap-selection";
@@ -124,14 +124,15 @@ export class InfoPanel {
     h.append(title);
     card.append(h);
     const table = document.createElement("table");
-    const fields = item.fields?.length ? item.fields : Object.keys(feature.properties);
-    for (const field of fields) {
+    // the layer's published fields with their titles (layers.json); else the tile's attributes
+    const fields = item.fields?.length ? item.fields : Object.keys(feature.properties).map((name) => ({ name }));
+    for (const { name: field, title: fieldTitle } of fields) {
       const value = feature.properties[field];
       if (value === undefined || value === null || value === "") continue;
       const tr = document.createElement("tr");
       tr.dataset.field = field;
       const th = document.createElement("th");
-      th.textContent = fieldName(field);
+      th.textContent = pick(fieldTitle) || field;
       th.title = field;
       const td = document.createElement("td");
       td.textContent = this.value(feature, item, field, value);

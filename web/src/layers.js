@@ -3,17 +3,8 @@
 import { lang, pick, t } from "./i18n.js";
 
 // Groups in the order planners read a plan; groups not listed follow in the catalog's order.
+// Their names in either language come with the layers (group_title in layers.json).
 const GROUP_ORDER = ["三区三线", "规划分区", "用地用海", "现状", "行政区", "村庄", "基础地理"];
-const GROUP_EN = {
-  三区三线: "Three zones, three lines",
-  规划分区: "Planning zones",
-  用地用海: "Planned land use",
-  现状: "Current land use",
-  行政区: "Administrative units",
-  村庄: "Villages",
-  基础地理: "Base geography",
-  审批: "Approvals",
-};
 
 export class LayerList {
   constructor(map, doc, container, onChange) {
@@ -69,28 +60,29 @@ export class LayerList {
     this.onChange?.();
   }
 
+  /** The groups in the order planners read: [{name, title ({zh, en} or a string), items}]. */
   groups() {
     const groups = new Map();
     for (const item of this.items) {
       const name = item.group || t("other");
-      if (!groups.has(name)) groups.set(name, []);
-      groups.get(name).push(item);
+      if (!groups.has(name)) groups.set(name, { name, title: item.group_title || name, items: [] });
+      groups.get(name).items.push(item);
     }
     const rank = (name) => {
       const i = GROUP_ORDER.indexOf(name);
       return i < 0 ? GROUP_ORDER.length : i;
     };
-    return [...groups.entries()].sort((a, b) => rank(a[0]) - rank(b[0]));
+    return [...groups.values()].sort((a, b) => rank(a.name) - rank(b.name));
   }
 
   render() {
     const root = document.createElement("div");
     root.className = "layer-list";
-    for (const [group, items] of this.groups()) {
+    for (const { title, items } of this.groups()) {
       const section = document.createElement("section");
       section.className = "layer-group";
       const h = document.createElement("h3");
-      h.textContent = lang() === "zh" ? group : GROUP_EN[group] || group;
+      h.textContent = pick(title);
       section.append(h);
       for (const item of items) section.append(this.row(item));
       root.append(section);
