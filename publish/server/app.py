@@ -5,8 +5,8 @@ the stack, with the same headers, log and metrics; publish.server.fastpath), the
 (nosniff, CSP on HTML, …; publish.server.headers), the request log (request id, one JSON access
 line, metrics; see publish.server.logs), the Host check (only configured hosts are answered, so
 no URL is built from a client's Host; tiles, which name no URL, are answered by the fast path
-before it), CORS (when origins are
-configured; it answers preflights and adds its headers to every response, 401s included), gzip for
+before it), CORS (when origins are configured, by audience: publish.server.cors; it answers
+preflights and adds its headers to every response, 401s included), gzip for
 JSON and HTML (tiles keep their stored Content-Encoding; the .pmtiles archive and its 206 ranges
 are never touched), then the audience guard (401 for internal paths without a token), then
 Starlette's routing with our error table. The OGC API (pygeoapi) is mounted per audience at /ogc
@@ -26,7 +26,6 @@ from typing import Any
 import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import BaseRoute, Route
@@ -36,6 +35,7 @@ from publish.ogc.routes import ogc_routes
 from publish.raster.routes import raster_routes
 from publish.server.auth import TokenStore
 from publish.server.compression import TextGZip
+from publish.server.cors import AudienceCors
 from publish.server.documents import healthz, style, tilejson
 from publish.server.errors import exception_handlers
 from publish.server.fastpath import TileFastPath
@@ -62,6 +62,7 @@ from publish.wms.routes import wms_routes
 log = logging.getLogger("publish.server")
 
 READ = ["GET", "HEAD"]  # Starlette adds HEAD to GET routes; listed for clarity
+CORS_METHODS = [*READ, "POST"]  # POST: process execution (the site check)
 CORS_EXPOSE = [
     "ETag",
     "Content-Range",
@@ -72,6 +73,7 @@ CORS_EXPOSE = [
 ]
 CORS_ALLOW_HEADERS = [
     "Authorization",
+    "Content-Type",
     "Range",
     "If-None-Match",
     "If-Range",
@@ -185,25 +187,24 @@ def create_app(settings: Settings) -> Starlette:
     table = routes()
     recorder = AccessRecorder(table, metrics)
     cors_options: dict[str, Any] = {
-        "allow_origins": list(settings.cors_origins),
-        "allow_methods": READ,
+        "allow_origins": settings.cors_origins,
+        "allow_methods": CORS_METHODS,
         "allow_headers": CORS_ALLOW_HEADERS,
         "expose_headers": CORS_EXPOSE,
         "max_age": 3600,
     }
-    # the fast path adds CORS headers with a CORSMiddleware of the same options (its `send`)
-    fast_cors = CORSMiddleware(_unreachable, **cors_options) if settings.cors_origins else None
+    cors = AudienceCors(_unreachable, **cors_options)
     security = SecurityHeaders(
         _unreachable, https=(settings.public_url or "").startswith("https://")
     )
+    # the fast path adds CORS and security headers with these instances' own code
     middleware = [
-        Middleware(TileFastPath, state=state, recorder=recorder, cors=fast_cors, security=security),
+        Middleware(TileFastPath, state=state, recorder=recorder, cors=cors, security=security),
         Middleware(SecurityHeaders, https=security.https),
         Middleware(RequestLog, recorder=recorder),
         Middleware(TrustedHostMiddleware, allowed_hosts=settings.hosts, www_redirect=False),
+        Middleware(AudienceCors, **cors_options),
     ]
-    if settings.cors_origins:
-        middleware.append(Middleware(CORSMiddleware, **cors_options))
     middleware.append(
         Middleware(TextGZip, minimum_size=GZIP_MINIMUM_SIZE, exclude_content_types=GZIP_EXCLUDED)
     )

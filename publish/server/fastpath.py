@@ -18,9 +18,9 @@ from __future__ import annotations
 import time
 
 from starlette.datastructures import Headers
-from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from publish.server.cors import AudienceCors
 from publish.server.errors import ServerError, error_response
 from publish.server.guard import is_internal_path
 from publish.server.headers import SecurityHeaders
@@ -47,7 +47,7 @@ class TileFastPath:
         app: ASGIApp,
         state: ServerState,
         recorder: AccessRecorder,
-        cors: CORSMiddleware | None = None,
+        cors: AudienceCors | None = None,
         security: SecurityHeaders | None = None,
     ) -> None:
         self.app = app
@@ -103,8 +103,9 @@ class TileFastPath:
             self.security.extend(headers)
         start: Message = {"type": "http.response.start", "status": status, "headers": headers}
         try:
-            if self.cors is not None:  # the app's CORS middleware adds its headers, as it would
-                await self.cors.send(start, send=send, request_headers=Headers(scope=scope))
+            cors = None if self.cors is None else self.cors.for_path(path)
+            if cors is not None:  # the app's CORS middleware adds its headers, as it would
+                await cors.send(start, send=send, request_headers=Headers(scope=scope))
             else:
                 await send(start)
             await send({"type": "http.response.body", "body": body})
