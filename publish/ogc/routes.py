@@ -39,6 +39,7 @@ from publish.tiles.archive import TileStatus
 
 MOUNTS: Mapping[str, str] = {PUBLIC: "/ogc", INTERNAL: "/internal/ogc"}
 READ = ["GET", "HEAD"]
+GEOJSON = "application/geo+json"
 _CONFORMANCE_LOCK = threading.Lock()
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -92,6 +93,19 @@ def _conformance(ctx: _Context, api: Any, request: Any) -> Any:
 def _pygeoapi(module: str, name: str) -> Callable[..., Any]:
     def call(ctx: _Context, api: Any, request: Any, *args: Any) -> Any:
         return _function(module, name)(api, request, *args)
+
+    return call
+
+
+def _geojson(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Items as application/geo+json (OGC API - Features, /req/geojson/content): pygeoapi
+    labels its GeoJSON application/json. Other formats (f=html, f=jsonld) and errors keep theirs."""
+
+    def call(ctx: _Context, api: Any, request: Any, *args: Any) -> Any:
+        headers, status, content = function(ctx, api, request, *args)
+        if int(status) < 300 and headers.get("Content-Type") == "application/json":
+            headers["Content-Type"] = GEOJSON
+        return headers, status, content
 
     return call
 
@@ -281,8 +295,10 @@ class _Static:
 def audience_routes(audience: str) -> list[BaseRoute]:
     """The OGC API routes of one audience, relative to its mount."""
 
-    def route(path: str, module: str, name: str, *params: str, check: bool = True) -> Route:
-        call = _pygeoapi(module, name)
+    def route(
+        path: str, module: str, name: str, *params: str, check: bool = True, geojson: bool = False
+    ) -> Route:
+        call = _geojson(_pygeoapi(module, name)) if geojson else _pygeoapi(module, name)
         return Route(path, _endpoint(audience, call, params, check_format=check), methods=READ)
 
     core, items, tiles = "pygeoapi.api", "pygeoapi.api.itemtypes", "pygeoapi.api.tiles"
@@ -298,7 +314,12 @@ def audience_routes(audience: str) -> list[BaseRoute]:
         route("/collections/{collection_id}/schema", core, "get_collection_schema", cid),
         route("/collections/{collection_id}/queryables", items, "get_collection_queryables", cid),
         route(
-            "/collections/{collection_id}/items", items, "get_collection_items", cid, check=False
+            "/collections/{collection_id}/items",
+            items,
+            "get_collection_items",
+            cid,
+            check=False,
+            geojson=True,
         ),
         route(
             "/collections/{collection_id}/items/{item_id}",
@@ -306,6 +327,7 @@ def audience_routes(audience: str) -> list[BaseRoute]:
             "get_collection_item",
             cid,
             "item_id",
+            geojson=True,
         ),
         route("/collections/{collection_id}/tiles", tiles, "get_collection_tiles", cid),
         route(
