@@ -73,8 +73,14 @@ def _function(module: str, name: str) -> Callable[..., Any]:
 # -- pygeoapi's functions, and the two that need help -------------------------------------------
 
 
+@cache
+def _route_table() -> tuple[BaseRoute, ...]:
+    """The routes the OpenAPI document describes (both audiences route the same paths)."""
+    return tuple(audience_routes(PUBLIC))
+
+
 def _openapi(ctx: _Context, api: Any, request: Any) -> Any:
-    ctx.service.ensure_openapi(api)
+    ctx.service.ensure_openapi(api, _route_table())
     return _function("pygeoapi.api", "openapi_")(api, request)
 
 
