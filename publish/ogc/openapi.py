@@ -7,6 +7,8 @@ turns it into the document clients get:
 - only the operations the routes answer: a path and method stay when one of the audience's
   routes matches them (pygeoapi also lists `/jobs…` and OPTIONS operations, which are 404/405
   here);
+- what it leaves out is added: a collection's tileset (`…/tiles/{tileMatrixSetId}`, and its
+  `/metadata` alias) and the tile matrix sets (`_add_tiling`);
 - the responses pygeoapi misdescribes are corrected (`_correct`);
 - self-contained: every external `$ref` is resolved from the OGC documents shipped with the
   package (publish/ogc/schemas/, see its README for sources and licence) and copied into
@@ -79,6 +81,7 @@ def served_document(
     `locale` (the API's default, a babel Locale or language tag) picks the language of the
     multilingual `info` values pygeoapi leaves untranslated."""
     doc = copy.deepcopy(dict(document))
+    _add_tiling(doc)
     _keep_served(doc, routes)
     _correct(doc, locale)
     doc = _Bundler(doc).bundle()
@@ -108,6 +111,63 @@ def _keep_served(doc: dict[str, Any], routes: Sequence[BaseRoute]) -> None:
                 del item[method]
         if not any(m in METHODS for m in item):
             del paths[template]
+
+
+# -- what pygeoapi leaves out -----------------------------------------------------------------
+
+
+def _operation(
+    summary: str, operation_id: str, tags: list[str], parameters: list[Any], response: str
+) -> dict[str, Any]:
+    return {
+        "get": {
+            "summary": summary,
+            "description": summary,
+            "tags": tags,
+            "operationId": operation_id,
+            "parameters": parameters,
+            "responses": {
+                "200": {"$ref": f"{TILES}#/components/responses/{response}"},
+                "400": {"$ref": f"{FEATURES}#/components/responses/InvalidParameter"},
+                "404": {"$ref": f"{FEATURES}#/components/responses/NotFound"},
+                "500": {"$ref": f"{FEATURES}#/components/responses/ServerError"},
+            },
+        }
+    }
+
+
+def _add_tiling(doc: dict[str, Any]) -> None:
+    """OGC API - Tiles resources pygeoapi serves but does not document: a collection's tileset
+    (and its `/metadata` alias), and the tile matrix sets. Added beside each collection's
+    `…/tiles` (`_keep_served` then drops whatever the routes do not answer)."""
+    paths = doc.get("paths") or {}
+    bases = [
+        p.removesuffix("/tiles") for p in paths if re.fullmatch(r"/collections/[^/]+/tiles", p)
+    ]
+    if not bases:
+        return
+    common = [{"$ref": "#/components/parameters/f"}, {"$ref": "#/components/parameters/lang"}]
+    tms = [{"$ref": f"{TILES}#/components/parameters/tileMatrixSetId"}, *common]
+    paths.setdefault(
+        "/TileMatrixSets",
+        _operation(
+            "Tile matrix sets", "getTileMatrixSets", ["server"], common, "TileMatrixSetsList"
+        ),
+    )
+    paths.setdefault(
+        "/TileMatrixSets/{tileMatrixSetId}",
+        _operation("A tile matrix set", "getTileMatrixSet", ["server"], tms, "TileMatrixSet"),
+    )
+    for base in bases:
+        cid = base.removeprefix("/collections/")
+        tags = paths[f"{base}/tiles"].get("get", {}).get("tags", [cid])
+        for suffix, name in (("", "getTileSet"), ("/metadata", "getTileSetMetadata")):
+            paths.setdefault(
+                f"{base}/tiles/{{tileMatrixSetId}}{suffix}",
+                _operation(
+                    f"{cid}: tileset", f"{cid}.collection.vector.{name}", tags, tms, "TileSet"
+                ),
+            )
 
 
 # -- corrections -----------------------------------------------------------------------------

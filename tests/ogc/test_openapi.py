@@ -62,6 +62,12 @@ def test_documents_list_only_what_is_served(client: TestClient, auth: dict[str, 
         headers = auth if mount == "/internal/ogc" else {}
         assert doc["servers"][0]["url"] == f"http://testserver{mount}"
         assert not [p for p in doc["paths"] if p.startswith("/jobs")]
+        for added in ("/TileMatrixSets", "/TileMatrixSets/{tileMatrixSetId}"):
+            assert added in doc["paths"]
+        for suffix in ("", "/metadata"):  # served by pygeoapi, left out of its document
+            assert f"/collections/hl/tiles/{{tileMatrixSetId}}{suffix}" in doc["paths"]
+            r = client.get(f"{mount}/collections/hl/tiles/WebMercatorQuad{suffix}", headers=headers)
+            assert r.status_code == 200 and r.json()["dataType"] == "vector"
         operations = [(p, m) for p, item in doc["paths"].items() for m in item if m in METHODS]
         assert {m for _, m in operations} == {"get", "post"}
         assert ("/processes/site-check/execution", "post") in operations
