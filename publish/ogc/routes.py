@@ -41,6 +41,7 @@ from publish.tiles.archive import TileStatus
 
 MOUNTS: Mapping[str, str] = {PUBLIC: "/ogc", INTERNAL: "/internal/ogc"}
 READ = ["GET", "HEAD"]
+GEOJSON = "application/geo+json"
 _CONFORMANCE_LOCK = threading.Lock()
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -74,8 +75,14 @@ def _function(module: str, name: str) -> Callable[..., Any]:
 # -- pygeoapi's functions, and the two that need help -------------------------------------------
 
 
+@cache
+def _route_table() -> tuple[BaseRoute, ...]:
+    """The routes the OpenAPI document describes (both audiences route the same paths)."""
+    return tuple(audience_routes(PUBLIC))
+
+
 def _openapi(ctx: _Context, api: Any, request: Any) -> Any:
-    ctx.service.ensure_openapi(api)
+    ctx.service.ensure_openapi(api, _route_table())
     return _function("pygeoapi.api", "openapi_")(api, request)
 
 
@@ -94,6 +101,19 @@ def _conformance(ctx: _Context, api: Any, request: Any) -> Any:
 def _pygeoapi(module: str, name: str) -> Callable[..., Any]:
     def call(ctx: _Context, api: Any, request: Any, *args: Any) -> Any:
         return _function(module, name)(api, request, *args)
+
+    return call
+
+
+def _geojson(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Items as application/geo+json (OGC API - Features, /req/geojson/content): pygeoapi
+    labels its GeoJSON application/json. Other formats (f=html, f=jsonld) and errors keep theirs."""
+
+    def call(ctx: _Context, api: Any, request: Any, *args: Any) -> Any:
+        headers, status, content = function(ctx, api, request, *args)
+        if int(status) < 300 and headers.get("Content-Type") == "application/json":
+            headers["Content-Type"] = GEOJSON
+        return headers, status, content
 
     return call
 
@@ -302,9 +322,10 @@ def audience_routes(audience: str) -> list[BaseRoute]:
         name: str,
         *params: str,
         check: bool = True,
+        geojson: bool = False,
         query: Callable[[Iterable[tuple[str, str]]], None] | None = None,
     ) -> Route:
-        call = _pygeoapi(module, name)
+        call = _geojson(_pygeoapi(module, name)) if geojson else _pygeoapi(module, name)
         endpoint = _endpoint(audience, call, params, check_format=check, check_query=query)
         return Route(path, endpoint, methods=READ)
 
@@ -326,6 +347,7 @@ def audience_routes(audience: str) -> list[BaseRoute]:
             "get_collection_items",
             cid,
             check=False,
+            geojson=True,
             query=check_items_query,
         ),
         route(
@@ -334,6 +356,7 @@ def audience_routes(audience: str) -> list[BaseRoute]:
             "get_collection_item",
             cid,
             "item_id",
+            geojson=True,
         ),
         route("/collections/{collection_id}/tiles", tiles, "get_collection_tiles", cid),
         route(

@@ -18,10 +18,12 @@ import copy
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from starlette.routing import BaseRoute
 
 from publish.errors import ReleaseError
 from publish.ogc.config import collections, read_config, resolve_config, with_url
@@ -145,15 +147,19 @@ class OgcService:
                 self._apis.popitem(last=False)
         return api
 
-    def ensure_openapi(self, api: Any) -> None:
-        """Generate `api`'s OpenAPI document if it has none yet (pygeoapi.openapi.get_oas)."""
+    def ensure_openapi(self, api: Any, routes: Sequence[BaseRoute]) -> None:
+        """Generate `api`'s OpenAPI document if it has none yet: pygeoapi.openapi.get_oas's,
+        cut to the operations `routes` answer and made self-contained (publish.ogc.openapi)."""
         if api.openapi:
             return
         from pygeoapi.openapi import get_oas
 
+        from publish.ogc.openapi import served_document
+
         with self._lock:
             if not api.openapi:
-                api.openapi = get_oas(copy.deepcopy(api.config))
+                document = get_oas(copy.deepcopy(api.config))
+                api.openapi = served_document(document, routes, api.default_locale)
 
     def tile_provider(self, cid: str) -> Any | None:
         """Our PMTiles provider of collection `cid`; None when the collection has none (or
