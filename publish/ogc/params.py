@@ -104,6 +104,10 @@ def check_execution_body(body: bytes) -> None:
         raise BadRequestError(
             f"the request body must be a JSON object with `inputs` (got {_json_kind(request)})"
         )
+    if "subscriber" in request:  # callbacks would have the server call client-given URLs
+        raise BadRequestError(
+            "`subscriber` (callbacks) is not supported: the answer is synchronous"
+        )
     inputs = request.get("inputs")
     if inputs is not None and not isinstance(inputs, dict):
         raise BadRequestError("`inputs` must be a JSON object of input names and values")

@@ -86,11 +86,28 @@ def _openapi(ctx: _Context, api: Any, request: Any) -> Any:
     return _function("pygeoapi.api", "openapi_")(api, request)
 
 
+# Conformance classes pygeoapi declares for any feature provider or process that this server
+# does not serve: transactions (only GET is routed) and process callbacks (`subscriber` is
+# refused: the server calls no client-given URL).
+NOT_SERVED = frozenset(
+    {
+        "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+        "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/callback",
+    }
+)
+
+
 def _conformance(ctx: _Context, api: Any, request: Any) -> Any:
     # pygeoapi 0.21 extends its module-level CONFORMANCE_CLASSES list on every call (a leak);
-    # put the list back as it was.
+    # put the list back as it was. The lists it extends from lose what is not served.
     core = importlib.import_module("pygeoapi.api")
     with _CONFORMANCE_LOCK:
+        for module, name in (
+            ("pygeoapi.api.itemtypes", "CONFORMANCE_CLASSES_FEATURES"),
+            ("pygeoapi.api.processes", "CONFORMANCE_CLASSES"),
+        ):
+            declared = getattr(importlib.import_module(module), name)
+            declared[:] = [c for c in declared if c not in NOT_SERVED]
         kept = len(core.CONFORMANCE_CLASSES)
         try:
             return core.conformance(api, request)
@@ -165,6 +182,18 @@ def _body(content: Any) -> bytes:
     return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+def _typed_exception(body: bytes) -> bytes:
+    """An OGC exception body with its `type` (OGC API – Processes requires it; some of
+    pygeoapi's error bodies have only `code` and `description`)."""
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(doc, dict) or "type" in doc or "code" not in doc:
+        return body
+    return _body({"type": doc["code"], **doc})
+
+
 def _response(
     request: Request, ctx: _Context, headers: Mapping[str, Any], status: int, content: Any
 ) -> Response:
@@ -178,6 +207,8 @@ def _response(
     out["Cache-Control"] = ctx.state.document_cache_control(ctx.audience.restricted)
     out["Vary"] = "Accept, Accept-Language"  # pygeoapi negotiates format and language
     out[RELEASE_HEADER] = ctx.release.id
+    if status >= 400 and media.startswith("application/json"):
+        body = _typed_exception(body)
     if status == 200:
         out["ETag"] = body_etag(body)
         if etag_matches(request.headers.get("if-none-match"), out["ETag"]):

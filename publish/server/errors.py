@@ -108,7 +108,9 @@ def error_response(exc: BaseException) -> Response:
     headers.setdefault("Cache-Control", "no-store")
     # also where no middleware adds it: a 500 answered by Starlette's outermost error handler
     headers.setdefault("X-Content-Type-Options", "nosniff")
-    return JSONResponse({"code": code, "description": description}, status, headers=headers)
+    # `type` too: OGC API exceptions carry it (pygeoapi's own bodies have both)
+    body = {"code": code, "type": code, "description": description}
+    return JSONResponse(body, status, headers=headers)
 
 
 async def _handle(request: Request, exc: Exception) -> Response:

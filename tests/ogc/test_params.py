@@ -105,3 +105,26 @@ def test_body_over_the_limit_is_413(client: TestClient) -> None:
         headers={"Content-Type": "application/json", "Content-Length": str(10**12)},
     )
     assert announced.status_code in (400, 413)
+
+
+def test_callbacks_are_refused(client: TestClient) -> None:
+    """pygeoapi would POST the result to any `subscriber` URL the client gives (SSRF)."""
+    body = {
+        "inputs": {"geometry": {"type": "Point", "coordinates": [110.48, 29.13]}, "buffer_m": 100},
+        "subscriber": {"successUri": "http://127.0.0.1:9/x"},
+    }
+    r = client.post(EXECUTE, json=body)
+    assert r.status_code == 400 and "subscriber" in r.json()["description"]
+    conformance = client.get("/ogc/conformance?f=json").json()["conformsTo"]
+    assert not [c for c in conformance if c.endswith(("/conf/callback", "/create-replace-delete"))]
+
+
+def test_error_bodies_carry_type(client: TestClient) -> None:
+    for r in (
+        client.post(EXECUTE, json={"inputs": {}}),  # pygeoapi's process error body
+        client.get(f"{ITEMS}?bbox=nan,1,2,3"),  # ours
+        client.get("/ogc/collections/nowhere"),  # pygeoapi's 404
+    ):
+        assert r.status_code >= 400
+        doc = r.json()
+        assert doc["type"] and doc["code"] and doc["description"], doc

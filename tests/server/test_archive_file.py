@@ -108,4 +108,4 @@ def test_internal_archive_needs_a_token(
 def test_unknown_archive_is_404(client: TestClient) -> None:
     r = client.get("/tiles/spxm.pmtiles")
     assert r.status_code == 404
-    assert r.json() == {"code": "NotFound", "description": "not found"}
+    assert r.json() == {"code": "NotFound", "type": "NotFound", "description": "not found"}

@@ -162,7 +162,11 @@ def test_an_unexpected_error_is_answered_logged_and_counted_by_the_stack(
     quiet = TestClient(client.app, raise_server_exceptions=False)
     r = quiet.get(tile_path("public", probe.public))
     assert r.status_code == 500
-    assert r.json() == {"code": "InternalError", "description": "internal error"}
+    assert r.json() == {
+        "code": "InternalError",
+        "type": "InternalError",
+        "description": "internal error",
+    }
     (args,) = recorded
     assert args[1] == 500
 

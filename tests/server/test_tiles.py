@@ -117,7 +117,7 @@ def test_unknown_audience_is_404_like_any_unknown_path(client: TestClient) -> No
     assert len(bodies) == 1
     r = client.get("/tiles/nobody/0/0/0.mvt")
     assert r.status_code == 404
-    assert r.json() == {"code": "NotFound", "description": "not found"}
+    assert r.json() == {"code": "NotFound", "type": "NotFound", "description": "not found"}
 
 
 @pytest.mark.parametrize(
