@@ -50,6 +50,10 @@ def build_apps(tiles_dir: Path, release_root: Path, audience: str, template: Pat
     register()
     config = release_config(tiles_dir, release_root, audience, template)
     conf = load_configuration(mapproxy_conf=str(config), ignore_warnings=True)
+    # MapProxy's 'debug mode' only decides what happens to an exception inside a request:
+    # raised to the WSGI caller (publish.wms.routes answers it as any other of our failures)
+    # rather than logged with the whole query string and answered in plain text
+    conf.base_config.debug_mode = True
     services = conf.configured_services()
     harden(services)
     app = MapProxyApp(services, conf.base_config)
