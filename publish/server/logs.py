@@ -150,12 +150,28 @@ def flush_access_log() -> None:
         handler.flush()
 
 
+class QueryStringFilter(logging.Filter):
+    """Drops query strings from a record's message. MapProxy names a request as path?query (a
+    client may put a token in the query); the project logs paths only."""
+
+    _QUERY = re.compile(r"\?[^\s\"'<>]*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = self._QUERY.sub("", message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
 def log_config(level: str = "info") -> dict[str, Any]:
     """A `logging.config.dictConfig` for `serve` (uvicorn's `log_config`): everything as JSON
     lines on stderr, access lines written in batches (`BufferedStreamHandler`, at most
     `ACCESS_FLUSH_S` late); uvicorn's own access log off (it logs query strings; ours replaces it);
-    pygeoapi at ERROR and kept to itself (its per-request warnings are noise)."""
+    pygeoapi at ERROR and kept to itself (its per-request warnings are noise); MapProxy's loggers
+    (`mapproxy.*`) at WARNING, without query strings (`QueryStringFilter`)."""
     handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    no_query = {**handler, "filters": ["no_query"]}
     buffered = {
         "()": BufferedStreamHandler,
         "formatter": "json",
@@ -166,7 +182,8 @@ def log_config(level: str = "info") -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": JsonFormatter}},
-        "handlers": {"json": handler, "access": buffered},
+        "filters": {"no_query": {"()": QueryStringFilter}},
+        "handlers": {"json": handler, "access": buffered, "no_query": no_query},
         "loggers": {
             "uvicorn": {"handlers": ["json"], "level": level.upper(), "propagate": False},
             "uvicorn.error": {"level": level.upper()},
@@ -174,6 +191,7 @@ def log_config(level: str = "info") -> dict[str, Any]:
             "publish": {"handlers": ["json"], "level": level.upper(), "propagate": False},
             ACCESS_LOGGER: {"handlers": ["access"], "level": level.upper(), "propagate": False},
             "pygeoapi": quiet,
+            "mapproxy": {"handlers": ["no_query"], "level": "WARNING", "propagate": False},
         },
     }
 

@@ -2,8 +2,16 @@
 /internal/…): MapProxy behind a2wsgi, the apps of the release a request started on.
 
 MapProxy sees the audience prefix as SCRIPT_NAME and /wms or /wmts… as PATH_INFO, so the URLs
-in its capabilities are ours (/wms?, /wmts/1.0.0/…, /internal/wms?, …); with PUBLISH_PUBLIC_URL
-set they are built from it (scheme, host and path) rather than from the request.
+in its capabilities are ours (/wms?, /wmts/1.0.0/…, /internal/wms?, …), built from the server's
+base URL (`ServerState.base_url`: PUBLISH_PUBLIC_URL when set, else the request's own). MapProxy
+would take the host, scheme and script name from a client's X-Forwarded-Host,
+X-Forwarded-Proto and X-Script-Name: those headers never reach it, ours stand in their place.
+
+What MapProxy answers is ours to finish: our caching headers, no CORS headers of its own (the
+app's CORS middleware alone decides, from the settings), and no failure of its own in its own
+words: an exception inside MapProxy reaches `_dispatch` (publish.wms.service turns MapProxy's
+catch-all off) and goes out as every other failure of ours (publish.server.errors), logged
+without the query string.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +28,8 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
+from publish.errors import PublishError
+from publish.server.errors import error_response
 from publish.server.guard import audience_for
 from publish.server.release import INTERNAL, PUBLIC
 from publish.server.state import server_state
@@ -34,7 +45,14 @@ _lock = threading.Lock()
 
 
 _EXCEPTION_TYPES = ("text/xml", "application/vnd.ogc.se_xml")
-_REPLACED_HEADERS = ("cache-control", "expires")
+# ours replace MapProxy's; its Vary names the client headers it no longer sees
+_REPLACED_HEADERS = ("cache-control", "expires", "vary")
+# request headers MapProxy builds URLs from (a2wsgi reads '_' in a header name as '-')
+_URL_HEADERS = (b"x-forwarded-host", b"x-forwarded-proto", b"x-script-name")
+
+
+class MapProxyFailure(PublishError):
+    """MapProxy answered a failure of its own (5xx) that is not a service exception."""
 
 
 @dataclass(frozen=True)
@@ -52,19 +70,27 @@ def _dispatch(environ: Any, start_response: Any) -> Iterable[bytes]:
 
     Responses get the server's own caching headers (tiles and maps as tiles, capabilities and
     feature info as documents that change with the release; MapProxy's 72-hour expiry would
-    outlive a release) and the release header. MapProxy sends every WMS ServiceException it has
-    no status for (a missing parameter, an unknown layer) with 500; those are the client's
-    mistakes, so they go out as 400. A failure of ours is not a ServiceException (MapProxy
-    answers it 'internal error' in plain text) and keeps its 500.
+    outlive a release) and the release header, and lose MapProxy's CORS headers. MapProxy sends
+    every WMS ServiceException it has no status for (a missing parameter, an unknown layer)
+    with 500; those are the client's mistakes, so they go out as 400. A failure of ours (an
+    exception, or a 5xx that is not a service exception) goes out as `error_response` makes it.
     """
     call: _Call = environ["asgi.scope"][_SCOPE_KEY]
+    failed: list[str] = []
 
     def our_headers(status: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
         media = next((v for k, v in headers if k.lower() == "content-type"), "")
         media = media.split(";")[0].strip()
-        if status.startswith("500") and media in _EXCEPTION_TYPES:
+        if status.startswith("5"):
+            if media not in _EXCEPTION_TYPES:
+                failed.append(status)
+                return lambda _chunk: None  # its body is never sent
             status = "400 Bad Request"
-        headers = [(k, v) for k, v in headers if k.lower() not in _REPLACED_HEADERS]
+        headers = [
+            (k, v)
+            for k, v in headers
+            if k.lower() not in _REPLACED_HEADERS and not k.lower().startswith("access-control-")
+        ]
         if not status.startswith(("200", "304")):
             cache_control = "no-store"
         elif media.startswith("image/"):
@@ -74,8 +100,27 @@ def _dispatch(environ: Any, start_response: Any) -> Iterable[bytes]:
         headers += [("Cache-Control", cache_control), (RELEASE_HEADER, call.release_id)]
         return start_response(status, headers, *exc)
 
-    result: Iterable[bytes] = call.app(environ, our_headers)
+    try:
+        result: Iterable[bytes] = call.app(environ, our_headers)
+    except Exception as exc:
+        return _failure(exc, call, start_response)
+    if failed:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+        path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        failure = MapProxyFailure(f"MapProxy answered {failed[0]} to {path}")
+        return _failure(failure, call, start_response)
     return result
+
+
+def _failure(exc: BaseException, call: _Call, start_response: Any) -> Iterable[bytes]:
+    """The server's answer to a failure inside MapProxy (logged by `error_response`)."""
+    response = error_response(exc)
+    status = f"{response.status_code} {HTTPStatus(response.status_code).phrase}"
+    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.raw_headers]
+    start_response(status, [*headers, (RELEASE_HEADER, call.release_id)])
+    return [bytes(response.body)]
 
 
 def _shared(request: Request) -> tuple[MapProxyRegistry, Any]:
@@ -106,26 +151,22 @@ class MapProxyEndpoint:
         release = state.holder.require()
         audience = audience_for(request, release, self.audience)
         inner = scope["path"][len(self.prefix) :]
-        check_query(request.query_params.multi_items())
         check_wmts_path(inner)
+        check_query(request.query_params.multi_items())
         registry, wsgi = _shared(request)
         apps: MapProxyApps = await anyio.to_thread.run_sync(
             registry.apps, release.id, release.loaded_at, release.path, audience.name
         )
         kvp_wmts = inner == "/wmts"
-        script = self.prefix
-        headers = list(scope.get("headers", []))
-        public_url = state.settings.public_url
-        if public_url:
-            parts = urlsplit(public_url)
-            script = parts.path.rstrip("/") + self.prefix
-            headers = [
-                (k, v) for k, v in headers if k not in (b"x-forwarded-host", b"x-forwarded-proto")
-            ]
-            headers += [
-                (b"x-forwarded-host", parts.netloc.encode("latin-1")),
-                (b"x-forwarded-proto", parts.scheme.encode("latin-1")),
-            ]
+        base = urlsplit(state.base_url(request))
+        script = base.path.rstrip("/") + self.prefix
+        headers = [
+            (k, v) for k, v in scope.get("headers", []) if k.replace(b"_", b"-") not in _URL_HEADERS
+        ]
+        headers += [
+            (b"x-forwarded-host", base.netloc.encode("latin-1", "replace")),
+            (b"x-forwarded-proto", base.scheme.encode("latin-1", "replace")),
+        ]
         wsgi_scope = {
             **scope,
             "root_path": script,

@@ -44,12 +44,18 @@ def build_apps(tiles_dir: Path, release_root: Path, audience: str, template: Pat
     from mapproxy.config.loader import load_configuration
     from mapproxy.wsgiapp import MapProxyApp
 
+    from publish.wms.servers import harden
     from publish.wms.source import register
 
     register()
     config = release_config(tiles_dir, release_root, audience, template)
     conf = load_configuration(mapproxy_conf=str(config), ignore_warnings=True)
+    # MapProxy's 'debug mode' only decides what happens to an exception inside a request:
+    # raised to the WSGI caller (publish.wms.routes answers it as any other of our failures)
+    # rather than logged with the whole query string and answered in plain text
+    conf.base_config.debug_mode = True
     services = conf.configured_services()
+    harden(services)
     app = MapProxyApp(services, conf.base_config)
     kvp = MapProxyApp(services, conf.base_config)
     kvp.handlers["wmts"] = kvp.handlers["service"]  # the OWS dispatcher: SERVICE=WMTS → KVP

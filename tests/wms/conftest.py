@@ -1,6 +1,7 @@
 """A real server (uvicorn, `python -m publish serve`) on the session's full release, in a tiles
-folder of its own (its raster caches are written there, never into the shared one), and places
-in the sample whose colours the style says."""
+folder of its own (its raster caches are written there, never into the shared one), the same
+app in-process (a TestClient, for what needs settings or the server's logs), and places in the
+sample whose colours the style says."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import pytest
 import shapely
 
 from publish.server.auth import append_token_hash, new_token
+from publish.server.settings import Settings
+from tests.server.helpers import TestClient, make_client
 from tests.server.test_uvicorn import serve
 from tests.wms.helpers import Place, Probes, hex_rgb, land_use_colour, style_paint
 
@@ -27,9 +30,9 @@ def wms_token() -> str:
     return new_token()
 
 
-@pytest.fixture(scope="session")
-def wms_tiles(full_release: BuildResult, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("wms") / "tiles"
+def tiles_folder(full_release: BuildResult, parent: Path) -> Path:
+    """A tiles folder of its own (`current` → the full release) for a server's raster caches."""
+    out = parent / "tiles"
     out.mkdir()
     (out / "releases").symlink_to(full_release.path.parent)
     os.symlink(f"releases/{full_release.release_id}", out / "current")
@@ -37,13 +40,40 @@ def wms_tiles(full_release: BuildResult, tmp_path_factory: pytest.TempPathFactor
 
 
 @pytest.fixture(scope="session")
+def wms_tiles(full_release: BuildResult, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tiles_folder(full_release, tmp_path_factory.mktemp("wms"))
+
+
+@pytest.fixture(scope="session")
+def wms_tokens(wms_token: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tokens = tmp_path_factory.mktemp("wms-tokens") / "tokens"
+    append_token_hash(tokens, wms_token)
+    return tokens
+
+
+@pytest.fixture(scope="session")
+def app_settings(
+    full_release: BuildResult, wms_tokens: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    """Settings of an in-process server on the full release (its own tiles folder)."""
+    tiles = tiles_folder(full_release, tmp_path_factory.mktemp("wms-app"))
+    return Settings(tiles_dir=tiles, tokens_file=wms_tokens)
+
+
+@pytest.fixture(scope="session")
+def wms_app(app_settings: Settings) -> Iterator[TestClient]:
+    """A TestClient on the in-process server of `app_settings`."""
+    with make_client(app_settings) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
 def wms_server(
-    wms_tiles: Path, wms_token: str, tmp_path_factory: pytest.TempPathFactory
+    wms_tiles: Path, wms_tokens: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """The base URL of a server on the full release (public and internal)."""
     root = tmp_path_factory.mktemp("wms-server")
-    append_token_hash(root / "tokens", wms_token)
-    with serve(wms_tiles, root / "tokens", root / "server.log") as (base, _proc):
+    with serve(wms_tiles, wms_tokens, root / "server.log") as (base, _proc):
         yield base
 
 
