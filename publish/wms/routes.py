@@ -138,6 +138,18 @@ def _shared(request: Request) -> tuple[MapProxyRegistry, Any]:
     return registry, wsgi
 
 
+_DOCUMENT_REQUESTS = frozenset({"getcapabilities", "getfeatureinfo", "getlegendgraphic"})
+
+
+def _renders(inner: str, query: Iterable[tuple[str, str]]) -> bool:
+    """Whether a request may render a map (GetMap, a WMTS tile): the work queue bounds those.
+    Capabilities, legends and feature info are answered without rendering."""
+    if inner.endswith(".xml") or inner.count("/") == 8:  # REST capabilities or feature info
+        return False
+    kind = next((v for k, v in query if k.upper() == "REQUEST"), "")
+    return kind.lower() not in _DOCUMENT_REQUESTS
+
+
 class MapProxyEndpoint:
     """The ASGI endpoint of one audience's /wms and /wmts paths."""
 
@@ -179,7 +191,11 @@ class MapProxyEndpoint:
                 document_cache_control=state.document_cache_control(audience.restricted),
             ),
         }
-        await wsgi(wsgi_scope, receive, send)
+        if _renders(inner, request.query_params.multi_items()):
+            async with state.renderings.slot():  # bounded (publish.server.overload)
+                await wsgi(wsgi_scope, receive, send)
+        else:
+            await wsgi(wsgi_scope, receive, send)
 
 
 def wms_routes() -> list[BaseRoute]:

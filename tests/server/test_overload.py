@@ -1,5 +1,6 @@
-"""Overload control (issue 16): heavy requests beyond the work queue get 503 + Retry-After at
-once, tiles keep being answered, the server neither crashes nor grows without bound.
+"""Overload control (issue 16): heavy requests (site checks, GetMaps) beyond their work queue
+get 503 + Retry-After at once, tiles keep being answered, the server neither crashes nor grows
+without bound.
 
 Tile latency under this load is a speed figure: bench/overload.py measures its p99 on a quiet
 machine (BENCHMARKS.md); here only that every tile is answered."""
@@ -44,6 +45,15 @@ def largest_site(lon: float = 110.48, lat: float = 29.13) -> bytes:
     return json.dumps({"inputs": {"geometry": geometry, "surroundings_m": 5000}}).encode()
 
 
+def large_map(lon: float = 110.48, lat: float = 29.13) -> str:
+    """A 2048×2048 WMS 1.3.0 GetMap of the whole plan over ~50 km, in EPSG:4490."""
+    bbox = f"{lat - 0.25},{lon - 0.25},{lat + 0.25},{lon + 0.25}"
+    return (
+        "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=plan&STYLES=&CRS=EPSG:4490"
+        f"&BBOX={bbox}&WIDTH=2048&HEIGHT=2048&FORMAT=image/png"
+    )
+
+
 def test_work_queue_refuses_beyond_slots_and_waiting() -> None:
     queue = WorkQueue("test", slots=1, waiting=1)
     outcomes: list[str] = []
@@ -81,7 +91,9 @@ def _peak_rss_mb(pid: int) -> float:
 
 
 @pytest.mark.slow
-def test_a_burst_of_largest_site_checks_is_bounded(built_releases: Built, tmp_path: Path) -> None:
+def test_a_burst_of_largest_site_checks_and_maps_is_bounded(
+    built_releases: Built, tmp_path: Path
+) -> None:
     body = largest_site()
     with Archive(built_releases.archive_path(built_releases.first, "public")) as archive:
         tiles = [f"/tiles/public/{z}/{x}/{y}.mvt" for z, x, y, _ in archive.iter_tiles()][:500]
@@ -90,6 +102,7 @@ def test_a_burst_of_largest_site_checks_is_bounded(built_releases: Built, tmp_pa
     env = {"PUBLISH_WORK_SLOTS": "2", "PUBLISH_WORK_QUEUE": "4"}
     with serve(built_releases.out, tokens, tmp_path / "log", settings_env=env) as (base, proc):
         checks: list[httpx.Response] = []
+        maps: list[httpx.Response] = []
         tile_status: Counter[int] = Counter()
         tile_seconds: list[float] = []
         done = threading.Event()
@@ -99,6 +112,10 @@ def test_a_burst_of_largest_site_checks_is_bounded(built_releases: Built, tmp_pa
                 checks.append(
                     client.post(EXECUTE, content=body, headers={"Content-Type": "application/json"})
                 )
+
+        def get_map() -> None:
+            with httpx.Client(base_url=base, timeout=300) as client:
+                maps.append(client.get(large_map()))
 
         def fetch_tiles() -> None:
             with httpx.Client(base_url=base, timeout=30) as client:
@@ -112,6 +129,7 @@ def test_a_burst_of_largest_site_checks_is_bounded(built_releases: Built, tmp_pa
         tiler = threading.Thread(target=fetch_tiles)
         tiler.start()
         burst = [threading.Thread(target=check) for _ in range(100)]
+        burst += [threading.Thread(target=get_map) for _ in range(20)]
         for thread in burst:
             thread.start()
         for thread in burst:
@@ -126,6 +144,11 @@ def test_a_burst_of_largest_site_checks_is_bounded(built_releases: Built, tmp_pa
         for refused in (r for r in checks if r.status_code == 503):
             assert refused.headers["retry-after"].isdigit()
             assert refused.json()["code"] == "Overloaded"
+        map_statuses = Counter(r.status_code for r in maps)
+        assert set(map_statuses) <= {200, 503} and map_statuses[503] >= 20 - 6, map_statuses
+        drawn = next(r for r in maps if r.status_code == 200)
+        assert drawn.headers["content-type"] == "image/png" and len(drawn.content) > 10_000
+        assert all(r.headers["retry-after"].isdigit() for r in maps if r.status_code == 503)
         report = next(r for r in checks if r.status_code == 200).json()
         assert report["site"]["area_m2"] == pytest.approx(99e6, rel=0.01)
         # tiles kept being answered, every one of them
