@@ -442,14 +442,23 @@ def check_features(base: str, urls: Sequence[str], name: str) -> list[int | None
 # -- servers ----------------------------------------------------------------------------------
 
 
-def ours(tiles_dir: Path, workers: int, log: Path, *, log_level: str = "info") -> Any:
-    """`python -m publish serve` with its defaults (settings from no PUBLISH_* variable)."""
+def ours(
+    tiles_dir: Path,
+    workers: int,
+    log: Path,
+    *,
+    log_level: str = "info",
+    settings_env: dict[str, str] | None = None,
+) -> Any:
+    """`python -m publish serve` with its defaults (settings from no PUBLISH_* variable but
+    those of `settings_env`)."""
     port = free_port()
     argv = [
         *(PYTHON, "-m", "publish", "serve", "--tiles", str(tiles_dir)),
         *("--port", str(port), "--workers", str(workers), "--log-level", log_level),
     ]
     env = {k: "" for k in os.environ if k.startswith("PUBLISH_")}
+    env.update(settings_env or {})
     return port, process(argv, ready=f"http://127.0.0.1:{port}/healthz", log=log, env=env, cwd=REPO)
 
 
