@@ -61,6 +61,7 @@ def test_internal_paths_without_a_valid_token_are_401(
     r = client.get("/tiles/internal.json", headers=headers)
     assert r.json() == {
         "code": "Unauthorized",
+        "type": "Unauthorized",
         "description": "a valid token is needed for this path",
     }
 

@@ -54,7 +54,11 @@ def test_a_failure_inside_mapproxy_is_our_500_logged_without_the_query(
     params = featureinfo_params("ydyh", place.lon, place.lat, "application/json")
     r = wms_app.get("/wms", params={**params, "access_token": SECRET})
     assert r.status_code == 500
-    assert r.json() == {"code": "InternalError", "description": "internal error"}
+    assert r.json() == {
+        "code": "InternalError",
+        "type": "InternalError",
+        "description": "internal error",
+    }
     assert r.headers["cache-control"] == "no-store"
     assert r.headers["x-onemap-release"]
     failures = [rec for rec in every_record.records if rec.exc_info]

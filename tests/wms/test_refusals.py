@@ -221,7 +221,7 @@ def test_odd_wmts_paths_are_not_found_and_not_echoed(
 ) -> None:
     r = get(wms_server, path, headers=auth)
     assert r.status_code == 404, r.text
-    assert r.json() == {"code": "NotFound", "description": "not found"}
+    assert r.json() == {"code": "NotFound", "type": "NotFound", "description": "not found"}
 
 
 def test_the_wmts_of_a_path_is_found_only_at_its_place(wms_server: str) -> None:
