@@ -8,7 +8,7 @@ OGC tests run alone or with them; run together, each directory builds its releas
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 
@@ -16,6 +16,7 @@ import geopandas as gpd
 import pytest
 
 from publish.catalog import load_catalog
+from publish.server.auth import append_token_hash, new_token
 from publish.sources import read_layer
 from tests.server.conftest import (  # noqa: F401  (fixtures)
     auth,
@@ -25,6 +26,7 @@ from tests.server.conftest import (  # noqa: F401  (fixtures)
     tiles_dir,
     token,
 )
+from tests.server.helpers import Built, point_current, serve
 
 PUBLIC = ("xzq_xian", "stbhhx", "czkfbj", "hl")
 INTERNAL_ONLY = ("spxm",)
@@ -42,3 +44,20 @@ def source(sample_dir: Path) -> Callable[[str], gpd.GeoDataFrame]:
         return frame
 
     return read
+
+
+@pytest.fixture(scope="module")
+def server(
+    built_releases: Built,  # noqa: F811  (the fixture imported above)
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, str]]:
+    """(base URL, token) of a real server (`python -m publish serve`) on the first release."""
+    root = tmp_path_factory.mktemp("ogc-server")
+    tiles = root / "tiles"
+    tiles.mkdir()
+    (tiles / "releases").symlink_to(built_releases.out / "releases")
+    point_current(tiles, built_releases.first)
+    value = new_token()
+    append_token_hash(root / "tokens", value)
+    with serve(tiles, root / "tokens", root / "server.log") as (base, _proc):
+        yield base, value

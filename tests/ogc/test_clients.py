@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,29 +15,10 @@ import pytest
 import shapely
 from owslib.ogcapi.features import Features
 
-from publish.server.auth import append_token_hash, new_token
 from tests.ogc.conftest import PUBLIC
 from tests.ogc.test_features import expected_ids, inner_box, same_vertices
-from tests.server.helpers import Built, point_current
-from tests.server.test_uvicorn import serve
 
 Source = Callable[[str], gpd.GeoDataFrame]
-
-
-@pytest.fixture(scope="module")
-def server(
-    built_releases: Built, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[str, str]]:
-    """(base URL, token) of a server on the first release."""
-    root = tmp_path_factory.mktemp("ogc-clients")
-    tiles = root / "tiles"
-    tiles.mkdir()
-    (tiles / "releases").symlink_to(built_releases.out / "releases")
-    point_current(tiles, built_releases.first)
-    token = new_token()
-    append_token_hash(root / "tokens", token)
-    with serve(tiles, root / "tokens", root / "server.log") as (base, _proc):
-        yield base, token
 
 
 def run(*args: str) -> str:

@@ -14,11 +14,9 @@ by `schemathesis.pytest.from_fixture(...).parametrize()`, whose lazy loader fail
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
@@ -26,9 +24,6 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance
-
-from publish.server.auth import append_token_hash, new_token
-from tests.server.helpers import Built, point_current, serve
 
 MAX_EXAMPLES = 15  # an operation, in each mode (valid, invalid)
 CHECKS = [not_a_server_error, response_schema_conformance]
@@ -40,20 +35,6 @@ SETTINGS = settings(
     phases=[Phase.explicit, Phase.generate],
     suppress_health_check=list(HealthCheck),
 )
-
-
-@pytest.fixture(scope="module")
-def server(built_releases: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """(base URL, token) of a server on the first release."""
-    root = tmp_path_factory.mktemp("schemathesis")
-    tiles = root / "tiles"
-    tiles.mkdir()
-    (tiles / "releases").symlink_to(built_releases.out / "releases")
-    point_current(tiles, built_releases.first)
-    token = new_token()
-    append_token_hash(root / "tokens", token)
-    with serve(tiles, root / "tokens", root / "server.log") as (base, _):
-        yield base, token
 
 
 def _schema(url: str, headers: dict[str, str]) -> Any:
