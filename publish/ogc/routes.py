@@ -135,6 +135,29 @@ def _geojson(function: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+def _tile_matrix_set_links(function: Callable[..., Any]) -> Callable[..., Any]:
+    """A collection's tilesets list also as `tileMatrixSetLinks` (the OGC API – Tiles drafts'
+    name, which pygeoapi's own OpenAPI schema and older clients expect) beside `tilesets`."""
+
+    def call(ctx: _Context, api: Any, request: Any, *args: Any) -> Any:
+        headers, status, content = function(ctx, api, request, *args)
+        if int(status) >= 300 or not str(headers.get("Content-Type", "")).endswith("json"):
+            return headers, status, content
+        doc = json.loads(content) if isinstance(content, str | bytes) else content
+        if isinstance(doc, dict) and isinstance(doc.get("tilesets"), list):
+            doc["tileMatrixSetLinks"] = [
+                {
+                    "tileMatrixSet": str(ts.get("tileMatrixSetURI", "")).rsplit("/", 1)[-1],
+                    "tileMatrixSetURI": ts.get("tileMatrixSetURI"),
+                }
+                for ts in doc["tilesets"]
+                if isinstance(ts, dict) and ts.get("tileMatrixSetURI")
+            ]
+        return headers, status, doc
+
+    return call
+
+
 def _handle(
     request: Request,
     audience: str,
@@ -353,10 +376,13 @@ def audience_routes(audience: str) -> list[BaseRoute]:
         name: str,
         *params: str,
         check: bool = True,
-        geojson: bool = False,
         query: Callable[[Iterable[tuple[str, str]]], None] | None = None,
+        wrap: Callable[[Callable[..., Any]], Callable[..., Any]] | None = None,
     ) -> Route:
-        call = _geojson(_pygeoapi(module, name)) if geojson else _pygeoapi(module, name)
+        """`wrap` adjusts pygeoapi's answer (media type, fields); `query` checks parameters."""
+        call = _pygeoapi(module, name)
+        if wrap is not None:
+            call = wrap(call)
         endpoint = _endpoint(audience, call, params, check_format=check, check_query=query)
         return Route(path, endpoint, methods=READ)
 
@@ -378,7 +404,7 @@ def audience_routes(audience: str) -> list[BaseRoute]:
             "get_collection_items",
             cid,
             check=False,
-            geojson=True,
+            wrap=_geojson,
             query=check_items_query,
         ),
         route(
@@ -387,9 +413,15 @@ def audience_routes(audience: str) -> list[BaseRoute]:
             "get_collection_item",
             cid,
             "item_id",
-            geojson=True,
+            wrap=_geojson,
         ),
-        route("/collections/{collection_id}/tiles", tiles, "get_collection_tiles", cid),
+        route(
+            "/collections/{collection_id}/tiles",
+            tiles,
+            "get_collection_tiles",
+            cid,
+            wrap=_tile_matrix_set_links,
+        ),
         route(
             "/collections/{collection_id}/tiles/{tileMatrixSetId}",
             tiles,

@@ -120,3 +120,15 @@ def test_stock_pygeoapi_interface_returns_plain_mvt(built_releases: Built, layer
     z, x, y = find(built_releases, "public", 8, layer)
     data = provider.get_tiles(layer, "WebMercatorQuad", z, y, x, "mvt")
     assert data is not None and list(mapbox_vector_tile.decode(data)) == [layer]
+
+
+def test_tiles_list_carries_tile_matrix_set_links(client: TestClient) -> None:
+    """Issue 16: `tiles` carries tileMatrixSetLinks (the drafts' name) beside tilesets."""
+    body = client.get("/ogc/collections/stbhhx/tiles?f=json").json()
+    assert body["tileMatrixSetLinks"] == [
+        {
+            "tileMatrixSet": "WebMercatorQuad",
+            "tileMatrixSetURI": "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad",
+        }
+    ]
+    assert body["tilesets"]
