@@ -30,13 +30,12 @@ from starlette.types import Receive, Scope, Send
 
 from publish.ogc.language import with_language
 from publish.ogc.params import check_execution_body, check_items_query
-from publish.ogc.service import OgcService
+from publish.ogc.service import OGC_SERVICE, OgcService
 from publish.server.caching import body_etag, etag_matches
+from publish.server.context import request_context
 from publish.server.errors import BadRequestError, NotFoundError, PayloadTooLargeError
-from publish.server.guard import audience_for
-from publish.server.release import INTERNAL, PUBLIC, AudienceRelease, Release
+from publish.server.release import INTERNAL, PUBLIC, RELEASE_HEADER, AudienceRelease, Release
 from publish.server.state import ServerState, server_state
-from publish.server.tiles import RELEASE_HEADER
 from publish.tiles.archive import TileStatus
 
 MOUNTS: Mapping[str, str] = {PUBLIC: "/ogc", INTERNAL: "/internal/ogc"}
@@ -58,12 +57,11 @@ class _Context:
 
 
 def _context(request: Request, audience: str) -> _Context:
-    state = server_state(request)
-    release = state.holder.require()
-    aud = audience_for(request, release, audience)
-    if aud.ogc is None:
+    ctx = request_context(request, audience)
+    service = ctx.audience.services.get(OGC_SERVICE)
+    if service is None:  # the release has no OGC API for this audience
         raise NotFoundError()
-    return _Context(state, release, aud, aud.ogc)
+    return _Context(ctx.state, ctx.release, ctx.audience, service)
 
 
 @cache

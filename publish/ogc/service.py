@@ -33,6 +33,8 @@ from publish.tiles.archive import ArchiveError
 
 log = logging.getLogger("publish.ogc")
 
+OGC_SERVICE = "ogc"  # the manifest key of an audience's pygeoapi configuration
+
 _APIS_KEPT = 4  # API objects per service (one per base URL clients use)
 _BUILD_LOCK = threading.Lock()
 

@@ -14,18 +14,16 @@ from publish.raster.renderer import shared_renderer
 from publish.raster.style import PLAN, rendering_style, style_key
 from publish.raster.tiles import check_raster_tile, parse_raster_path
 from publish.server.caching import etag_matches
-from publish.server.guard import audience_for
-from publish.server.state import server_state
-from publish.server.tiles import RELEASE_HEADER
+from publish.server.context import request_context
+from publish.server.release import RELEASE_HEADER
 
 READ = ["GET", "HEAD"]
 
 
 async def raster_tile(request: Request) -> Response:
-    state = server_state(request)
-    release = state.holder.require()
     params = request.path_params
-    audience = audience_for(request, release, params["audience"])
+    ctx = request_context(request, params["audience"])
+    state, release, audience = ctx.state, ctx.release, ctx.audience
     z, x, y = parse_raster_path(params["z"], params["x"], params["name"])
     check_raster_tile(audience.archive, z, x, y)
     # A release never changes, so its tile z/x/y never does: the ETag names them, and a

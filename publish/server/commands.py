@@ -15,7 +15,7 @@ from typing import Any
 from publish.errors import PublishError
 
 # Only light imports up here: publish.cli adds these commands to every invocation's parser.
-APP_FACTORY = "publish.server.app:app_from_env"
+APP_FACTORY = "publish.app:app_from_env"
 
 
 def add_commands(subparsers: Any) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from publish.server.guard import is_internal_path
+from publish.server.guard import InternalPaths
 
 
 class AudienceCors:
@@ -22,6 +22,7 @@ class AudienceCors:
     def __init__(
         self,
         app: ASGIApp,
+        internal: InternalPaths,
         allow_origins: Sequence[str] = (),
         allow_methods: Sequence[str] = ("GET",),
         allow_headers: Sequence[str] = (),
@@ -29,6 +30,7 @@ class AudienceCors:
         max_age: int = 600,
     ) -> None:
         self.app = app
+        self.internal = internal
         options: dict[str, Any] = {
             "allow_methods": allow_methods,
             "allow_headers": allow_headers,
@@ -36,16 +38,16 @@ class AudienceCors:
             "max_age": max_age,
         }
         self.public: CORSMiddleware | None = None
-        self.internal: CORSMiddleware | None = None
+        self.internal_cors: CORSMiddleware | None = None
         if allow_origins:
             self.public = CORSMiddleware(app, allow_origins=list(allow_origins), **options)
         named = [origin for origin in allow_origins if origin != "*"]
         if named:
-            self.internal = CORSMiddleware(app, allow_origins=named, **options)
+            self.internal_cors = CORSMiddleware(app, allow_origins=named, **options)
 
     def for_path(self, path: str) -> CORSMiddleware | None:
         """The CORSMiddleware that answers `path` (None: no CORS there)."""
-        return self.internal if is_internal_path(path) else self.public
+        return self.internal_cors if path in self.internal else self.public
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         cors = self.for_path(scope["path"]) if scope["type"] == "http" else None

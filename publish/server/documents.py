@@ -10,12 +10,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from publish.server.caching import body_etag, etag_matches
-from publish.server.guard import audience_for
-from publish.server.release import AudienceRelease, Release
+from publish.server.context import request_context
+from publish.server.release import RELEASE_HEADER, AudienceRelease, Release
 from publish.server.state import server_state
 from publish.server.styles import render_style
 from publish.server.tilejson import render_tilejson
-from publish.server.tiles import RELEASE_HEADER
 
 JSON = "application/json"
 
@@ -27,9 +26,8 @@ def _dumps(doc: object) -> bytes:
 def json_document(
     request: Request, kind: str, render: Callable[[Release, AudienceRelease, str], object]
 ) -> Response:
-    state = server_state(request)
-    release = state.holder.require()
-    audience = audience_for(request, release, request.path_params["audience"])
+    ctx = request_context(request, request.path_params["audience"])
+    state, release, audience = ctx.state, ctx.release, ctx.audience
     base = state.base_url(request)
     body = audience.document(kind, base, lambda: _dumps(render(release, audience, base)))
     etag = body_etag(body)

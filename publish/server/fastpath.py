@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from publish.server.cors import AudienceCors
 from publish.server.errors import ServerError, error_response
-from publish.server.guard import is_internal_path
+from publish.server.guard import InternalPaths
 from publish.server.headers import SecurityHeaders
 from publish.server.logs import REQUEST_ID_HEADER, AccessRecorder, request_id_from
 from publish.server.state import ServerState
@@ -47,12 +47,14 @@ class TileFastPath:
         app: ASGIApp,
         state: ServerState,
         recorder: AccessRecorder,
+        internal: InternalPaths,
         cors: AudienceCors | None = None,
         security: SecurityHeaders | None = None,
     ) -> None:
         self.app = app
         self.state = state
         self.recorder = recorder
+        self.internal = internal
         self.cors = cors
         self.security = security
 
@@ -81,7 +83,7 @@ class TileFastPath:
             key = _WANTED.get(name)
             if key is not None and key not in found:  # the first, as Starlette's Headers.get
                 found[key] = value.decode("latin-1")
-        if (audience.restricted or is_internal_path(path)) and not self.state.tokens.is_authorized(
+        if (audience.restricted or path in self.internal) and not self.state.tokens.is_authorized(
             found.get("authorization")
         ):
             return False  # the guard's 401

@@ -3,41 +3,76 @@ that nothing about an internal path (not even whether it exists) is told without
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from starlette.datastructures import Headers
 from starlette.requests import Request
+from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from publish.server.auth import TokenStore
 from publish.server.errors import NotFoundError, UnauthorizedError, error_response
-from publish.server.release import AudienceRelease, Release
+from publish.server.release import INTERNAL, AudienceRelease, Release
 
 AUTHORIZED = "onemap.authorized"  # set in the ASGI scope once a request's token is checked
-_INTERNAL_PREFIXES = ("/internal", "/tiles/internal", "/styles/internal", "/raster/internal")
+INTERNAL_MOUNT = "/internal"
+AUDIENCE_PARAM = "{audience}"
 # The internal viewer's page (publish.server.viewer): the same static page as the public one,
 # holding no data. A browser cannot send a Bearer token when it navigates, so the page itself is
 # open; it asks for the token and sends it with every request it makes, which the guard checks.
 OPEN_INTERNAL_PAGES = frozenset({"/internal/"})
 
 
-def is_internal_path(path: str) -> bool:
-    """/internal…, /tiles/internal…, /styles/internal… and /raster/internal… (followed by /, .
-    or nothing)."""
-    for prefix in _INTERNAL_PREFIXES:
-        if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] in "/."):
-            return True
-    return False
+def _templates(routes: Iterable[BaseRoute], prefix: str = "") -> Iterator[str]:
+    for route in routes:
+        path = prefix + str(getattr(route, "path", ""))
+        if isinstance(route, Mount):
+            yield path
+            yield from _templates(route.routes, path)
+        else:
+            yield path
+
+
+class InternalPaths:
+    """The paths that need a token, derived from the route table, so that no internal endpoint
+    can be forgotten: a route's path says its audience. Everything under /internal is internal,
+    and so is the internal value of a route's `{audience}` segment (/tiles/{audience}.json →
+    /tiles/internal…, /raster/{audience}/… → /raster/internal…)."""
+
+    def __init__(self, prefixes: Iterable[str]) -> None:
+        self.prefixes = tuple(sorted(set(prefixes)))
+
+    @classmethod
+    def from_routes(cls, routes: Iterable[BaseRoute]) -> InternalPaths:
+        prefixes = []
+        for template in _templates(routes):
+            if template == INTERNAL_MOUNT or template.startswith(INTERNAL_MOUNT + "/"):
+                prefixes.append(INTERNAL_MOUNT)
+            elif AUDIENCE_PARAM in template:
+                prefixes.append(template[: template.index(AUDIENCE_PARAM)] + INTERNAL)
+        return cls(prefixes)
+
+    def __contains__(self, path: object) -> bool:
+        """Whether `path` is one of the prefixes or below one (followed by /, . or nothing)."""
+        if not isinstance(path, str):
+            return False
+        for prefix in self.prefixes:
+            if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] in "/."):
+                return True
+        return False
 
 
 class AudienceGuard:
     """Pure ASGI middleware: 401 for an internal path without a valid token."""
 
-    def __init__(self, app: ASGIApp, tokens: TokenStore) -> None:
+    def __init__(self, app: ASGIApp, tokens: TokenStore, internal: InternalPaths) -> None:
         self.app = app
         self.tokens = tokens
+        self.internal = internal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] == "http" and is_internal_path(path) and path not in OPEN_INTERNAL_PAGES:
+        if scope["type"] == "http" and path in self.internal and path not in OPEN_INTERNAL_PAGES:
             if not self.tokens.is_authorized(Headers(scope=scope).get("authorization")):
                 await error_response(UnauthorizedError())(scope, receive, send)
                 return

@@ -1,11 +1,12 @@
 """A release as the server holds it: immutable, with its archives open and documents parsed.
 
-`load_release(tiles_dir, target)` reads DIR/<target> (what DIR/current points at) and refuses a
-release that cannot be served as it is: a missing or resized file, an archive `verify` finds
-fault with, a style that is not a MapLibre style, or anything that would show an internal layer
-to the public. Each audience's OGC API (`OgcService`: its pygeoapi configuration, with the
-GeoPackage tables and archives it reads opened and checked) belongs to its `AudienceRelease`, so
-that a request keeps using the release it started on.
+`load_release(tiles_dir, target, services)` reads DIR/<target> (what DIR/current points at) and
+refuses a release that cannot be served as it is: a missing or resized file, an archive `verify`
+finds fault with, a style that is not a MapLibre style, or anything that would show an internal
+layer to the public. The wings add their own parts of a release through `services`: for each
+manifest key they name (e.g. "ogc": the OGC API's pygeoapi configuration, publish.ogc.service),
+a loader opens and checks what the audience's entry points at, and the result belongs to the
+`AudienceRelease` (`services[key]`), so that a request keeps using the release it started on.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ from types import MappingProxyType
 from typing import Any
 
 from publish.errors import PublishError
-from publish.ogc.service import OgcService
 from publish.release.manifest import read_manifest, verify_release
 from publish.server.errors import ReleaseLoadError
 from publish.server.styles import source_layers, source_urls
 from publish.server.tilejson import archive_layer_ids, tilejson_base
 from publish.tiles.archive import Archive, verify
 
+RELEASE_HEADER = "X-Onemap-Release"  # every answer from a release names it
 PUBLIC = "public"
 INTERNAL = "internal"
 AUDIENCES = (PUBLIC, INTERNAL)
@@ -48,7 +49,8 @@ class AudienceRelease:
     archive_stat: os.stat_result
     tilejson: Mapping[str, Any]  # without `tiles` (that depends on the request's base URL)
     style: Mapping[str, Any]
-    ogc: OgcService | None = None  # None: the release has no OGC API for this audience
+    # what the wings loaded for this audience, by manifest key (absent: the release has none)
+    services: Mapping[str, Any] = field(default_factory=dict)
     _documents: OrderedDict[tuple[str, str], bytes] = field(default_factory=OrderedDict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -100,8 +102,17 @@ def _read_style(path: Path) -> dict[str, Any]:
     return style
 
 
+# A wing's loader: (release folder, the audience entry's value for its key, the audience's
+# layers) → what it serves from; PublishError when that cannot be served.
+ServiceLoader = Callable[[Path, str, frozenset[str]], Any]
+
+
 def _load_audience(
-    root: Path, release_id: str, name: str, manifest: Mapping[str, Any]
+    root: Path,
+    release_id: str,
+    name: str,
+    manifest: Mapping[str, Any],
+    loaders: Mapping[str, ServiceLoader],
 ) -> AudienceRelease:
     entry = (manifest.get("audiences") or {}).get(name)
     if not isinstance(entry, dict):
@@ -136,12 +147,13 @@ def _load_audience(
             if INTERNAL in url:
                 raise _refuse(style_path, f"public style refers to {url}")
 
-    ogc = None
-    if entry.get("ogc") is not None:
-        try:
-            ogc = OgcService.from_release(root, str(entry["ogc"]), layers)
-        except PublishError as exc:
-            raise _refuse(root / str(entry["ogc"]), str(exc)) from exc
+    services: dict[str, Any] = {}
+    for key, loader in loaders.items():
+        if entry.get(key) is not None:
+            try:
+                services[key] = loader(root, str(entry[key]), layers)
+            except PublishError as exc:
+                raise _refuse(root / str(entry[key]), str(exc)) from exc
 
     return AudienceRelease(
         name=name,
@@ -152,13 +164,15 @@ def _load_audience(
         archive_stat=os.stat(archive_path),
         tilejson=MappingProxyType(tilejson_base(archive, layers, release_id=release_id)),
         style=MappingProxyType(style),
-        ogc=ogc,
+        services=MappingProxyType(services),
     )
 
 
-def load_release(tiles_dir: Path, target: str) -> Release:
-    """Load DIR/<target> (`target` as read from the DIR/current symlink) or raise
-    ReleaseLoadError saying why it cannot be served."""
+def load_release(
+    tiles_dir: Path, target: str, services: Mapping[str, ServiceLoader] = MappingProxyType({})
+) -> Release:
+    """Load DIR/<target> (`target` as read from the DIR/current symlink), with the wings'
+    `services`, or raise ReleaseLoadError saying why it cannot be served."""
     root = (Path(tiles_dir) / target).resolve()
     try:
         manifest = read_manifest(root)
@@ -168,7 +182,9 @@ def load_release(tiles_dir: Path, target: str) -> Release:
         release_id = str(manifest["release"])
         if release_id != root.name:
             raise _refuse(root, f"manifest is for release {release_id}")
-        audiences = {name: _load_audience(root, release_id, name, manifest) for name in AUDIENCES}
+        audiences = {
+            name: _load_audience(root, release_id, name, manifest, services) for name in AUDIENCES
+        }
     except ReleaseLoadError:
         raise
     except (PublishError, OSError, KeyError, TypeError, ValueError) as exc:

@@ -11,13 +11,12 @@ from starlette.responses import FileResponse, MalformedRangeHeader, RangeNotSati
 from starlette.types import Receive, Scope, Send
 
 from publish.server.caching import etag_matches
+from publish.server.context import request_context
 from publish.server.errors import BadRequestError, NotFoundError, RangeNotSatisfiableError
-from publish.server.guard import audience_for
-from publish.server.release import PMTILES_MEDIA_TYPE, AudienceRelease, Release
-from publish.server.state import ServerState, server_state
+from publish.server.release import PMTILES_MEDIA_TYPE, RELEASE_HEADER, AudienceRelease, Release
+from publish.server.state import ServerState
 from publish.tiles.archive import TileStatus
 
-RELEASE_HEADER = "X-Onemap-Release"
 _RELEASE_HEADER_NAME = RELEASE_HEADER.lower().encode()
 TILE_EXTENSIONS = frozenset({"mvt", "pbf"})
 _MAX_ZOOM = 31  # PMTiles and Web Mercator tile ids go no deeper
@@ -93,10 +92,9 @@ def tile_answer(
 
 
 async def tile(request: Request) -> Response:
-    state = server_state(request)
-    release = state.holder.require()
     params = request.path_params
-    audience = audience_for(request, release, params["audience"])
+    ctx = request_context(request, params["audience"])
+    state, release, audience = ctx.state, ctx.release, ctx.audience
     z, x, y = parse_tile_path(params["z"], params["x"], params["name"])
     answer = tile_answer(state, release, audience, z, x, y, request.headers.get("if-none-match"))
     response = Response(answer.body, status_code=answer.status)  # adds the length for a 200
@@ -164,9 +162,8 @@ def _check_range(request: Request, response: _ArchiveResponse, size: int) -> Non
 
 async def archive(request: Request) -> Response:
     """The whole PMTiles archive, for the pmtiles JS protocol: Range → 206, If-Range, HEAD."""
-    state = server_state(request)
-    release = state.holder.require()
-    audience = audience_for(request, release, request.path_params["audience"])
+    ctx = request_context(request, request.path_params["audience"])
+    state, release, audience = ctx.state, ctx.release, ctx.audience
     headers = {
         "Cache-Control": state.document_cache_control(audience.restricted),
         "ETag": audience.archive_etag,

@@ -29,11 +29,10 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from publish.errors import PublishError
+from publish.server.context import request_context
 from publish.server.errors import error_response
-from publish.server.guard import audience_for
-from publish.server.release import INTERNAL, PUBLIC
+from publish.server.release import INTERNAL, PUBLIC, RELEASE_HEADER
 from publish.server.state import server_state
-from publish.server.tiles import RELEASE_HEADER
 from publish.wms.params import check_query, check_wmts_path
 from publish.wms.service import MapProxyApps, MapProxyRegistry
 
@@ -159,9 +158,8 @@ class MapProxyEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        state = server_state(request)
-        release = state.holder.require()
-        audience = audience_for(request, release, self.audience)
+        ctx = request_context(request, self.audience)
+        state, release, audience = ctx.state, ctx.release, ctx.audience
         inner = scope["path"][len(self.prefix) :]
         check_wmts_path(inner)
         check_query(request.query_params.multi_items())

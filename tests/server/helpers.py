@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import mapbox_vector_tile
 
-from publish.server.app import create_app
+from publish.app import create_app
 from publish.server.settings import Settings
 from publish.tiles.archive import Archive, TileStatus, lookup
 

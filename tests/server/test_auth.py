@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from publish.app import route_table
 from publish.server.auth import (
     TokenStore,
     append_token_hash,
@@ -17,7 +18,7 @@ from publish.server.auth import (
     parse_token_hashes,
     token_from_authorization,
 )
-from publish.server.guard import is_internal_path
+from publish.server.guard import InternalPaths
 
 
 def test_new_tokens_are_random_and_long() -> None:
@@ -98,4 +99,28 @@ def test_append_adds_a_missing_newline(tmp_path: Path) -> None:
     ],
 )
 def test_internal_paths(path: str, internal: bool) -> None:
-    assert is_internal_path(path) is internal
+    assert (path in InternalPaths.from_routes(route_table())) is internal
+
+
+def test_internal_paths_come_from_the_routes() -> None:
+    """A new route is guarded by its path alone: nothing else lists internal prefixes."""
+    from starlette.routing import Mount, Route
+
+    async def nothing(request: object) -> None:  # pragma: no cover - never called
+        return None
+
+    table = [
+        *route_table(),
+        Route("/reports/{audience}/{id}", nothing),
+        Mount("/internal/reviews", routes=[Route("/{id}", nothing)]),
+    ]
+    internal = InternalPaths.from_routes(table)
+    assert "/reports/internal/7" in internal and "/reports/public/7" not in internal
+    assert "/internal/reviews/7" in internal
+    assert "/reports/internal/7" not in InternalPaths.from_routes(route_table())
+    assert set(InternalPaths.from_routes(route_table()).prefixes) == {
+        "/internal",
+        "/raster/internal",
+        "/styles/internal",
+        "/tiles/internal",
+    }

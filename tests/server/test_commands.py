@@ -93,7 +93,7 @@ def test_serve_sets_the_environment_and_runs_uvicorn_standard(
     settings = Settings.from_env()
     assert settings.cors_origins == ("*",) and settings.reload_interval_s == 0.5
     assert settings.tokens_file == (tmp_path / "tokens").resolve()
-    from publish.server.app import app_from_env
+    from publish.app import app_from_env
 
     with make_client(Settings.from_env()) as client:  # what the factory builds
         assert client.get("/healthz").status_code == 200

@@ -1,0 +1,29 @@
+"""The core's own routes: health, metrics, vector tiles, TileJSON, archives, styles, glyphs and
+the viewer's pages. The wings add theirs (publish.ogc.routes, publish.raster.routes,
+publish.wms.routes); publish.app puts them together."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Route
+
+from publish.server.documents import healthz, style, tilejson
+from publish.server.glyphs import glyphs
+from publish.server.metrics import metrics_endpoint
+from publish.server.tiles import archive, tile
+from publish.server.viewer import viewer_routes
+
+READ = ["GET", "HEAD"]  # Starlette adds HEAD to GET routes; listed for clarity
+
+
+def core_routes() -> list[BaseRoute]:
+    return [
+        Route("/healthz", healthz, methods=READ),
+        Route("/internal/healthz", healthz, methods=READ),  # with the refusal's reason
+        Route("/metrics", metrics_endpoint, methods=READ),
+        Route("/tiles/{audience}/{z}/{x}/{name}", tile, methods=READ),
+        Route("/tiles/{audience}.json", tilejson, methods=READ),
+        Route("/tiles/{audience}.pmtiles", archive, methods=READ),
+        Route("/styles/{audience}.json", style, methods=READ),
+        Route("/fonts/{fontstack}/{name}", glyphs, methods=READ),
+        *viewer_routes(),
+    ]

@@ -1,0 +1,104 @@
+"""The middleware stack, outermost first:
+
+1. the tile fast path: vector tile requests answered without the rest of the stack, with the
+   same headers, log and metrics (publish.server.fastpath);
+2. the security headers: nosniff, Referrer-Policy, CSP on HTML, HSTS (publish.server.headers);
+3. the request log: request id, one JSON access line, metrics (publish.server.logs);
+4. the Host check: only configured hosts are answered, so no URL is built from a client's Host
+   (tiles, which name no URL, are answered by the fast path before it);
+5. CORS, by audience, when origins are configured: it answers preflights and adds its headers to
+   every response, 401s included (publish.server.cors);
+6. gzip for JSON and HTML (tiles keep their stored Content-Encoding; the .pmtiles archive and its
+   206 ranges are never touched);
+7. the audience guard: 401 for internal paths without a token (publish.server.guard);
+then Starlette's routing with our error table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.types import Receive, Scope, Send
+
+from publish.server.compression import TextGZip
+from publish.server.cors import AudienceCors
+from publish.server.fastpath import TileFastPath
+from publish.server.guard import AudienceGuard, InternalPaths
+from publish.server.headers import SecurityHeaders
+from publish.server.logs import AccessRecorder, RequestLog
+from publish.server.release import PMTILES_MEDIA_TYPE
+from publish.server.state import ServerState
+
+READ = ["GET", "HEAD"]
+CORS_METHODS = [*READ, "POST"]  # POST: process execution (the site check)
+CORS_EXPOSE = [
+    "ETag",
+    "Content-Range",
+    "Content-Length",
+    "Accept-Ranges",
+    "Content-Encoding",
+    "X-Request-ID",
+]
+CORS_ALLOW_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Range",
+    "If-None-Match",
+    "If-Range",
+    "If-Match",
+    "X-Request-ID",
+]
+GZIP_MINIMUM_SIZE = 1024  # smaller bodies gain little and cost a compressor each
+# Binary formats go out as they are (tiles are stored compressed, with Content-Encoding; the
+# archive is read by Range). GZipMiddleware also leaves alone any response that already has a
+# Content-Encoding and every 206.
+GZIP_EXCLUDED = (
+    *DEFAULT_EXCLUDED_CONTENT_TYPES,
+    PMTILES_MEDIA_TYPE,
+    "application/vnd.mapbox-vector-tile",
+    "application/x-protobuf",
+    "application/octet-stream",
+    "image/*",
+)
+
+
+async def _unreachable(scope: Scope, receive: Receive, send: Send) -> None:
+    raise RuntimeError("not an app: stands in where an ASGI app is required and never called")
+
+
+def middleware_stack(
+    state: ServerState, recorder: AccessRecorder, internal: InternalPaths
+) -> list[Middleware]:
+    """The stack above (for `Starlette(middleware=…)`)."""
+    settings = state.settings
+    cors_options: dict[str, Any] = {
+        "internal": internal,
+        "allow_origins": settings.cors_origins,
+        "allow_methods": CORS_METHODS,
+        "allow_headers": CORS_ALLOW_HEADERS,
+        "expose_headers": CORS_EXPOSE,
+        "max_age": 3600,
+    }
+    https = (settings.public_url or "").startswith("https://")
+    # the fast path adds CORS and security headers with these instances' own code
+    cors = AudienceCors(_unreachable, **cors_options)
+    security = SecurityHeaders(_unreachable, https=https)
+    return [
+        Middleware(
+            TileFastPath,
+            state=state,
+            recorder=recorder,
+            internal=internal,
+            cors=cors,
+            security=security,
+        ),
+        Middleware(SecurityHeaders, https=https),
+        Middleware(RequestLog, recorder=recorder),
+        Middleware(TrustedHostMiddleware, allowed_hosts=settings.hosts, www_redirect=False),
+        Middleware(AudienceCors, **cors_options),
+        Middleware(TextGZip, minimum_size=GZIP_MINIMUM_SIZE, exclude_content_types=GZIP_EXCLUDED),
+        Middleware(AudienceGuard, tokens=state.tokens, internal=internal),
+    ]
