@@ -17,9 +17,10 @@ from typing import Any
 import numpy as np
 import shapely
 
-from publish.features.gpkg import quote
-from publish.ogc.geometry import from_blobs
-from publish.ogc.geopackage import GeoPackage, GeoPackageError, Table
+from publish.gpkg.errors import GeoPackageError
+from publish.gpkg.geometry import from_blobs
+from publish.gpkg.reader import GeoPackage, Table
+from publish.gpkg.schema import quote
 
 Bbox = tuple[float, float, float, float]
 

@@ -28,9 +28,9 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from publish.catalog import LayerSpec, load_catalog
-from publish.features.gpkg import quote
-from publish.ogc.geometry import from_blobs
-from publish.ogc.geopackage import GeoPackage, open_geopackage
+from publish.gpkg.geometry import from_blobs
+from publish.gpkg.reader import GeoPackage, open_geopackage
+from publish.gpkg.schema import quote
 from publish.sitecheck.inputs import WORK_CRS, project, transformer
 
 Bbox = tuple[float, float, float, float]

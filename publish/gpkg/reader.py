@@ -3,7 +3,7 @@
 The release's features files are written once and never changed, so a connection is opened
 read-only (`mode=ro`) the first time a thread needs it and kept for the life of the object; the
 layout of each table (attribute columns and their types, geometry column, R-tree) is read once.
-`open_geopackage(path)` shares one `GeoPackage` per file between requests (see `shared`).
+`open_geopackage(path)` shares one `GeoPackage` per file between requests (see `SharedFiles`).
 """
 
 from __future__ import annotations
@@ -16,16 +16,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from publish.errors import BuildError, PublishError
-from publish.features.gpkg import open_readonly, quote, table_schema
+from publish.gpkg.errors import GeoPackageError
+from publish.gpkg.schema import open_readonly, quote, table_schema
 from publish.ogc.shared import SharedFiles
 
 _MMAP_BYTES = 256 * 1024 * 1024
-
-
-class GeoPackageError(PublishError):
-    """A GeoPackage or one of its tables cannot be served (missing, not a feature table, no
-    spatial index, unreadable)."""
 
 
 def json_schema_type(declared: str) -> dict[str, str] | None:
@@ -77,7 +72,7 @@ class GeoPackage:
             try:
                 conn = open_readonly(self.path)
                 conn.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")
-            except (BuildError, sqlite3.Error) as exc:
+            except (GeoPackageError, sqlite3.Error) as exc:
                 raise GeoPackageError(f"{self.path}: cannot be opened: {exc}") from exc
             self._local.conn = conn
         return conn
@@ -96,7 +91,7 @@ class GeoPackage:
         try:
             schema = table_schema(conn, name)
             info = conn.execute(f"PRAGMA table_info({quote(schema.name)})").fetchall()
-        except (BuildError, sqlite3.Error) as exc:
+        except (GeoPackageError, sqlite3.Error) as exc:
             raise GeoPackageError(f"{self.path}: table {name!r}: {exc}") from exc
         if schema.data_type != "features" or schema.geometry_column is None:
             raise GeoPackageError(f"{self.path}: {name!r} is not a feature table")
