@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from publish.gpkg.reader import open_geopackage
+from publish.gpkg.reader import Bbox, open_geopackage
 
-Bbox = tuple[float, float, float, float]
 DEFAULT_FEATURE_COUNT = 10
 MAX_FEATURE_COUNT = 50
 
