@@ -3,7 +3,8 @@
 * :mod:`publish.features.store`: one layer streamed into its own single-table GeoPackage
   (:class:`~publish.features.store.LayerTableWriter`), and several of those assembled into one
   GeoPackage per audience (:func:`~publish.features.store.assemble`).
-* :mod:`publish.features.gpkg`: what a GeoPackage table is made of inside SQLite (its DDL,
-  R-tree, triggers and metadata rows), used by the store and by checks.
 * :mod:`publish.features.indicators`: the plan's indicators (规划指标) by city and county.
+
+What a GeoPackage table is made of inside SQLite (its DDL, R-tree, triggers and metadata rows)
+is the GeoPackage wing's (:mod:`publish.gpkg.schema`); the store builds on it.
 """

@@ -39,9 +39,11 @@ import pyogrio
 import pyogrio.errors
 
 from publish.errors import BuildError
-from publish.features.gpkg import (
+from publish.gpkg.errors import GeoPackageError
+from publish.gpkg.schema import (
     META_TABLES,
     RTREE_SHADOWS,
+    TableSchema,
     connect_for_bulk,
     indexed_geometry_count,
     quote,
@@ -49,7 +51,16 @@ from publish.features.gpkg import (
     table_schema,
 )
 
-__all__ = ["assemble", "verify_gpkg"]
+__all__ = ["assemble", "read_schema", "verify_gpkg"]
+
+
+def read_schema(conn: sqlite3.Connection, table: str, schema: str = "main") -> TableSchema:
+    """:func:`~publish.gpkg.schema.table_schema` for the build: the GeoPackageError the
+    GeoPackage wing raises goes on as the BuildError the build promises, with the same message."""
+    try:
+        return table_schema(conn, table, schema)
+    except GeoPackageError as exc:
+        raise BuildError(str(exc)) from exc
 
 
 def assemble(dest: Path, tables: Sequence[tuple[str, Path]]) -> None:
@@ -168,7 +179,7 @@ def _copy_srs(conn: sqlite3.Connection, dest: Path) -> None:
 def _copy_table(conn: sqlite3.Connection, table: str, dest: Path, source: Path) -> int:
     """Replay one table's DDL in main, copy rows, R-tree nodes, metadata; return its rows."""
     try:
-        schema = table_schema(conn, table, "src")
+        schema = read_schema(conn, table, "src")
     except BuildError as exc:
         raise BuildError(f"{dest}: source {source}: {exc}") from exc
     if _has_table(conn, "main", schema.name):
@@ -224,7 +235,7 @@ def verify_gpkg(path: Path, expected: Mapping[str, int]) -> None:
         if result != ["ok"]:
             raise BuildError(f"{path}: integrity_check failed: {'; '.join(result[:5])}")
         for table, count in expected.items():
-            schema = table_schema(conn, table)
+            schema = read_schema(conn, table)
             rows = row_count(conn, schema.name)
             if rows != count:
                 raise BuildError(f"{path}: table {table!r} has {rows} rows, expected {count}")

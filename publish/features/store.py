@@ -50,15 +50,8 @@ from pyogrio.raw import open_arrow, write_arrow
 from pyproj import CRS
 
 from publish.errors import BuildError
-from publish.features.assembly import assemble, verify_gpkg
-from publish.features.gpkg import (
-    connect_for_bulk,
-    gpkg_has_rtree,
-    indexed_geometry_count,
-    quote,
-    row_count,
-    table_schema,
-)
+from publish.features.assembly import assemble, read_schema, verify_gpkg
+from publish.gpkg.schema import connect_for_bulk, indexed_geometry_count, quote, row_count
 
 __all__ = [
     "AREA_COLUMN",
@@ -68,7 +61,6 @@ __all__ = [
     "LayerTableWriter",
     "assemble",
     "gdal_fast_writes",
-    "gpkg_has_rtree",
     "verify_gpkg",
 ]
 
@@ -311,8 +303,8 @@ class LayerTableWriter:
         conn = connect_for_bulk(self._rows)
         try:
             conn.execute("ATTACH DATABASE ? AS part", (str(self._part),))
-            target = table_schema(conn, self.layer_id)
-            source = table_schema(conn, self.layer_id, "part")
+            target = read_schema(conn, self.layer_id)
+            source = read_schema(conn, self.layer_id, "part")
             if [c.lower() for c in target.columns] != [c.lower() for c in source.columns]:
                 raise BuildError(
                     f"{self._where()}: a batch was written with columns {source.columns}, "
@@ -403,7 +395,7 @@ class LayerTableWriter:
     def _check_final(self) -> None:
         conn = sqlite3.connect(self._final)
         try:
-            schema = table_schema(conn, self.layer_id)
+            schema = read_schema(conn, self.layer_id)
             rows = row_count(conn, schema.name)
             if rows != self._count:
                 raise BuildError(f"{self._where()}: wrote {self._count} rows, the table has {rows}")

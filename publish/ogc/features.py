@@ -31,8 +31,9 @@ from pygeoapi.provider.base import (
     ProviderQueryError,
 )
 
-from publish.ogc.geometry import GeometryBlobError, to_geojson, transform
-from publish.ogc.geopackage import GeoPackageError, open_geopackage
+from publish.gpkg.errors import GeoPackageError
+from publish.gpkg.reader import open_geopackage
+from publish.ogc.geometry import to_geojson, transform
 from publish.ogc.query import FeaturePage, FeatureQuery, QueryError, get_feature, run_query
 
 log = logging.getLogger("publish.ogc")
@@ -149,7 +150,7 @@ class GeoPackageProvider(BaseProvider):
             page: FeaturePage = call()
         except QueryError as exc:
             raise ProviderInvalidQueryError(user_msg=str(exc)) from exc
-        except (GeoPackageError, GeometryBlobError) as exc:
+        except GeoPackageError as exc:  # GeometryBlobError too
             log.error("%s", exc)
             raise ProviderQueryError(str(exc)) from exc
         return page

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from publish.errors import ReleaseError
-from publish.features.gpkg import open_readonly, row_count
+from publish.gpkg.schema import open_readonly, row_count
 from publish.ogc.config import collections
 from publish.release.ogc_config import FEATURE_PROVIDER
 

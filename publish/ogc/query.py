@@ -1,15 +1,15 @@
-"""Feature queries on a GeoPackage table: bbox through the R-tree, exact in shapely.
+"""Feature queries of the OGC API on a GeoPackage table: bbox through the R-tree, exact in shapely.
 
-SQL is built only from column names checked against the table's layout (and quoted); every value
-a client sends is a bound parameter. A bbox selects candidates from the R-tree; those whose
-envelope lies inside the box intersect it for certain, the others (envelopes crossing the box's
-edge) are tested exactly in shapely, and the ones that miss are excluded by id (one JSON array
-parameter), so `matched` counts and pages agree with an exact intersects test.
+Column names a client sends are checked against the table's layout here (QueryError, a 400);
+the rows come from the GeoPackage's one R-tree query (`GeoPackage.rows_in_box`), where every value
+is a bound parameter. A bbox selects candidates from the R-tree; those whose envelope lies inside
+the box intersect it for certain, the others (envelopes crossing the box's edge) are tested
+exactly in shapely, and the ones that miss are excluded by id, so `matched` counts and pages agree
+with an exact intersects test.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,11 +17,9 @@ from typing import Any
 import numpy as np
 import shapely
 
-from publish.features.gpkg import quote
-from publish.ogc.geometry import from_blobs
-from publish.ogc.geopackage import GeoPackage, GeoPackageError, Table
-
-Bbox = tuple[float, float, float, float]
+from publish.gpkg.errors import GeoPackageError
+from publish.gpkg.geometry import from_blobs
+from publish.gpkg.reader import Bbox, GeoPackage, Table
 
 
 class QueryError(GeoPackageError):
@@ -53,61 +51,25 @@ class FeaturePage:
     matched: int | None = None
 
 
-def _column(table: Table, name: str) -> str:
-    if name not in table.columns:
-        raise QueryError(f"{table.name} has no published column {name!r}")
-    return "t." + quote(name)
+def _checked(table: Table, names: Sequence[str]) -> None:
+    for name in names:
+        if name not in table.columns:
+            raise QueryError(f"{table.name} has no published column {name!r}")
 
 
 def _selected(table: Table, columns: Sequence[str] | None) -> list[str]:
     if columns is None:
         return list(table.columns)
-    for name in columns:
-        _column(table, name)
+    _checked(table, columns)
     return list(dict.fromkeys(columns))
 
 
-class _Where:
-    """FROM and WHERE of a query, with its parameters."""
-
-    def __init__(self, table: Table, query: FeatureQuery) -> None:
-        t = quote(table.name)
-        self.clauses: list[str] = []
-        self.params: list[Any] = []
-        if query.bbox is None:
-            self.source = f"{t} AS t"
-        else:
-            if table.rtree is None:
-                raise QueryError(f"{table.name} has no spatial index")
-            minx, miny, maxx, maxy = query.bbox
-            # The R-tree as the outer loop (CROSS JOIN fixes the order): cost follows the box.
-            self.source = (
-                f"{quote(table.rtree)} AS r CROSS JOIN {t} AS t "
-                f"ON t.{quote(table.id_column)} = r.id"
-            )
-            self.clauses += ["r.maxx >= ?", "r.minx <= ?", "r.maxy >= ?", "r.miny <= ?"]
-            self.params += [minx, maxx, miny, maxy]
-        for name, value in query.equals:
-            self.clauses.append(f"{_column(table, name)} = ?")
-            self.params.append(value)
-
-    def sql(self, extra: Sequence[str] = ()) -> str:
-        clauses = [*self.clauses, *extra]
-        return f"FROM {self.source}" + (f" WHERE {' AND '.join(clauses)}" if clauses else "")
-
-
-def _misses(gpkg: GeoPackage, table: Table, where: _Where, bbox: Bbox) -> list[int]:
+def _misses(gpkg: GeoPackage, table: Table, query: FeatureQuery, bbox: Bbox) -> list[int]:
     """Ids of the candidates whose envelope crosses the box's edge but whose geometry misses it."""
-    minx, miny, maxx, maxy = bbox
-    fid = "t." + quote(table.id_column)
-    rows = gpkg.execute(
-        f"SELECT {fid}, t.{quote(table.geometry)} "
-        + where.sql(["NOT (r.minx >= ? AND r.maxx <= ? AND r.miny >= ? AND r.maxy <= ?)"]),
-        [*where.params, minx, maxx, miny, maxy],
-    )
+    rows = gpkg.rows_in_box(table.name, [], bbox, equals=query.equals, crossing=True, order=None)
     if not rows:
         return []
-    box = shapely.box(minx, miny, maxx, maxy)
+    box = shapely.box(*bbox)
     shapely.prepare(box)
     hits = shapely.intersects(box, from_blobs([row[1] for row in rows]))
     return [int(row[0]) for row, hit in zip(rows, hits, strict=True) if not hit]
@@ -118,24 +80,23 @@ def run_query(gpkg: GeoPackage, table: Table, query: FeatureQuery) -> FeaturePag
     if query.offset < 0 or query.limit < 0:
         raise QueryError("offset and limit must not be negative")
     columns = _selected(table, query.columns)
-    order = [f"{_column(table, name)} {'DESC' if desc else 'ASC'}" for name, desc in query.sortby]
-    where = _Where(table, query)
-    extra: list[str] = []
-    fid = "t." + quote(table.id_column)
-    if query.bbox is not None:
-        misses = _misses(gpkg, table, where, query.bbox)
-        if misses:
-            extra.append(f"{fid} NOT IN (SELECT value FROM json_each(?))")
-            where.params.append(json.dumps(misses))
+    _checked(table, [name for name, _ in query.equals])
+    _checked(table, [name for name, _ in query.sortby])
+    if query.bbox is not None and table.rtree is None:
+        raise QueryError(f"{table.name} has no spatial index")
+    misses = [] if query.bbox is None else _misses(gpkg, table, query, query.bbox)
     page = FeaturePage(columns=columns)
     if query.limit > 0:
-        select = [fid, *("t." + quote(c) for c in columns)]
-        if query.geometry:
-            select.append("t." + quote(table.geometry))
-        rows = gpkg.execute(
-            f"SELECT {', '.join(select)} {where.sql(extra)} "
-            f"ORDER BY {', '.join([*order, fid])} LIMIT ? OFFSET ?",
-            [*where.params, query.limit, query.offset],
+        rows = gpkg.rows_in_box(
+            table.name,
+            columns,
+            query.bbox,
+            equals=query.equals,
+            exclude=misses,
+            order=query.sortby,
+            limit=query.limit,
+            offset=query.offset,
+            geometry=query.geometry,
         )
         page.ids = [int(row[0]) for row in rows]
         width = 1 + len(columns)
@@ -145,7 +106,9 @@ def run_query(gpkg: GeoPackage, table: Table, query: FeatureQuery) -> FeaturePag
         if (rows and len(rows) < query.limit) or (not rows and query.offset == 0):
             page.matched = query.offset + len(rows)  # the last page: no need to count
     if query.count and page.matched is None:
-        page.matched = int(gpkg.execute(f"SELECT count(*) {where.sql(extra)}", where.params)[0][0])
+        page.matched = gpkg.count_in_box(
+            table.name, query.bbox, equals=query.equals, exclude=misses
+        )
     return page
 
 
@@ -154,15 +117,10 @@ def get_feature(
 ) -> FeaturePage:
     """The feature with id `fid`: a page of one, or of none."""
     selected = _selected(table, columns)
-    select = [*("t." + quote(c) for c in selected), "t." + quote(table.geometry)]
-    rows = gpkg.execute(
-        f"SELECT {', '.join(select)} FROM {quote(table.name)} AS t "
-        f"WHERE t.{quote(table.id_column)} = ?",
-        [fid],
-    )
-    page = FeaturePage(columns=selected, matched=len(rows))
-    if rows:
+    row = gpkg.row_by_id(table.name, fid, selected)
+    page = FeaturePage(columns=selected, matched=0 if row is None else 1)
+    if row is not None:
         page.ids = [fid]
-        page.rows = [tuple(rows[0][:-1])]
-        page.geometries = from_blobs([rows[0][-1]])
+        page.rows = [tuple(row[1:-1])]
+        page.geometries = from_blobs([row[-1]])
     return page

@@ -26,8 +26,9 @@ from typing import Any
 from starlette.routing import BaseRoute
 
 from publish.errors import ReleaseError
+from publish.gpkg.errors import GeoPackageError
+from publish.gpkg.reader import open_geopackage
 from publish.ogc.config import collections, read_config, resolve_config, with_url
-from publish.ogc.geopackage import GeoPackageError, open_geopackage
 from publish.release.ogc_config import FEATURE_PROVIDER, TILE_PROVIDER
 from publish.tiles.archive import ArchiveError
 

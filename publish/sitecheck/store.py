@@ -28,12 +28,9 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from publish.catalog import LayerSpec, load_catalog
-from publish.features.gpkg import quote
-from publish.ogc.geometry import from_blobs
-from publish.ogc.geopackage import GeoPackage, open_geopackage
+from publish.gpkg.geometry import from_blobs
+from publish.gpkg.reader import Bbox, GeoPackage, open_geopackage
 from publish.sitecheck.inputs import WORK_CRS, project, transformer
-
-Bbox = tuple[float, float, float, float]
 
 RESIDENT_FEATURES = 200_000  # layers up to this size are held in memory, projected and indexed
 
@@ -97,12 +94,7 @@ class SiteStore:
         resident_features: int = RESIDENT_FEATURES,
     ) -> None:
         self.gpkg: GeoPackage = open_geopackage(gpkg_path)
-        present = {
-            str(row[0])
-            for row in self.gpkg.execute(
-                "SELECT table_name FROM gpkg_contents WHERE data_type = 'features'"
-            )
-        }
+        present = self.gpkg.feature_tables()
         self.layers: tuple[LayerSpec, ...] = tuple(s for s in catalog_layers if s.id in present)
         self.resident_features = resident_features
         self._resident: dict[str, _Resident | None] = {}
@@ -133,7 +125,7 @@ class SiteStore:
             pass
         with self._lock:
             if spec.id not in self._resident:
-                count = self.gpkg.execute(f"SELECT count(*) FROM {quote(spec.id)}")[0][0]
+                count = self.gpkg.count_in_box(spec.id, None)
                 resident = None
                 if count <= self.resident_features:
                     everything = self._read(spec, None)

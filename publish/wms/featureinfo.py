@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from publish.ogc.geopackage import open_geopackage
+from publish.gpkg.reader import Bbox, open_geopackage
 
-Bbox = tuple[float, float, float, float]
 DEFAULT_FEATURE_COUNT = 10
 MAX_FEATURE_COUNT = 50
 
@@ -45,7 +44,7 @@ def features_at(
     import numpy as np
     import shapely
 
-    from publish.ogc.geometry import from_blobs
+    from publish.gpkg.geometry import from_blobs
 
     gpkg = open_geopackage(gpkg_path)
     probe = shapely.box(*box)

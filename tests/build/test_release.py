@@ -12,7 +12,7 @@ import pytest
 
 from publish.build.pipeline import BuildResult
 from publish.catalog import load_catalog
-from publish.features.store import gpkg_has_rtree
+from publish.gpkg.schema import gpkg_has_rtree
 from publish.release.manifest import read_manifest, verify_release
 from publish.sources import read_layer
 from publish.tiles.archive import Archive, verify

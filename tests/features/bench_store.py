@@ -22,7 +22,8 @@ import numpy as np
 import pyogrio
 import shapely
 
-from publish.features.store import LayerTableWriter, assemble, gpkg_has_rtree
+from publish.features.store import LayerTableWriter, assemble
+from publish.gpkg.schema import gpkg_has_rtree
 
 FIELDS = ("BSM", "YDYHFLDM", "YDYHFLMC", "MJ")
 

@@ -13,8 +13,8 @@ import pytest
 import shapely
 
 from publish.errors import BuildError
-from publish.features.gpkg import gpkg_has_rtree
 from publish.features.store import assemble, verify_gpkg
+from publish.gpkg.schema import gpkg_has_rtree
 from tests.features.helpers import CELL, LAT0, LON0, frame_lines, frame_points, squares, write_layer
 
 PARCELS = [*range(1, 700), *range(720, 1201)]  # a gap: fids 700-719 were filtered out

@@ -13,7 +13,6 @@ import shapely
 
 from publish.catalog import load_catalog
 from publish.errors import BuildError
-from publish.features.gpkg import gpkg_has_rtree
 from publish.features.indicators import (
     INDICATOR_COLUMNS,
     compute_indicators,
@@ -21,6 +20,7 @@ from publish.features.indicators import (
     write_indicators_table,
 )
 from publish.features.store import assemble
+from publish.gpkg.schema import gpkg_has_rtree
 from publish.sources import read_layer_native
 from tests.features.helpers import squares, write_layer
 

@@ -14,8 +14,8 @@ import pytest
 import shapely
 
 from publish.errors import BuildError
-from publish.features.gpkg import gpkg_has_rtree
 from publish.features.store import LayerTableInfo, LayerTableWriter
+from publish.gpkg.schema import gpkg_has_rtree
 from tests.features.helpers import (
     CELL,
     FIELDS,

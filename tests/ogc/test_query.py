@@ -1,68 +1,19 @@
-"""Feature queries on a small GeoPackage made here: bbox exactness, numberMatched, filters,
-sorting, paging, and column names that are not the table's."""
+"""Feature queries on a small GeoPackage (tests.gpkg.helpers): bbox exactness, numberMatched,
+filters, sorting, paging, and column names that are not the table's."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import geopandas as gpd
 import pytest
 import shapely
 
-from publish.ogc.geopackage import GeoPackage, GeoPackageError
+from publish.gpkg.reader import GeoPackage
 from publish.ogc.query import FeatureQuery, QueryError, get_feature, run_query
-
-BOX = (110.0, 29.0, 110.1, 29.1)
+from tests.gpkg.helpers import BOX, write_six
 
 
 @pytest.fixture(scope="module")
 def gpkg(tmp_path_factory: pytest.TempPathFactory) -> GeoPackage:
-    # fid 1: inside the box; 2: an L whose envelope covers the box's corner but which misses it;
-    # 3: crosses the box's edge; 4: far away; 5: a line through the box; 6: NULL geometry.
-    ell = shapely.Polygon(
-        [
-            (110.05, 29.15),
-            (110.3, 29.15),
-            (110.3, 28.8),
-            (110.15, 28.8),
-            (110.15, 29.12),
-            (110.05, 29.12),
-        ]
-    )
-    frame = gpd.GeoDataFrame(
-        {
-            "BSM": [1, 2, 3, 4, 5, 6],
-            "MC": ["甲", "乙", "丙", "丁", "甲", "乙"],
-            "MJ": [5.0, 3.0, 9.0, 1.0, 7.0, 2.0],
-        },
-        geometry=[
-            shapely.box(110.02, 29.02, 110.03, 29.03),
-            ell,
-            shapely.box(110.09, 29.09, 110.2, 29.2),
-            shapely.box(111.0, 30.0, 111.1, 30.1),
-            shapely.LineString([(109.9, 29.05), (110.2, 29.05)]),
-            None,
-        ],
-        crs="EPSG:4326",
-    )
-    path = tmp_path_factory.mktemp("gpkg") / "t.gpkg"
-    frame.to_file(path, layer="t", driver="GPKG", engine="pyogrio")
-    return GeoPackage(path)
-
-
-def test_layout(gpkg: GeoPackage) -> None:
-    table = gpkg.table("t")
-    assert table.id_column == "fid"
-    assert table.rtree == "rtree_t_geom"
-    assert dict(table.columns) == {
-        "BSM": {"type": "integer"},
-        "MC": {"type": "string"},
-        "MJ": {"type": "number"},
-    }
-    with pytest.raises(GeoPackageError):
-        gpkg.table("gpkg_contents")
-    with pytest.raises(GeoPackageError):
-        gpkg.table("nothing")
+    return GeoPackage(write_six(tmp_path_factory.mktemp("gpkg") / "t.gpkg"))
 
 
 def test_bbox_is_exact(gpkg: GeoPackage) -> None:
@@ -123,10 +74,3 @@ def test_one_feature(gpkg: GeoPackage) -> None:
     assert page.ids == [2] and page.rows == [(2, "乙", 3.0)]
     assert get_feature(gpkg, table, 6).geometries[0] is None  # type: ignore[index]
     assert get_feature(gpkg, table, 99).ids == []
-
-
-def test_connections_are_read_only(gpkg: GeoPackage, tmp_path: Path) -> None:
-    with pytest.raises(GeoPackageError):
-        gpkg.execute("DELETE FROM t")
-    with pytest.raises(GeoPackageError):
-        GeoPackage(tmp_path / "missing.gpkg")

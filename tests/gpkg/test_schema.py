@@ -1,4 +1,4 @@
-"""publish.features.gpkg: reading a GeoPackage table's parts, and gpkg_has_rtree."""
+"""publish.gpkg.schema: reading a GeoPackage table's parts, and gpkg_has_rtree."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pyogrio
 import pytest
 
-from publish.errors import BuildError
-from publish.features.gpkg import gpkg_has_rtree, indexed_geometry_count, table_schema
+from publish.gpkg.errors import GeoPackageError
+from publish.gpkg.schema import gpkg_has_rtree, indexed_geometry_count, table_schema
 from tests.features.helpers import squares, write_layer
 
 
@@ -31,7 +31,7 @@ def test_table_schema_lists_the_parts(layer: Path) -> None:
         names = {name for name, _ in schema.triggers}
         assert {"rtree_t_geom_insert", "rtree_t_geom_delete"} <= names
         assert indexed_geometry_count(conn, "t", "geom") == 5
-        with pytest.raises(BuildError, match="no such table"):
+        with pytest.raises(GeoPackageError, match="no such table"):
             table_schema(conn, "missing")
     finally:
         conn.close()
@@ -54,5 +54,5 @@ def test_has_rtree_false_without_a_spatial_index(tmp_path: Path) -> None:
     junk = tmp_path / "junk.gpkg"
     junk.write_bytes(b"not a database at all" * 100)
     assert not gpkg_has_rtree(junk, "plain")
-    with pytest.raises(BuildError, match="no such GeoPackage"):
+    with pytest.raises(GeoPackageError, match="no such GeoPackage"):
         gpkg_has_rtree(tmp_path / "absent.gpkg", "plain")

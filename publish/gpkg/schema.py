@@ -5,7 +5,8 @@ A feature table written by GDAL is more than its ``CREATE TABLE``: an R-tree vir
 triggers that keep the R-tree and GDAL's feature count in step, and rows in the GeoPackage
 metadata tables (``gpkg_contents``, ``gpkg_geometry_columns``, ``gpkg_extensions``,
 ``gpkg_ogr_contents``, ``gpkg_data_columns``). :func:`table_schema` collects all of it from
-``sqlite_master`` so the store can copy a table whole, page by page, with ``INSERT ... SELECT``.
+``sqlite_master`` so the build's feature store (publish.features) can copy a table whole, page
+by page, with ``INSERT ... SELECT``, and the reader (publish.gpkg.reader) can learn its layout.
 
 The triggers call GDAL's SQL functions (``ST_MinX``, ``ST_IsEmpty``, ...), which a plain
 :mod:`sqlite3` connection does not have: rows must be copied with the triggers absent and the
@@ -18,7 +19,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from publish.errors import BuildError
+from publish.gpkg.errors import GeoPackageError
 
 __all__ = [
     "GPKG_APPLICATION_ID",
@@ -98,7 +99,7 @@ def _exists(conn: sqlite3.Connection, schema: str, name: str, kind: str = "table
 def table_schema(conn: sqlite3.Connection, table: str, schema: str = "main") -> TableSchema:
     """Read a table's DDL, triggers, geometry column and R-tree from ``schema`` (main or attached).
 
-    Raises BuildError when the table is not registered in the GeoPackage's ``gpkg_contents``.
+    Raises GeoPackageError when the table is not registered in the GeoPackage's ``gpkg_contents``.
     """
     s = quote(schema)
     try:
@@ -108,9 +109,9 @@ def table_schema(conn: sqlite3.Connection, table: str, schema: str = "main") -> 
             (table,),
         ).fetchone()
     except sqlite3.DatabaseError as exc:
-        raise BuildError(f"{table!r}: not a GeoPackage ({exc})") from exc
+        raise GeoPackageError(f"{table!r}: not a GeoPackage ({exc})") from exc
     if row is None:
-        raise BuildError(f"{table!r}: no such table in the GeoPackage's gpkg_contents")
+        raise GeoPackageError(f"{table!r}: no such table in the GeoPackage's gpkg_contents")
     name, data_type, srs_id = str(row[0]), str(row[1]), row[2]
     master = conn.execute(
         f"SELECT type, name, sql FROM {s}.sqlite_master "
@@ -119,7 +120,7 @@ def table_schema(conn: sqlite3.Connection, table: str, schema: str = "main") -> 
     ).fetchall()
     create = [sql for kind, _, sql in master if kind == "table"]
     if not create:
-        raise BuildError(f"{name!r}: registered in gpkg_contents but the table does not exist")
+        raise GeoPackageError(f"{name!r}: registered in gpkg_contents but the table does not exist")
     columns = tuple(
         str(info[1]) for info in conn.execute(f"PRAGMA {s}.table_info({quote(name)})").fetchall()
     )
@@ -193,7 +194,7 @@ def connect_for_bulk(path: Path) -> sqlite3.Connection:
 def open_readonly(path: Path) -> sqlite3.Connection:
     """An sqlite3 connection that cannot change the file (and does not create it)."""
     if not Path(path).is_file():
-        raise BuildError(f"{path}: no such GeoPackage")
+        raise GeoPackageError(f"{path}: no such GeoPackage")
     return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
 
 
@@ -205,7 +206,7 @@ def gpkg_has_rtree(path: Path, table: str) -> bool:
     try:
         try:
             schema = table_schema(conn, table)
-        except BuildError:
+        except GeoPackageError:
             return False
         if schema.rtree is None or schema.geometry_column is None:
             return False

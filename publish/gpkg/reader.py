@@ -3,11 +3,17 @@
 The release's features files are written once and never changed, so a connection is opened
 read-only (`mode=ro`) the first time a thread needs it and kept for the life of the object; the
 layout of each table (attribute columns and their types, geometry column, R-tree) is read once.
-`open_geopackage(path)` shares one `GeoPackage` per file between requests (see `shared`).
+`open_geopackage(path)` shares one `GeoPackage` per file between requests (see `SharedFiles`).
+
+`rows_in_box` is the one R-tree query: the OGC API's pages (publish.ogc.query), the site check's
+candidates (publish.sitecheck.store) and WMS GetFeatureInfo (publish.wms.featureinfo) all read
+through it. SQL is built only from the table's own names (quoted); every value is a bound
+parameter.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
@@ -16,16 +22,13 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from publish.errors import BuildError, PublishError
-from publish.features.gpkg import open_readonly, quote, table_schema
+from publish.gpkg.errors import GeoPackageError
+from publish.gpkg.schema import open_readonly, quote, table_schema
 from publish.ogc.shared import SharedFiles
 
+Bbox = tuple[float, float, float, float]
+
 _MMAP_BYTES = 256 * 1024 * 1024
-
-
-class GeoPackageError(PublishError):
-    """A GeoPackage or one of its tables cannot be served (missing, not a feature table, no
-    spatial index, unreadable)."""
 
 
 def json_schema_type(declared: str) -> dict[str, str] | None:
@@ -77,7 +80,7 @@ class GeoPackage:
             try:
                 conn = open_readonly(self.path)
                 conn.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")
-            except (BuildError, sqlite3.Error) as exc:
+            except (GeoPackageError, sqlite3.Error) as exc:
                 raise GeoPackageError(f"{self.path}: cannot be opened: {exc}") from exc
             self._local.conn = conn
         return conn
@@ -96,7 +99,7 @@ class GeoPackage:
         try:
             schema = table_schema(conn, name)
             info = conn.execute(f"PRAGMA table_info({quote(schema.name)})").fetchall()
-        except (BuildError, sqlite3.Error) as exc:
+        except (GeoPackageError, sqlite3.Error) as exc:
             raise GeoPackageError(f"{self.path}: table {name!r}: {exc}") from exc
         if schema.data_type != "features" or schema.geometry_column is None:
             raise GeoPackageError(f"{self.path}: {name!r} is not a feature table")
@@ -118,29 +121,107 @@ class GeoPackage:
             columns=MappingProxyType(columns),
         )
 
+    def feature_tables(self) -> frozenset[str]:
+        """The names of the tables `gpkg_contents` registers as feature tables."""
+        rows = self.execute("SELECT table_name FROM gpkg_contents WHERE data_type = 'features'")
+        return frozenset(str(row[0]) for row in rows)
+
     def rows_in_box(
         self,
         name: str,
         columns: Sequence[str | None],
-        box: tuple[float, float, float, float] | None,
+        box: Bbox | None,
+        *,
+        equals: Sequence[tuple[str, Any]] = (),
+        crossing: bool = False,
+        exclude: Sequence[int] = (),
+        order: Sequence[tuple[str, bool]] | None = (),
+        limit: int | None = None,
+        offset: int = 0,
+        geometry: bool = True,
     ) -> list[Any]:
         """Rows (id, *columns, geometry blob) of feature table `name` whose R-tree envelope
-        meets the lon/lat `box` (all rows, in id order, for None); a None column reads NULL.
-        GeoPackageError when the table has no spatial index."""
+        meets the lon/lat `box` (None: every row); a None column reads NULL.
+
+        `equals`: (column, value) pairs a row must match; `crossing`: only rows whose envelope
+        is not inside the box (their geometry may miss it); `exclude`: ids left out; `order`:
+        (column, descending) pairs, then the id (None: no order); `limit`/`offset`: one page;
+        `geometry`: False leaves the blob out. GeoPackageError when a box is given and the table
+        has no spatial index."""
         table = self.table(name)
-        if table.rtree is None:
-            raise GeoPackageError(f"{self.path}: {name} has no spatial index")
-        picked = ", ".join("t." + quote(c) if c else "NULL" for c in columns)
-        select = f"t.{quote(table.id_column)}, {picked + ', ' if picked else ''}t.{quote(table.geometry)}"
-        if box is None:
-            return self.execute(f"SELECT {select} FROM {quote(table.name)} AS t ORDER BY 1")
-        minx, miny, maxx, maxy = box
-        return self.execute(
-            f"SELECT {select} FROM {quote(table.rtree)} AS r CROSS JOIN {quote(table.name)} AS t "
-            f"ON t.{quote(table.id_column)} = r.id "
-            "WHERE r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ? ORDER BY 1",
-            [minx, maxx, miny, maxy],
+        picked = [f"t.{quote(c)}" if c else "NULL" for c in columns]
+        select = [f"t.{quote(table.id_column)}", *picked]
+        if geometry:
+            select.append(f"t.{quote(table.geometry)}")
+        where, params = self._where(table, box, equals, crossing, exclude)
+        sql = f"SELECT {', '.join(select)} {where}"
+        if order is not None:
+            keys = [f"t.{quote(c)} {'DESC' if desc else 'ASC'}" for c, desc in order]
+            sql += f" ORDER BY {', '.join([*keys, f't.{quote(table.id_column)}'])}"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
+        return self.execute(sql, params)
+
+    def count_in_box(
+        self,
+        name: str,
+        box: Bbox | None,
+        *,
+        equals: Sequence[tuple[str, Any]] = (),
+        exclude: Sequence[int] = (),
+    ) -> int:
+        """How many rows `rows_in_box` would give for the same selection, without a page."""
+        where, params = self._where(self.table(name), box, equals, False, exclude)
+        return int(self.execute(f"SELECT count(*) {where}", params)[0][0])
+
+    def row_by_id(self, name: str, fid: int, columns: Sequence[str]) -> Any | None:
+        """The row (id, *columns, geometry blob) of feature table `name` with id `fid`, or None."""
+        table = self.table(name)
+        select = [table.id_column, *columns, table.geometry]
+        rows = self.execute(
+            f"SELECT {', '.join('t.' + quote(c) for c in select)} FROM {quote(table.name)} AS t "
+            f"WHERE t.{quote(table.id_column)} = ?",
+            [fid],
         )
+        return rows[0] if rows else None
+
+    def _where(
+        self,
+        table: Table,
+        box: Bbox | None,
+        equals: Sequence[tuple[str, Any]],
+        crossing: bool,
+        exclude: Sequence[int],
+    ) -> tuple[str, list[Any]]:
+        """FROM and WHERE of a selection of `table`, and its parameters."""
+        t = quote(table.name)
+        fid = f"t.{quote(table.id_column)}"
+        clauses: list[str] = []
+        params: list[Any] = []
+        corners: list[float] = []  # minx, maxx, miny, maxy: the order both box tests bind
+        if box is None:
+            source = f"{t} AS t"
+        else:
+            if table.rtree is None:
+                raise GeoPackageError(f"{self.path}: {table.name} has no spatial index")
+            # The R-tree as the outer loop (CROSS JOIN fixes the order): cost follows the box.
+            source = f"{quote(table.rtree)} AS r CROSS JOIN {t} AS t ON {fid} = r.id"
+            corners = [box[0], box[2], box[1], box[3]]
+            clauses += ["r.maxx >= ?", "r.minx <= ?", "r.maxy >= ?", "r.miny <= ?"]
+            params += corners
+        for column, value in equals:
+            clauses.append(f"t.{quote(column)} = ?")
+            params.append(value)
+        if crossing:
+            if not corners:
+                raise GeoPackageError(f"{self.path}: {table.name}: crossing needs a box")
+            clauses.append("NOT (r.minx >= ? AND r.maxx <= ? AND r.miny >= ? AND r.maxy <= ?)")
+            params += corners
+        if exclude:
+            clauses.append(f"{fid} NOT IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(list(exclude)))
+        return f"FROM {source}" + (f" WHERE {' AND '.join(clauses)}" if clauses else ""), params
 
     def execute(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[Any]:
         """All rows of a read query on this thread's connection."""
