@@ -29,8 +29,8 @@ from pygeoapi.provider.base import ProviderConnectionError, ProviderInvalidQuery
 from pygeoapi.provider.base_mvt import BaseMVTProvider
 from pygeoapi.provider.tile import ProviderTileNotFoundError, ProviderTilesetIdNotFoundError
 
+from publish.filecache import FileCache
 from publish.ogc.mvt import collection_tile, decompressed
-from publish.ogc.shared import SharedFiles
 from publish.tiles.archive import Archive, ArchiveError, TileResult, TileStatus
 
 log = logging.getLogger("publish.ogc")
@@ -40,7 +40,8 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 _TILEJSON_FIELD_TYPES = {"String": "string", "Number": "number", "Boolean": "boolean"}
 
-_ARCHIVES: SharedFiles[Archive] | None = None
+# Shared by every provider (pygeoapi makes one per request) and every release's OgcService.
+_ARCHIVES: FileCache[Archive] = FileCache(Archive)
 _REGISTRY_LOCK = threading.Lock()
 # Each archive's vector_layers by id: its metadata is parsed once, not per request.
 _VECTOR_LAYERS: weakref.WeakKeyDictionary[Archive, dict[str, dict[str, Any]]] = (
@@ -50,12 +51,7 @@ _VECTOR_LAYERS: weakref.WeakKeyDictionary[Archive, dict[str, dict[str, Any]]] = 
 
 def open_archive(path: str) -> Archive:
     """The shared open `Archive` for the file at `path` (OSError or ArchiveError)."""
-    global _ARCHIVES
-    with _REGISTRY_LOCK:
-        if _ARCHIVES is None:
-            _ARCHIVES = SharedFiles(Archive)
-        registry = _ARCHIVES
-    return registry.get(path)
+    return _ARCHIVES.get(path)
 
 
 def vector_layers(archive: Archive) -> dict[str, dict[str, Any]]:

@@ -4,8 +4,8 @@ The `pmtiles` package does the format; this module adds what a server needs on i
 the header and root directory are parsed once, leaf directories and tile locations sit in bounded
 LRU caches, and every read is an `os.pread` on one descriptor kept open, so threads can share an
 `Archive`. `lookup` turns a request into a deliberate status (OK / EMPTY / NOT_FOUND) plus an ETag;
-`verify` lists what is wrong with an archive the build just wrote; `ArchiveCache` reopens an archive
-when its file is replaced.
+`verify` lists what is wrong with an archive the build just wrote. (`publish.filecache` shares
+archives by path and reopens one when its file is replaced.)
 
 Directories and metadata must be gzip-compressed (the only internal compression `pmtiles`
 reads, and what tippecanoe writes); tiles may use any compression, they are returned as stored.
@@ -18,12 +18,10 @@ import hashlib
 import json
 import math
 import os
-import threading
 import weakref
 import zlib
 from array import array
 from bisect import bisect_right
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from enum import IntEnum
 from functools import lru_cache
@@ -45,7 +43,6 @@ from publish.errors import PublishError
 
 __all__ = [
     "Archive",
-    "ArchiveCache",
     "ArchiveError",
     "TileResult",
     "TileStatus",
@@ -177,7 +174,6 @@ class Archive:
         fd = os.open(self.path, os.O_RDONLY)
         self._finalizer = weakref.finalize(self, os.close, fd)
         st = os.fstat(fd)
-        self._file_key = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
         self.identity = hashlib.blake2b(
             f"{os.path.abspath(self.path)}\0{st.st_mtime_ns}\0{st.st_size}".encode(), digest_size=8
         ).hexdigest()
@@ -378,63 +374,6 @@ def lookup(archive: Archive, z: int, x: int, y: int) -> TileResult:
     if west <= max_lon and east >= min_lon and south <= max_lat and north >= min_lat:
         return _EMPTY
     return _NOT_FOUND
-
-
-class ArchiveCache:
-    """Open archives by path, at most `maxsize` of them (least recently used dropped first).
-
-    Each `get` stats the path (about a microsecond) and reopens the archive when the file was
-    replaced or rewritten (device, inode, mtime or size changed). Dropped archives are not closed
-    here, because a request may still be reading one; they close when the last user lets go.
-    """
-
-    def __init__(self, maxsize: int = 16, **archive_options: int) -> None:
-        if maxsize < 1:
-            raise ValueError("maxsize must be at least 1")
-        self.maxsize = maxsize
-        self._options = archive_options
-        self._archives: OrderedDict[str, Archive] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, path: str | os.PathLike[str]) -> Archive:
-        """The open archive at `path`; raises FileNotFoundError or ArchiveError."""
-        key = os.fspath(path)
-        with self._lock:
-            try:
-                st = os.stat(key)
-            except FileNotFoundError:
-                self._archives.pop(key, None)
-                raise
-            archive = self._archives.get(key)
-            if archive is not None and archive._file_key == (
-                st.st_dev,
-                st.st_ino,
-                st.st_mtime_ns,
-                st.st_size,
-            ):
-                self._archives.move_to_end(key)
-                return archive
-            self._archives.pop(key, None)
-            archive = Archive(key, **self._options)
-            self._archives[key] = archive
-            while len(self._archives) > self.maxsize:
-                self._archives.popitem(last=False)
-            return archive
-
-    def __len__(self) -> int:
-        return len(self._archives)
-
-    def clear(self) -> None:
-        """Forget every archive (they close once no request holds them)."""
-        with self._lock:
-            self._archives.clear()
-
-    def close(self) -> None:
-        """Close every archive now (at shutdown, when no request is in flight)."""
-        with self._lock:
-            for archive in self._archives.values():
-                archive.close()
-            self._archives.clear()
 
 
 def decode_tile(data: bytes, compression: str | None) -> dict[str, Any]:

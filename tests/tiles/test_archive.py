@@ -22,7 +22,6 @@ from pmtiles.writer import Writer
 
 from publish.tiles.archive import (
     Archive,
-    ArchiveCache,
     ArchiveError,
     TileStatus,
     decode_tile,
@@ -346,41 +345,3 @@ def test_verify_reports_bad_metadata_and_bounds(tmp_path: Path) -> None:
     wrong_zoom = tmp_path / "wrong_zoom.pmtiles"
     write_archive(wrong_zoom, tiles, metadata={**META, "minzoom": "0", "maxzoom": "3"})
     assert verify(wrong_zoom) == ["metadata minzoom 0 differs from the header's 3"]
-
-
-# -- ArchiveCache --------------------------------------------------------------------------
-
-
-def test_cache_reopens_replaced_files(city: Any, tmp_path: Path) -> None:
-    path, tiles, _ = city
-    first_tile = next(iter(tiles))
-    cache = ArchiveCache(maxsize=2)
-    old = cache.get(path)
-    assert cache.get(path) is old and cache.get(str(path)) is old
-
-    replacement = tmp_path / "new.pmtiles"
-    new_tiles = {zxy_to_tileid(*t): mvt(*t) for t in tiles}
-    new_tiles[zxy_to_tileid(*first_tile)] = gzip.compress(b"not the same tile", mtime=0)
-    write_archive(replacement, new_tiles, metadata=META)
-    os.replace(replacement, path)
-    st = path.stat()
-    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
-
-    new = cache.get(path)
-    assert new is not old and new.identity != old.identity
-    assert new.get(*first_tile) == new_tiles[zxy_to_tileid(*first_tile)]
-    assert old.get(*first_tile) == tiles[first_tile]  # a request still holding it is unharmed
-
-    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))  # touched only
-    assert cache.get(path) is not new
-
-    for name in ("a", "b"):
-        shutil.copy(path, tmp_path / f"{name}.pmtiles")
-        cache.get(tmp_path / f"{name}.pmtiles")
-    assert len(cache) == 2
-    os.unlink(tmp_path / "b.pmtiles")
-    with pytest.raises(FileNotFoundError):
-        cache.get(tmp_path / "b.pmtiles")
-    assert len(cache) == 1
-    cache.close()
-    assert len(cache) == 0
