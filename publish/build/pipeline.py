@@ -273,7 +273,7 @@ class Build:
 
     def _check_joined(self, path: Path, specs: Sequence[LayerSpec]) -> None:
         with Archive(path) as archive:
-            layers = {str(v.get("id")) for v in archive.metadata().get("vector_layers", [])}
+            layers = set(archive.vector_layers())
             want = {s.id for s in specs}
             if layers != want:
                 raise BuildError(

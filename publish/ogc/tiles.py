@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
-import weakref
+from collections.abc import Mapping
 from typing import Any
 
 from pygeoapi.models.provider.base import TileMatrixSetEnum, TileMatrixSetEnumType
@@ -32,6 +31,7 @@ from pygeoapi.provider.tile import ProviderTileNotFoundError, ProviderTilesetIdN
 from publish.filecache import FileCache
 from publish.ogc.mvt import collection_tile, decompressed
 from publish.tiles.archive import Archive, ArchiveError, TileResult, TileStatus
+from publish.tiles.tilejson import build_tilejson, with_tiles
 
 log = logging.getLogger("publish.ogc")
 
@@ -42,32 +42,11 @@ _TILEJSON_FIELD_TYPES = {"String": "string", "Number": "number", "Boolean": "boo
 
 # Shared by every provider (pygeoapi makes one per request) and every release's OgcService.
 _ARCHIVES: FileCache[Archive] = FileCache(Archive)
-_REGISTRY_LOCK = threading.Lock()
-# Each archive's vector_layers by id: its metadata is parsed once, not per request.
-_VECTOR_LAYERS: weakref.WeakKeyDictionary[Archive, dict[str, dict[str, Any]]] = (
-    weakref.WeakKeyDictionary()
-)
 
 
 def open_archive(path: str) -> Archive:
     """The shared open `Archive` for the file at `path` (OSError or ArchiveError)."""
     return _ARCHIVES.get(path)
-
-
-def vector_layers(archive: Archive) -> dict[str, dict[str, Any]]:
-    """The archive metadata's `vector_layers`, by id (parsed once per archive)."""
-    with _REGISTRY_LOCK:
-        layers = _VECTOR_LAYERS.get(archive)
-    if layers is None:
-        meta = archive.metadata()
-        layers = {
-            str(la["id"]): la
-            for la in meta.get("vector_layers") or []
-            if isinstance(la, dict) and isinstance(la.get("id"), str)
-        }
-        with _REGISTRY_LOCK:
-            _VECTOR_LAYERS[archive] = layers
-    return layers
 
 
 def _tile_index(value: Any, what: str) -> int:
@@ -109,11 +88,11 @@ class PMTilesProvider(BaseMVTProvider):
             raise ProviderConnectionError(user_msg="the tile provider needs options.layer")
         try:
             self.archive = open_archive(str(self.data))
-            layers = vector_layers(self.archive)
+            layers = self.archive.vector_layers()
         except (OSError, ArchiveError, ValueError) as exc:
             log.error("%s: %s", self.data, exc)
             raise ProviderConnectionError(str(exc)) from exc
-        self.vector_layer: dict[str, Any] = layers.get(self.layer) or {}
+        self.vector_layer: Mapping[str, Any] = layers.get(self.layer) or {}
         if not self.vector_layer:
             log.warning("%s holds no layer %r", self.data, self.layer)
         zoom = options.get("zoom") or {}
@@ -241,26 +220,14 @@ class PMTilesProvider(BaseMVTProvider):
     ) -> dict[str, Any]:
         """TileJSON 3.0.0 for MapLibre and friends (`tiles` is a list, {z}/{y}/{x} order in the
         OGC path)."""
-        lon0, lat0, lon1, lat1 = self.archive.bounds
-        layer = {
-            "id": self.layer,
-            "fields": dict(self.vector_layer.get("fields") or {}),
-            "minzoom": self.minzoom,
-            "maxzoom": self.maxzoom,
-        }
-        if self.vector_layer.get("description"):
-            layer["description"] = self.vector_layer["description"]
-        return {
-            "tilejson": "3.0.0",
-            "name": title or dataset,
-            "description": description or "",
-            "scheme": "xyz",
-            "tiles": [self._tile_url(server_url, dataset, tileset, xyz=True)],
-            "minzoom": self.minzoom,
-            "maxzoom": self.maxzoom,
-            "bounds": [lon0, lat0, lon1, lat1],
-            "vector_layers": [layer],
-        }
+        doc = build_tilejson(
+            self.archive,
+            layers=(self.layer,),
+            zooms=(self.minzoom, self.maxzoom),
+            name=title or dataset,
+            description=description or "",
+        )
+        return with_tiles(doc, self._tile_url(server_url, dataset, tileset, xyz=True))
 
     def tileset_metadata(
         self,

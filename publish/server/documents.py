@@ -14,7 +14,7 @@ from publish.server.context import request_context
 from publish.server.release import RELEASE_HEADER, AudienceRelease, Release
 from publish.server.state import server_state
 from publish.server.styles import render_style
-from publish.server.tilejson import render_tilejson
+from publish.tiles.tilejson import with_tiles
 
 JSON = "application/json"
 
@@ -45,7 +45,7 @@ async def tilejson(request: Request) -> Response:
     return json_document(
         request,
         "tilejson",
-        lambda release, audience, base: render_tilejson(
+        lambda release, audience, base: with_tiles(
             audience.tilejson, f"{base}/tiles/{audience.name}/{{z}}/{{x}}/{{y}}.mvt"
         ),
     )

@@ -26,8 +26,8 @@ from publish.errors import PublishError
 from publish.release.manifest import read_manifest, verify_release
 from publish.server.errors import ReleaseLoadError
 from publish.server.styles import source_layers, source_urls
-from publish.server.tilejson import archive_layer_ids, tilejson_base
 from publish.tiles.archive import Archive, verify
+from publish.tiles.tilejson import build_tilejson
 
 RELEASE_HEADER = "X-Onemap-Release"  # every answer from a release names it
 PUBLIC = "public"
@@ -134,7 +134,7 @@ def _load_audience(
     if problems:
         raise _refuse(archive_path, "; ".join(problems[:5]))
     archive = Archive(archive_path)
-    extra = sorted(set(archive_layer_ids(archive)) - layers)
+    extra = sorted(set(archive.vector_layers()) - layers)
     if extra:
         raise _refuse(archive_path, f"archive holds layers not listed for {name}: {extra}")
 
@@ -162,7 +162,9 @@ def _load_audience(
         archive=archive,
         archive_path=archive_path,
         archive_stat=os.stat(archive_path),
-        tilejson=MappingProxyType(tilejson_base(archive, layers, release_id=release_id)),
+        tilejson=MappingProxyType(
+            build_tilejson(archive, layers=layers, extra={"onemap:release": release_id})
+        ),
         style=MappingProxyType(style),
         services=MappingProxyType(services),
     )

@@ -22,7 +22,7 @@ import weakref
 import zlib
 from array import array
 from bisect import bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from enum import IntEnum
 from functools import lru_cache
 from pathlib import Path
@@ -40,6 +40,7 @@ from pmtiles.tile import (
 )
 
 from publish.errors import PublishError
+from publish.tiles.tilejson import vector_layers
 
 __all__ = [
     "Archive",
@@ -188,6 +189,7 @@ class Archive:
         self._fd = fd
         self._header = h
         self._metadata: bytes | None = None
+        self._vector_layers: Mapping[str, Mapping[str, Any]] | None = None
         self._tile_count: int | None = None
         self._root = root
         self.minzoom: int = h["min_zoom"]
@@ -283,6 +285,12 @@ class Archive:
         if not isinstance(value, dict):
             raise ArchiveError("metadata is not a JSON object")
         return value
+
+    def vector_layers(self) -> Mapping[str, Mapping[str, Any]]:
+        """The metadata's `vector_layers` by id, in order (parsed once, shared: read only)."""
+        if self._vector_layers is None:
+            self._vector_layers = {la["id"]: la for la in vector_layers(self.metadata())}
+        return self._vector_layers
 
     def cache_info(self) -> dict[str, Any]:
         """Hit/miss counters of the three caches, for monitoring."""
@@ -440,9 +448,7 @@ def _verify(fd: int, size: int) -> list[str]:
         return [*problems, "metadata is not a JSON object"]
     layers = meta.get("vector_layers")
     if h["tile_type"] is TileType.MVT and not (
-        isinstance(layers, list)
-        and layers
-        and all(isinstance(la, dict) and isinstance(la.get("id"), str) for la in layers)
+        isinstance(layers, list) and layers and len(vector_layers(meta)) == len(layers)
     ):
         problems.append("metadata has no vector_layers list (with an id per layer)")
     for key in ("minzoom", "maxzoom"):

@@ -81,8 +81,8 @@ def _merged_metadata(archives: Sequence[Archive], name: str, extra: dict[str, An
     parts = [a.metadata() for a in archives]
     vector_layers: list[Any] = []
     stats: list[Any] = []
-    for meta in parts:
-        vector_layers.extend(meta.get("vector_layers") or [])
+    for archive, meta in zip(archives, parts, strict=True):
+        vector_layers.extend(archive.vector_layers().values())
         stats.extend((meta.get("tilestats") or {}).get("layers") or [])
     metadata: dict[str, Any] = {
         "name": name,
@@ -124,8 +124,7 @@ def _check_parts(archives: Sequence[Archive]) -> None:
                 f"{archive.path.name}: only gzip-compressed MVT archives can be joined "
                 f"(got {archive.tile_compression or 'no compression'}, {archive.tile_type})"
             )
-        for layer in archive.metadata().get("vector_layers") or []:
-            lid = str(layer.get("id"))
+        for lid in archive.vector_layers():
             if lid in seen:
                 raise BuildError(f"layer {lid} is in both {seen[lid].name} and {archive.path.name}")
             seen[lid] = archive.path

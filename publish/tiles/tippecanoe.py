@@ -488,10 +488,7 @@ def check_archive(
         west, south, east, north = archive.bounds
         if not (west < east and south < north):
             problems.append(f"bounds {archive.bounds} are degenerate")
-        layers = archive.metadata().get("vector_layers") or []
-        got: dict[str, dict[str, Any]] = {
-            str(la.get("id")): la for la in layers if isinstance(la, dict)
-        }
+        got = archive.vector_layers()
         filled = [i for i in inputs if i.features > 0]
         missing = sorted({i.id for i in filled} - got.keys())
         extra = sorted(set(got) - {i.id for i in inputs})
