@@ -9,8 +9,8 @@ Configured as (publish.release.ogc_config writes it):
     format: {name: pbf, mimetype: application/vnd.mapbox-vector-tile}
 
 The archive holds all of an audience's layers in every tile. A collection's tile keeps only the
-collection's layer (`mvt.collection_tile` copies that layer's bytes; a tile holding nothing else
-goes out as stored). `tile()` returns the result compressed as stored, for our server, which sends
+collection's layer (`publish.tiles.mvt.layer_tile` copies that layer's bytes; a tile holding
+nothing else goes out as stored). `tile()` returns the result compressed as stored, for our server, which sends
 it with Content-Encoding; `get_tiles()` (pygeoapi's interface) returns plain MVT bytes, because
 pygeoapi's handler sends no Content-Encoding. Only WebMercatorQuad exists (what PMTiles holds);
 OGC API Tiles paths are {tileMatrix}/{tileRow}/{tileCol}, i.e. z/y/x.
@@ -29,8 +29,8 @@ from pygeoapi.provider.base_mvt import BaseMVTProvider
 from pygeoapi.provider.tile import ProviderTileNotFoundError, ProviderTilesetIdNotFoundError
 
 from publish.filecache import FileCache
-from publish.ogc.mvt import collection_tile, decompressed
 from publish.tiles.archive import Archive, ArchiveError, TileResult, TileStatus
+from publish.tiles.mvt import decompress, layer_tile
 from publish.tiles.tilejson import build_tilejson, with_tiles
 
 log = logging.getLogger("publish.ogc")
@@ -146,7 +146,7 @@ class PMTilesProvider(BaseMVTProvider):
         if zi < self.minzoom or zi > self.maxzoom:
             return TileResult(TileStatus.NOT_FOUND)
         try:
-            return collection_tile(self.archive, self.layer, zi, xi, yi)
+            return layer_tile(self.archive, self.layer, zi, xi, yi)
         except ArchiveError as exc:
             log.error("%s tile %s/%s/%s: %s", self.data, zi, xi, yi, exc)
             raise ProviderConnectionError(str(exc)) from exc
@@ -170,7 +170,9 @@ class PMTilesProvider(BaseMVTProvider):
         result = self.tile(tileset, z, y, x)
         if result.status is TileStatus.NOT_FOUND:
             raise ProviderTileNotFoundError(user_msg="no tile here")
-        return decompressed(result, self.archive.tile_compression)
+        if result.status is not TileStatus.OK or result.data is None:
+            return None
+        return decompress(result.data, self.archive.tile_compression)
 
     # -- metadata ----------------------------------------------------------------------------
 

@@ -47,7 +47,6 @@ __all__ = [
     "ArchiveError",
     "TileResult",
     "TileStatus",
-    "decode_tile",
     "lookup",
     "tile_bounds",
     "tile_etag",
@@ -382,18 +381,6 @@ def lookup(archive: Archive, z: int, x: int, y: int) -> TileResult:
     if west <= max_lon and east >= min_lon and south <= max_lat and north >= min_lat:
         return _EMPTY
     return _NOT_FOUND
-
-
-def decode_tile(data: bytes, compression: str | None) -> dict[str, Any]:
-    """Decode stored MVT bytes (`compression` as in `Archive.tile_compression`) to layers."""
-    import mapbox_vector_tile  # a dev dependency, used by tests and checks only
-
-    if compression == "gzip":
-        data = gzip.decompress(data)
-    elif compression not in (None, "", "identity"):
-        raise ArchiveError(f"cannot decode {compression!r}-compressed tiles")
-    decoded: dict[str, Any] = mapbox_vector_tile.decode(data)
-    return decoded
 
 
 def verify(path: str | os.PathLike[str]) -> list[str]:

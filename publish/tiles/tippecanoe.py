@@ -27,14 +27,12 @@ unit at maxzoom (~0.5 m at z14) vanishes there, which the completeness check rep
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import subprocess
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import geopandas
 import numpy as np
@@ -43,6 +41,7 @@ import shapely
 
 from publish.errors import BuildError
 from publish.tiles.archive import Archive, verify
+from publish.tiles.mvt import TileDataError, feature_ids
 
 __all__ = [
     "GEOMETRY_KINDS",
@@ -51,7 +50,6 @@ __all__ = [
     "check_archive",
     "count_features_at_zoom",
     "feature_ids_at_zoom",
-    "mvt_feature_ids",
     "run_tippecanoe",
     "tile_command",
     "tippecanoe_binary",
@@ -213,7 +211,9 @@ class LayerInput:
         if self.complete_zoom is not None and not (
             self.minzoom <= self.complete_zoom <= self.maxzoom
         ):
-            raise ValueError(f"layer {self.id}: complete_zoom outside {self.minzoom}-{self.maxzoom}")
+            raise ValueError(
+                f"layer {self.id}: complete_zoom outside {self.minzoom}-{self.maxzoom}"
+            )
 
     @property
     def check_zoom(self) -> int:
@@ -498,7 +498,10 @@ def check_archive(
             problems.append(f"unexpected layers {extra}")
         # tippecanoe's vector_layers always span the whole archive's zooms (per-feature zoom
         # ranges do not show there), so a layer's own range is checked in the tiles.
-        ids, above = _scan_ids(archive, filled)
+        try:
+            ids, above = _scan_ids(archive, filled)
+        except TileDataError as exc:
+            return [*problems, f"a tile does not read: {exc}"]
         for layer in filled:
             n = len(ids[layer.id])
             if n == 0:
@@ -532,7 +535,7 @@ def _scan_ids(
         names = [name for name, cz in check.items() if cz == z or maxzoom[name] < z]
         if not names:
             continue
-        for name, found in mvt_feature_ids(data, archive.tile_compression, names).items():
+        for name, found in feature_ids(data, archive.tile_compression, names).items():
             if check[name] == z:
                 ids[name].update(found)
             elif found and maxzoom[name] < z:
@@ -543,85 +546,6 @@ def _scan_ids(
 # -- inspecting ----------------------------------------------------------------------------------
 
 
-def _varint(buf: bytes, pos: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        b = buf[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        if b < 0x80:
-            return result, pos
-        shift += 7
-
-
-def _skip(buf: bytes, pos: int, wire: int) -> int:
-    if wire == 0:
-        return _varint(buf, pos)[1]
-    if wire == 2:
-        n, pos = _varint(buf, pos)
-        return pos + n
-    if wire == 1:
-        return pos + 8
-    if wire == 5:
-        return pos + 4
-    raise ValueError(f"unsupported protobuf wire type {wire}")
-
-
-def _fields(buf: bytes, start: int, end: int) -> Iterator[tuple[int, int, int, int]]:
-    """Yield (field number, wire type, value start, value end) of one protobuf message;
-    for varints the value itself is returned as `value start` (and end is the next position)."""
-    pos = start
-    while pos < end:
-        key, pos = _varint(buf, pos)
-        field, wire = key >> 3, key & 7
-        if wire == 2:
-            n, pos = _varint(buf, pos)
-            yield field, wire, pos, pos + n
-            pos += n
-        elif wire == 0:
-            value, pos = _varint(buf, pos)
-            yield field, wire, value, pos
-        else:
-            pos = _skip(buf, pos, wire)
-
-
-def mvt_feature_ids(
-    data: bytes, compression: str | None, layers: Iterable[str]
-) -> dict[str, list[int | None]]:
-    """The feature ids (None where a feature has none) of the named layers in one stored tile.
-
-    A minimal protobuf walk that reads only layer names and feature ids and skips geometries
-    and tags: tens of times faster than a full decode, and needs no MVT library.
-    """
-    if compression == "gzip":
-        data = gzip.decompress(data)
-    elif compression not in (None, "", "identity"):
-        raise BuildError(f"cannot read {compression!r}-compressed tiles")
-    wanted = set(layers)
-    out: dict[str, list[int | None]] = {}
-    for field, wire, start, end in _fields(data, 0, len(data)):
-        if field != 3 or wire != 2:  # Tile.layers
-            continue
-        name: str | None = None
-        features: list[tuple[int, int]] = []
-        for lf, lw, ls, le in _fields(data, start, end):
-            if lf == 1 and lw == 2:  # Layer.name
-                name = data[ls:le].decode("utf-8")
-            elif lf == 2 and lw == 2:  # Layer.features
-                features.append((ls, le))
-        if name not in wanted:
-            continue
-        ids = out.setdefault(name, [])
-        for fs, fe in features:
-            fid: int | None = None
-            for ff, fw, fv, _ in _fields(data, fs, fe):
-                if ff == 1 and fw == 0:  # Feature.id
-                    fid = fv
-                    break
-            ids.append(fid)
-    return out
-
-
 def feature_ids_at_zoom(archive_path: Path, layer_id: str, z: int) -> set[int | None]:
     """The distinct MVT feature ids of `layer_id` over every tile at zoom `z` (None stands for
     features without an id)."""
@@ -629,7 +553,7 @@ def feature_ids_at_zoom(archive_path: Path, layer_id: str, z: int) -> set[int | 
     with Archive(archive_path) as archive:
         for tz, _x, _y, data in archive.iter_tiles():
             if tz == z:
-                found = mvt_feature_ids(data, archive.tile_compression, (layer_id,))
+                found = feature_ids(data, archive.tile_compression, (layer_id,))
                 ids.update(found.get(layer_id, ()))
     return ids
 

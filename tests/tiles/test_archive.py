@@ -24,12 +24,12 @@ from publish.tiles.archive import (
     Archive,
     ArchiveError,
     TileStatus,
-    decode_tile,
     lookup,
     tile_bounds,
     tile_etag,
     verify,
 )
+from publish.tiles.mvt import decode_tile
 
 BOUNDS = (113.20, 22.90, 113.50, 23.20)  # a city, lon/lat
 MINZOOM, MAXZOOM = 3, 10
@@ -283,13 +283,6 @@ def test_etags_are_stable_and_differ_between_tiles(city: Any) -> None:
 def test_tile_bounds() -> None:
     assert tile_bounds(0, 0, 0) == pytest.approx((-180, -85.0511287798, 180, 85.0511287798))
     assert tile_bounds(1, 1, 1) == pytest.approx((0, -85.0511287798, 180, 0), abs=1e-9)
-
-
-def test_decode_tile_compressions() -> None:
-    raw = gzip.decompress(mvt(1, 0, 0))
-    assert decode_tile(raw, None)["zoning"]["features"][0]["properties"]["code"] == "R2"
-    with pytest.raises(ArchiveError, match="br"):
-        decode_tile(raw, "br")
 
 
 # -- verify --------------------------------------------------------------------------------

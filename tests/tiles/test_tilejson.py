@@ -30,7 +30,12 @@ def test_vector_layers_keeps_objects_with_an_id() -> None:
 
 
 def test_a_whole_archive(tmp_path: Path) -> None:
-    meta = {"name": "一张图", "description": "规划", "attribution": "规划局", "vector_layers": LAYERS}
+    meta = {
+        "name": "一张图",
+        "description": "规划",
+        "attribution": "规划局",
+        "vector_layers": LAYERS,
+    }
     with Archive(archive_with(tmp_path, meta)) as archive:
         assert list(archive.vector_layers()) == ["zoning", "roads"]
         doc = build_tilejson(archive, extra={"onemap:release": "r1"})

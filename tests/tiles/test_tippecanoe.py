@@ -15,11 +15,11 @@ import shapely
 
 from publish.errors import BuildError
 from publish.tiles.archive import Archive, verify
+from publish.tiles.mvt import feature_ids
 from publish.tiles.tippecanoe import (
     LayerInput,
     count_features_at_zoom,
     feature_ids_at_zoom,
-    mvt_feature_ids,
     run_tippecanoe,
     tile_command,
     write_geojsonseq,
@@ -250,12 +250,12 @@ def test_unreadable_input_fails(tmp_path: Path) -> None:
     assert not out.exists()
 
 
-def test_mvt_feature_ids_matches_full_decode(built: tuple[Path, dict[str, LayerInput]]) -> None:
+def test_feature_ids_match_full_decode(built: tuple[Path, dict[str, LayerInput]]) -> None:
     out, _ = built
     with Archive(out) as archive:
         for _z, _x, _y, data in archive.iter_tiles():
             full = mapbox_vector_tile.decode(gzip.decompress(data))
-            fast = mvt_feature_ids(data, archive.tile_compression, full.keys())
+            fast = feature_ids(data, archive.tile_compression, full.keys())
             assert {k: [f["id"] for f in v["features"]] for k, v in full.items()} == fast
 
 
