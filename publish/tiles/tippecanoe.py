@@ -361,20 +361,19 @@ class TippecanoeJob:
         self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> TippecanoeJob:
-        stderr = open(self._stderr_path, "wb")  # a file, not a pipe: no deadlock on long output
-        try:
-            self._proc = subprocess.Popen(
-                self._cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=stderr,
-                preexec_fn=_die_with_parent,
-            )
-        except OSError as exc:
-            self._cleanup()
-            raise BuildError(f"tippecanoe could not run: {exc}") from exc
-        finally:
-            stderr.close()
+        # stderr to a file, not a pipe: no deadlock on long output; the child keeps its own copy
+        with open(self._stderr_path, "wb") as stderr:
+            try:
+                self._proc = subprocess.Popen(
+                    self._cmd,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=stderr,
+                    preexec_fn=_die_with_parent,
+                )
+            except OSError as exc:
+                self._cleanup()
+                raise BuildError(f"tippecanoe could not run: {exc}") from exc
         return self
 
     def _stderr(self) -> str:
