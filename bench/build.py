@@ -78,7 +78,8 @@ def run_measured(cmd: list[str]) -> tuple[float, int]:
 def raw_tippecanoe_command(catalog_path: Path, tiles: Path, out: Path) -> list[str]:
     from publish.build.layer import SEQ
     from publish.catalog import load_catalog
-    from publish.tiles.tippecanoe import LayerInput, tile_command
+    from publish.tiles.inputs import LayerInput
+    from publish.tiles.tippecanoe import tile_command
 
     catalog = load_catalog(catalog_path)
     top = max(s.maxzoom for s in catalog.layers)

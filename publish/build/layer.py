@@ -30,7 +30,8 @@ from publish.checks.layer import LayerChecker, source_error_finding
 from publish.errors import BuildError, SourceError
 from publish.features.store import LayerTableWriter
 from publish.sources import iter_batches, source_fields
-from publish.tiles.tippecanoe import LayerInput, TippecanoeJob, write_geojsonseq
+from publish.tiles.inputs import LayerInput, write_geojsonseq
+from publish.tiles.job import TippecanoeJob
 
 FEATURES = "features.gpkg"
 TILES = "tiles.pmtiles"

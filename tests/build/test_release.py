@@ -16,7 +16,7 @@ from publish.gpkg.schema import gpkg_has_rtree
 from publish.release.manifest import read_manifest, verify_release
 from publish.sources import read_layer
 from publish.tiles.archive import Archive, verify
-from publish.tiles.tippecanoe import count_features_at_zoom
+from publish.tiles.check import count_features_at_zoom
 from tests.mvt import decoded_tiles
 
 

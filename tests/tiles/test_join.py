@@ -10,9 +10,11 @@ import pytest
 
 from publish.errors import BuildError
 from publish.tiles.archive import Archive, verify
+from publish.tiles.check import count_features_at_zoom
+from publish.tiles.inputs import write_layer
+from publish.tiles.job import run_tippecanoe
 from publish.tiles.join import JoinOutput, join_archives, join_many
-from publish.tiles.tippecanoe import count_features_at_zoom, run_tippecanoe, write_layer
-from tests.tiles.test_tippecanoe import parcels, places, roads
+from tests.tiles.frames import parcels, places, roads
 
 
 @pytest.fixture(scope="module")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import gzip
+from pathlib import Path
 
 import mapbox_vector_tile
 import pytest
 
-from publish.tiles.archive import ArchiveError
+from publish.tiles.archive import Archive, ArchiveError
+from publish.tiles.inputs import LayerInput
 from publish.tiles.mvt import TileDataError, decode_tile, feature_ids, keep_layer, layer_names
 
 
@@ -81,3 +83,12 @@ def test_feature_ids_of_the_named_layers() -> None:
         feature_ids(message(3, layer)[:-1], None, ["x"])
     with pytest.raises(TileDataError, match="br"):
         feature_ids(raw, "br", ["hl"])
+
+
+def test_feature_ids_match_full_decode(built: tuple[Path, dict[str, LayerInput]]) -> None:
+    out, _ = built
+    with Archive(out) as archive:
+        for _z, _x, _y, data in archive.iter_tiles():
+            full = mapbox_vector_tile.decode(gzip.decompress(data))
+            fast = feature_ids(data, archive.tile_compression, full.keys())
+            assert {k: [f["id"] for f in v["features"]] for k, v in full.items()} == fast
