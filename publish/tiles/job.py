@@ -11,13 +11,14 @@ import os
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 from publish.errors import BuildError
 from publish.tiles.check import check_archive
 from publish.tiles.inputs import LayerInput
 from publish.tiles.tippecanoe import tile_command
 
-__all__ = ["TippecanoeJob", "run_tippecanoe"]
+__all__ = ["JobOptions", "TippecanoeJob", "run_tippecanoe"]
 
 _STDERR_TAIL = 2000  # characters of tippecanoe's stderr quoted in a BuildError
 
@@ -137,16 +138,22 @@ class TippecanoeJob:
         self._cleanup()
 
 
+class JobOptions(TypedDict, total=False):
+    """`TippecanoeJob`'s keyword options, for `run_tippecanoe` to pass on."""
+
+    description: str | None
+    attribution: str | None
+    binary: str | None
+    require_complete: bool
+
+
 def run_tippecanoe(
     inputs: Sequence[LayerInput],
     out_path: Path,
     name: str,
     *,
-    description: str | None = None,
-    attribution: str | None = None,
-    binary: str | None = None,
     timeout: float | None = None,
-    require_complete: bool = True,
+    **options: Unpack[JobOptions],
 ) -> None:
     """Tile `inputs` into `out_path` (written beside it, checked, then renamed into place).
 
@@ -155,16 +162,7 @@ def run_tippecanoe(
     tiles for every layer that has features and, with `require_complete`, every feature of a
     layer (by distinct id) at its check zoom. Temporary files go in `out_path`'s folder.
     """
-    job = TippecanoeJob(
-        inputs,
-        out_path,
-        name,
-        description=description,
-        attribution=attribution,
-        binary=binary,
-        require_complete=require_complete,
-    )
-    job.start().wait(timeout)
+    TippecanoeJob(inputs, out_path, name, **options).start().wait(timeout)
 
 
 def _tail(text: str) -> str:
