@@ -3,7 +3,7 @@
 The release's features files are written once and never changed, so a connection is opened
 read-only (`mode=ro`) the first time a thread needs it and kept for the life of the object; the
 layout of each table (attribute columns and their types, geometry column, R-tree) is read once.
-`open_geopackage(path)` shares one `GeoPackage` per file between requests (see `SharedFiles`).
+`open_geopackage(path)` shares one `GeoPackage` per file between requests (see `publish.filecache`).
 
 `rows_in_box` is the one R-tree query: the OGC API's pages (publish.ogc.query), the site check's
 candidates (publish.sitecheck.store) and WMS GetFeatureInfo (publish.wms.featureinfo) all read
@@ -22,9 +22,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from publish.filecache import FileCache
 from publish.gpkg.errors import GeoPackageError
 from publish.gpkg.schema import open_readonly, quote, table_schema
-from publish.ogc.shared import SharedFiles
 
 Bbox = tuple[float, float, float, float]
 
@@ -231,7 +231,7 @@ class GeoPackage:
             raise GeoPackageError(f"{self.path}: query failed: {exc}") from exc
 
 
-_GEOPACKAGES: SharedFiles[GeoPackage] | None = None
+_GEOPACKAGES: FileCache[GeoPackage] | None = None
 _REGISTRY_LOCK = threading.Lock()
 
 
@@ -240,7 +240,7 @@ def open_geopackage(path: str | Path) -> GeoPackage:
     global _GEOPACKAGES
     with _REGISTRY_LOCK:
         if _GEOPACKAGES is None:
-            _GEOPACKAGES = SharedFiles(GeoPackage)
+            _GEOPACKAGES = FileCache(GeoPackage)
         registry = _GEOPACKAGES
     try:
         return registry.get(path)

@@ -1,6 +1,7 @@
-"""The old name of `publish.filecache.FileCache`, kept while code still imports it from here.
+"""The old name of `publish.filecache.FileCache`, for code that still imports it from here.
 
-Import `FileCache` from `publish.filecache` instead; this module goes once nothing uses it.
+Nothing in the package does any more: import `FileCache` from `publish.filecache`. This module
+goes once no branch in flight uses the old name.
 """
 
 from __future__ import annotations
