@@ -3,7 +3,7 @@
 The release's features files are written once and never changed, so a connection is opened
 read-only (`mode=ro`) the first time a thread needs it and kept for the life of the object; the
 layout of each table (attribute columns and their types, geometry column, R-tree) is read once.
-`open_geopackage(path)` shares one `GeoPackage` per file between requests (see `publish.filecache`).
+`open_geopackage(path)` shares one `GeoPackage` per file between requests (publish.filecache).
 
 `rows_in_box` is the one R-tree query: the OGC API's pages (publish.ogc.query), the site check's
 candidates (publish.sitecheck.store) and WMS GetFeatureInfo (publish.wms.featureinfo) all read

@@ -1,1 +1,1 @@
-"""Vector tile archives: reading, checking and serving PMTiles written by tippecanoe."""
+"""Vector tiles: their formats (PMTiles, TileJSON, MVT) and the tile build with tippecanoe."""

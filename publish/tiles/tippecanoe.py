@@ -78,7 +78,8 @@ def tile_command(
         # show wrong land-use codes. This also applies at maxzoom when a tile there is still too
         # big; --extend-zooms-if-still-dropping would then add zooms beyond the requested
         # maxzoom, which the release must not change. So no extension: instead the check
-        # (publish.tiles.check) counts distinct feature ids at each layer's maxzoom and fails the build on any loss.
+        # (publish.tiles.check) counts distinct feature ids at each layer's maxzoom and fails
+        # the build on any loss.
         "--drop-densest-as-needed",
         # Tiny polygons are still accumulated into placeholder squares below maxzoom (keeps low
         # zooms light) but every polygon keeps its own geometry at maxzoom.
