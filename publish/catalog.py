@@ -13,9 +13,9 @@ from typing import Any, NamedTuple
 
 import yaml
 
+from publish.domain import AUDIENCES, INTERNAL, PUBLIC
 from publish.errors import CatalogError
 
-ACCESS = ("public", "internal")
 ROLES = (
     "red_line",
     "farmland",
@@ -95,7 +95,7 @@ class LayerSpec:
 
     @property
     def is_public(self) -> bool:
-        return self.access == "public"
+        return self.access == PUBLIC
 
     def field_title(self, name: str) -> Title:
         """A field's title: the catalog's own, else the planning database standard's
@@ -123,7 +123,7 @@ class Catalog:
 
     def for_audience(self, audience: str) -> tuple[LayerSpec, ...]:
         """Layers an audience sees: the public sees public layers, staff see every layer."""
-        if audience == "internal":
+        if audience == INTERNAL:
             return self.layers
         return tuple(spec for spec in self.layers if spec.is_public)
 
@@ -190,8 +190,8 @@ def _parse_layer(entry: Any, index: int, path: Path) -> LayerSpec:
     title = _title(entry["title"])
     if title is None:
         raise fail("title", "must have 'zh' and 'en' strings")
-    if entry["access"] not in ACCESS:
-        raise fail("access", f"must be one of {', '.join(ACCESS)}")
+    if entry["access"] not in AUDIENCES:
+        raise fail("access", f"must be one of {', '.join(AUDIENCES)}")
     if entry["role"] not in ROLES:
         raise fail("role", f"must be one of {', '.join(ROLES)}")
     fields = entry["fields"]

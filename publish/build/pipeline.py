@@ -41,6 +41,7 @@ from publish.checks.report import (
     summary_renderable,
     write_report,
 )
+from publish.domain import AUDIENCES
 from publish.errors import BuildError, ReviewFailedError
 from publish.features.indicators import compute_indicators, write_indicators_table
 from publish.features.store import assemble
@@ -55,7 +56,6 @@ from publish.release.store import ReleaseStore, new_release_id
 from publish.tiles.archive import Archive
 from publish.tiles.join import JoinOutput, join_many
 
-AUDIENCES = ("public", "internal")
 AREA_CRS = "EPSG:4546"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SERVER_CONFIG = PROJECT_ROOT / "config" / "pygeoapi.yml"

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from publish.catalog import LayerSpec
+from publish.domain import PUBLIC
 from publish.errors import BuildError
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -126,7 +127,7 @@ def pygeoapi_config(
     doc = copy.deepcopy(dict(server))
     resources: dict[str, Any] = {}
     for spec in specs:
-        if audience == "public" and not spec.is_public:
+        if audience == PUBLIC and not spec.is_public:
             raise BuildError(f"layer {spec.id} is internal and cannot be a public collection")
         resources[spec.id] = _collection(
             spec, audience, bounds=bounds.get(spec.id), top_zoom=top_zoom

@@ -22,6 +22,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from publish.domain import AUDIENCES, INTERNAL, PUBLIC
 from publish.errors import PublishError
 from publish.release.manifest import read_manifest, verify_release
 from publish.server.errors import ReleaseLoadError
@@ -30,9 +31,6 @@ from publish.server.tilejson import archive_layer_ids, tilejson_base
 from publish.tiles.archive import Archive, verify
 
 RELEASE_HEADER = "X-Onemap-Release"  # every answer from a release names it
-PUBLIC = "public"
-INTERNAL = "internal"
-AUDIENCES = (PUBLIC, INTERNAL)
 PMTILES_MEDIA_TYPE = "application/vnd.pmtiles"
 _DOCUMENTS_KEPT = 16  # rendered documents per audience (one per base URL and kind)
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from publish.domain import INTERNAL, PUBLIC
 from publish.errors import PublishError
 from publish.raster.style import PLAN
 
@@ -31,8 +32,8 @@ CGCS2000 = "cgcs2000"
 GRIDS = (WEBMERCATOR, CGCS2000)
 _GENERATOR_KEY = "onemap"
 _PLAN_TITLES = {
-    "public": "国土空间规划一张图 One Map",
-    "internal": "国土空间规划一张图（内部）One Map (staff)",
+    PUBLIC: "国土空间规划一张图 One Map",
+    INTERNAL: "国土空间规划一张图（内部）One Map (staff)",
 }
 
 
