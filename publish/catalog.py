@@ -1,6 +1,8 @@
 """The layer catalog (layers.yml): the one file planners edit to publish a layer.
 
-Every error names the file, the layer and the key, so a typo is found without reading code.
+Every error names the file, the layer and the key, so a typo is found without reading code. The
+`city` block names the city (`code`, `name`) and its working CRS (`crs`, a projected CRS in metres:
+the review's and the indicators' areas are measured in it; publish.domain.DEFAULT_CRS when absent).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from publish.domain import AUDIENCES, INTERNAL, PUBLIC
+from publish.domain import AUDIENCES, DEFAULT_CRS, INTERNAL, PUBLIC
 from publish.errors import CatalogError
 
 ROLES = (
@@ -114,6 +116,7 @@ class Catalog:
     path: Path
     layers: tuple[LayerSpec, ...]
     meta: Mapping[str, Any] = field(default_factory=dict)
+    crs: str = DEFAULT_CRS  # the city's working CRS, as EPSG:<code>
 
     def layer(self, layer_id: str) -> LayerSpec:
         for spec in self.layers:
@@ -159,7 +162,39 @@ def parse_catalog(doc: Any, path: Path) -> Catalog:
         seen.add(spec.id)
         specs.append(spec)
     meta = {key: value for key, value in doc.items() if key != "layers"}
-    return Catalog(path=path, layers=tuple(specs), meta=meta)
+    return Catalog(path=path, layers=tuple(specs), meta=meta, crs=_city_crs(doc.get("city"), path))
+
+
+def _city_crs(city: Any, path: Path) -> str:
+    """The working CRS the `city` block names (DEFAULT_CRS when it names none), as EPSG:<code>:
+    a projected CRS in metres, which areas are measured in."""
+    if city is None:
+        return DEFAULT_CRS
+    if not isinstance(city, dict):
+        raise CatalogError(f"{path}: city: expected a mapping of keys (code, name, crs)")
+    value = city.get("crs")
+    if value is None:
+        return DEFAULT_CRS
+
+    def fail(problem: str) -> CatalogError:
+        return CatalogError(f"{path}: city: key 'crs' {problem} (got {value!r})")
+
+    if not isinstance(value, str):
+        raise fail("must be a string such as EPSG:4546")
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        crs = CRS.from_user_input(value)
+    except CRSError:
+        raise fail("is not a CRS pyproj knows (e.g. EPSG:4546)") from None
+    metres = all(axis.unit_name in ("metre", "meter") for axis in crs.axis_info)
+    if not crs.is_projected or not metres:
+        raise fail("must be a projected CRS in metres")
+    code = crs.to_epsg()
+    if code is None:
+        raise fail("must be named by its EPSG code (e.g. EPSG:4546)")
+    return f"EPSG:{code}"
 
 
 def _parse_layer(entry: Any, index: int, path: Path) -> LayerSpec:

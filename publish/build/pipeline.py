@@ -1,5 +1,7 @@
 """The build: catalog → checks → tiles and features → release.
 
+Areas (the checks, the indicators) are measured in the catalog's working CRS (`city.crs`).
+
 layers   each layer is read once, in batches: checked, written to its feature table and
          to tippecanoe's input; tippecanoe then tiles it in the background while the
          next layer is read. Unchanged layers come from the layer cache instead.
@@ -56,7 +58,6 @@ from publish.release.store import ReleaseStore, new_release_id
 from publish.tiles.archive import Archive
 from publish.tiles.join import JoinOutput, join_many
 
-AREA_CRS = "EPSG:4546"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SERVER_CONFIG = PROJECT_ROOT / "config" / "pygeoapi.yml"
 
@@ -96,9 +97,9 @@ def _source_size(spec: LayerSpec) -> int:
         return 0
 
 
-def _read_4546(output: LayerOutput) -> gpd.GeoDataFrame:
+def _read_in(output: LayerOutput, crs: str) -> gpd.GeoDataFrame:
     frame = pyogrio.read_dataframe(output.features_path, layer=output.spec.id, fid_as_index=True)
-    return frame.to_crs(AREA_CRS)
+    return frame.to_crs(crs)
 
 
 class Build:
@@ -135,7 +136,9 @@ class Build:
         reused: list[LayerOutput] = []
         fresh: list[tuple[LayerSpec, str]] = []
         for spec in self.catalog.layers:
-            fingerprint = layer_fingerprint(spec, top_zoom=self.top_zoom, versions=self.versions)
+            fingerprint = layer_fingerprint(
+                spec, top_zoom=self.top_zoom, versions=self.versions, crs=self.catalog.crs
+            )
             if self.options.only and spec.id not in self.options.only:
                 # --only: every other layer stays as the current release published it.
                 kept = previous.get(spec.id)
@@ -168,6 +171,7 @@ class Build:
                 self.cache,
                 fingerprint,
                 top_zoom=self.top_zoom,
+                crs=self.catalog.crs,
                 batch_size=self.options.batch_size,
                 keep_input=self.options.keep_inputs,
             )
@@ -216,14 +220,14 @@ class Build:
         lines = [s for s in specs if s.role in CONTROL_LINE_ROLES and s.id in usable]
         frames = {s.id: self._frame(usable[s.id]) for s in lines}
         if len({s.role for s in lines}) > 1:
-            findings += check_control_lines(frames, lines)
+            findings += check_control_lines(frames, lines, crs=self.catalog.crs)
         admin = self._county_layer(usable)
         zones = [s for s in specs if s.role == "planning_zone" and s.id in usable]
         if admin is not None:
             admin_frame = self._frame(admin)
             for spec in zones:
                 findings += check_zone_coverage(
-                    self._frame(usable[spec.id]), admin_frame, layer=spec.id
+                    self._frame(usable[spec.id]), admin_frame, layer=spec.id, crs=self.catalog.crs
                 )
         return findings
 
@@ -235,11 +239,11 @@ class Build:
     # -- release ---------------------------------------------------------------------------------
 
     def _frame(self, output: LayerOutput) -> gpd.GeoDataFrame:
-        """A layer in EPSG:4546, read once per build (cross checks and both audiences' indicators
-        use the same small layers)."""
+        """A layer in the working CRS, read once per build (cross checks and both audiences'
+        indicators use the same small layers)."""
         key = (output.spec.id, output.fingerprint)
         if key not in self._frames:
-            self._frames[key] = _read_4546(output)
+            self._frames[key] = _read_in(output, self.catalog.crs)
         return self._frames[key]
 
     def _indicators(self, outputs: dict[str, LayerOutput], audience: str) -> dict[str, Any]:
@@ -268,6 +272,7 @@ class Build:
                 land_use_field=land_use.code_field if land_use else None,
                 city_code=str(city.get("code")) if city.get("code") else None,
                 city_name=str(city.get("name")) if city.get("name") else None,
+                crs=self.catalog.crs,
             )
         return self._indicator_cache[key]
 
@@ -329,6 +334,7 @@ class Build:
                 audience,
                 bounds={s.id: outputs[s.id].bounds for s in specs},
                 top_zoom=self.top_zoom,
+                crs=self.catalog.crs,
                 processes={"site-check": site_check_process(audience)},
             )
             write_config(config, staged / "ogc" / f"{audience}.yml")
@@ -423,6 +429,7 @@ class Build:
                     "meta": _plain(self.catalog.meta),
                     "layers": [_plain(s.raw) for s in self.catalog.layers],
                 },
+                "crs": self.catalog.crs,
                 "tools": self.versions,
                 "top_zoom": self.top_zoom,
                 "layers": {
