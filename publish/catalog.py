@@ -133,6 +133,16 @@ class Catalog:
     def by_role(self, role: str) -> tuple[LayerSpec, ...]:
         return tuple(spec for spec in self.layers if spec.role == role)
 
+    def document(self) -> dict[str, Any]:
+        """The catalog as it was loaded and checked, its working CRS written out in the city
+        block: what a release keeps as its catalog.yml."""
+        city = {**dict(self.meta.get("city") or {}), "crs": self.crs}
+        return {**self.meta, "city": city, "layers": [dict(spec.raw) for spec in self.layers]}
+
+    def document_text(self) -> str:
+        """`document()` as YAML."""
+        return yaml.safe_dump(self.document(), allow_unicode=True, sort_keys=False, width=100)
+
 
 def load_catalog(path: str | Path) -> Catalog:
     """Read and validate a catalog file; raise CatalogError naming file, layer and key."""

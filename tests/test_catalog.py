@@ -141,3 +141,16 @@ def test_a_bad_city_crs_names_file_and_key(tmp_path: Path, city: object, message
     with pytest.raises(CatalogError) as info:
         load_catalog(path)
     assert str(info.value).startswith(f"{path}: ") and message in str(info.value)
+
+
+def test_the_document_is_the_catalog_as_loaded_with_its_crs(tmp_path: Path) -> None:
+    path = write_city(tmp_path, {"code": "430800", "name": "张家界市"})
+    catalog = load_catalog(path)
+    doc = catalog.document()
+    assert doc["city"] == {"code": "430800", "name": "张家界市", "crs": "EPSG:4546"}
+    assert doc["layers"] == [GOOD]
+    again = tmp_path / "again" / "layers.yml"
+    again.parent.mkdir()
+    again.write_text(catalog.document_text(), "utf-8")
+    reloaded = load_catalog(again)
+    assert reloaded.crs == "EPSG:4546" and reloaded.document() == doc

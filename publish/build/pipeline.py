@@ -1,6 +1,8 @@
 """The build: catalog → checks → tiles and features → release.
 
-Areas (the checks, the indicators) are measured in the catalog's working CRS (`city.crs`).
+The catalog is read once: the release's catalog.yml, the release id's content hash and the
+manifest all come from the loaded `Catalog`, so the release holds what was checked. Areas (the
+checks, the indicators) are measured in the catalog's working CRS (`city.crs`).
 
 layers   each layer is read once, in batches: checked, written to its feature table and
          to tippecanoe's input; tippecanoe then tiles it in the background while the
@@ -110,6 +112,7 @@ class Build:
         self.cache = self.out / "cache"
         self.store = ReleaseStore(self.out)
         self.catalog = load_catalog(options.catalog)
+        self.catalog_text = self.catalog.document_text()  # the release's catalog.yml
         for layer_id in options.only:
             self.catalog.layer(layer_id)  # CatalogError for an unknown id
         self.server = load_server_config(options.server_config)
@@ -358,7 +361,7 @@ class Build:
             title=f"成果审查报告 Review report — {release_id}",
             context={"catalog": str(self.options.catalog), "release": release_id},
         )
-        shutil.copyfile(self.options.catalog, staged / "catalog.yml")
+        (staged / "catalog.yml").write_text(self.catalog_text, encoding="utf-8")
         return {"audiences": audiences, "indicators": indicators}
 
     def _write_style(self, staged: Path, audience: str) -> None:
@@ -414,10 +417,11 @@ class Build:
             json.dumps(
                 {lid: outputs[lid].fingerprint for lid in sorted(outputs)}, sort_keys=True
             ).encode()
-            + Path(self.options.catalog).read_bytes()
+            + self.catalog_text.encode()
         ).hexdigest()
         release_id = new_release_id(content, started)
         staged = self.store.staging_dir(release_id)
+        document = self.catalog.document()
         try:
             written = self._write_release(staged, outputs, review, release_id)
             manifest = {
@@ -425,9 +429,9 @@ class Build:
                 "created": started.isoformat(timespec="seconds"),
                 "finished": _now().isoformat(timespec="seconds"),
                 "catalog": {
-                    "path": str(Path(self.options.catalog).resolve()),
-                    "meta": _plain(self.catalog.meta),
-                    "layers": [_plain(s.raw) for s in self.catalog.layers],
+                    "path": str(self.catalog.path),
+                    "meta": _plain({k: v for k, v in document.items() if k != "layers"}),
+                    "layers": _plain(document["layers"]),
                 },
                 "crs": self.catalog.crs,
                 "tools": self.versions,

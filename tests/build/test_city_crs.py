@@ -22,7 +22,7 @@ import shapely
 import yaml
 
 from publish.build.fingerprint import layer_fingerprint, tool_versions
-from publish.build.pipeline import BuildOptions, BuildResult, build
+from publish.build.pipeline import Build, BuildOptions, BuildResult, build
 from publish.build.progress import Reporter
 from publish.catalog import load_catalog
 from publish.errors import ReviewFailedError
@@ -73,10 +73,17 @@ def _build(catalog: Path, out: Path) -> BuildResult:
 
 @pytest.fixture(scope="module")
 def release(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    """The sample declared in EPSG:4547 with its MJ recomputed there, built. The catalog file is
+    overwritten once the build has loaded it: the build reads it once, so the release holds what
+    was checked (test_the_release_records_the_crs)."""
     root = tmp_path_factory.mktemp("city_crs")
     catalog = declare_crs(sample_dir, root / "sample", CITY_CRS)
     recompute_mj(catalog, CITY_CRS)
-    return _build(catalog, root / "tiles")
+    job = Build(
+        BuildOptions(catalog=catalog, out=root / "tiles"), Reporter(io.StringIO(), rich=False)
+    )
+    catalog.write_text("city: {crs: EPSG:4545}\nlayers: []\n", encoding="utf-8")
+    return job.run()
 
 
 def _table(result: BuildResult, layer: str, crs: str) -> gpd.GeoDataFrame:
@@ -159,7 +166,10 @@ def test_the_release_records_the_crs(release: BuildResult) -> None:
     kept = yaml.safe_load((release.path / "catalog.yml").read_text(encoding="utf-8"))
     assert kept["city"] == {"code": "430800", "name": "张家界市", "crs": CITY_CRS}
     assert load_catalog(release.path / "catalog.yml").crs == CITY_CRS
+    # the catalog as loaded, not the file as it is now (overwritten after loading)
+    assert len(kept["layers"]) == len(manifest["layers"]) == 13
     assert kept["layers"] == manifest["catalog"]["layers"]
+    assert {k: v for k, v in kept.items() if k != "layers"} == manifest["catalog"]["meta"]
 
 
 def test_layer_areas_are_in_the_crs(release: BuildResult, full_release: BuildResult) -> None:
