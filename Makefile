@@ -55,7 +55,7 @@ demo: sample
 	$(PY) build_tiles.py --catalog $(SAMPLE)/layers.yml --out $(TILES)
 	$(PY) -m publish serve --tiles $(TILES) --host 127.0.0.1 --port 8000
 
-LINTED := publish tests docs $(wildcard bench build_tiles.py)
+LINTED := publish tests support docs $(wildcard bench build_tiles.py)
 
 lint: install
 	$(VENV)/bin/ruff check $(LINTED)

@@ -23,7 +23,6 @@ import json
 import math
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,12 +38,7 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+from support.ports import free_port  # noqa: E402
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -63,7 +57,7 @@ def _peak_rss_mb(pid: int) -> float:
 
 @contextmanager
 def _server(tiles: Path, workers: int) -> Iterator[tuple[str, int]]:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISH_")}
     log = open(tiles.parent / "server.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(

@@ -42,7 +42,6 @@ import platform
 import random
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -56,6 +55,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from support.ports import free_port  # noqa: E402
 
 PYTHON = sys.executable
 TILESERVER = "tileserver-gl-light@5"
@@ -124,13 +125,6 @@ class Report:
 
 
 # -- processes -------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @contextmanager
@@ -730,7 +724,7 @@ def main() -> int:
         pg_data = None
         if args.only != "tiles":
             from publish.ogc.postgis import load_tables
-            from tests.ogc.postgis_cluster import postgis_cluster
+            from support.postgis import postgis_cluster
 
             db = stack.enter_context(postgis_cluster("bench", ("shared_buffers=512MB",)))
             started = time.monotonic()

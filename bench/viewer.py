@@ -27,9 +27,7 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.viewer.browser import CHROMIUM, CHROMIUM_ARGS, WAIT_IDLE  # noqa: E402
-
-READY = "() => window.onemap && window.onemap.ready"  # a function: the page's CSP forbids eval
+from support.browser import CHROMIUM, CHROMIUM_ARGS, MAP_READY, WAIT_IDLE  # noqa: E402
 
 
 def _serve(tiles: Path, port: int) -> subprocess.Popen[bytes]:
@@ -67,7 +65,7 @@ def _view(page: Any, url: str, reload: bool = False) -> tuple[float, int, int]:
         page.reload()
     else:
         page.goto(url)
-    page.wait_for_function(READY, timeout=120_000)
+    page.wait_for_function(MAP_READY, timeout=120_000)
     page.evaluate(WAIT_IDLE)
     elapsed = page.evaluate("performance.now()")
     time.sleep(0.3)  # let the last requests finish

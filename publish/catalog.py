@@ -1,6 +1,8 @@
 """The layer catalog (layers.yml): the one file planners edit to publish a layer.
 
-Every error names the file, the layer and the key, so a typo is found without reading code.
+Every error names the file, the layer and the key, so a typo is found without reading code. The
+`city` block names the city (`code`, `name`) and its working CRS (`crs`, a projected CRS in metres:
+the review's and the indicators' areas are measured in it; publish.domain.DEFAULT_CRS when absent).
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from typing import Any, NamedTuple
 
 import yaml
 
+from publish.domain import AUDIENCES, DEFAULT_CRS, INTERNAL, PUBLIC
 from publish.errors import CatalogError
 
-ACCESS = ("public", "internal")
 ROLES = (
     "red_line",
     "farmland",
@@ -95,7 +97,7 @@ class LayerSpec:
 
     @property
     def is_public(self) -> bool:
-        return self.access == "public"
+        return self.access == PUBLIC
 
     def field_title(self, name: str) -> Title:
         """A field's title: the catalog's own, else the planning database standard's
@@ -114,6 +116,7 @@ class Catalog:
     path: Path
     layers: tuple[LayerSpec, ...]
     meta: Mapping[str, Any] = field(default_factory=dict)
+    crs: str = DEFAULT_CRS  # the city's working CRS, as EPSG:<code>
 
     def layer(self, layer_id: str) -> LayerSpec:
         for spec in self.layers:
@@ -123,12 +126,22 @@ class Catalog:
 
     def for_audience(self, audience: str) -> tuple[LayerSpec, ...]:
         """Layers an audience sees: the public sees public layers, staff see every layer."""
-        if audience == "internal":
+        if audience == INTERNAL:
             return self.layers
         return tuple(spec for spec in self.layers if spec.is_public)
 
     def by_role(self, role: str) -> tuple[LayerSpec, ...]:
         return tuple(spec for spec in self.layers if spec.role == role)
+
+    def document(self) -> dict[str, Any]:
+        """The catalog as it was loaded and checked, its working CRS written out in the city
+        block: what a release keeps as its catalog.yml."""
+        city = {**dict(self.meta.get("city") or {}), "crs": self.crs}
+        return {**self.meta, "city": city, "layers": [dict(spec.raw) for spec in self.layers]}
+
+    def document_text(self) -> str:
+        """`document()` as YAML."""
+        return yaml.safe_dump(self.document(), allow_unicode=True, sort_keys=False, width=100)
 
 
 def load_catalog(path: str | Path) -> Catalog:
@@ -159,7 +172,39 @@ def parse_catalog(doc: Any, path: Path) -> Catalog:
         seen.add(spec.id)
         specs.append(spec)
     meta = {key: value for key, value in doc.items() if key != "layers"}
-    return Catalog(path=path, layers=tuple(specs), meta=meta)
+    return Catalog(path=path, layers=tuple(specs), meta=meta, crs=_city_crs(doc.get("city"), path))
+
+
+def _city_crs(city: Any, path: Path) -> str:
+    """The working CRS the `city` block names (DEFAULT_CRS when it names none), as EPSG:<code>:
+    a projected CRS in metres, which areas are measured in."""
+    if city is None:
+        return DEFAULT_CRS
+    if not isinstance(city, dict):
+        raise CatalogError(f"{path}: city: expected a mapping of keys (code, name, crs)")
+    value = city.get("crs")
+    if value is None:
+        return DEFAULT_CRS
+
+    def fail(problem: str) -> CatalogError:
+        return CatalogError(f"{path}: city: key 'crs' {problem} (got {value!r})")
+
+    if not isinstance(value, str):
+        raise fail("must be a string such as EPSG:4546")
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        crs = CRS.from_user_input(value)
+    except CRSError:
+        raise fail("is not a CRS pyproj knows (e.g. EPSG:4546)") from None
+    metres = all(axis.unit_name in ("metre", "meter") for axis in crs.axis_info)
+    if not crs.is_projected or not metres:
+        raise fail("must be a projected CRS in metres")
+    code = crs.to_epsg()
+    if code is None:
+        raise fail("must be named by its EPSG code (e.g. EPSG:4546)")
+    return f"EPSG:{code}"
 
 
 def _parse_layer(entry: Any, index: int, path: Path) -> LayerSpec:
@@ -190,8 +235,8 @@ def _parse_layer(entry: Any, index: int, path: Path) -> LayerSpec:
     title = _title(entry["title"])
     if title is None:
         raise fail("title", "must have 'zh' and 'en' strings")
-    if entry["access"] not in ACCESS:
-        raise fail("access", f"must be one of {', '.join(ACCESS)}")
+    if entry["access"] not in AUDIENCES:
+        raise fail("access", f"must be one of {', '.join(AUDIENCES)}")
     if entry["role"] not in ROLES:
         raise fail("role", f"must be one of {', '.join(ROLES)}")
     fields = entry["fields"]

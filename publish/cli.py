@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from publish.domain import AUDIENCES, PUBLIC
 from publish.errors import PublishError, ReviewFailedError
 
 # Exit statuses: 2 for a usage or data error, 3 when the review refuses to publish.
@@ -124,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     seed.add_argument("--tiles", help="the tiles folder (else $PUBLISH_TILES_DIR, else tiles)")
     seed.add_argument("--zoom", default="0-12", help="levels to seed, N or N-M (default 0-12)")
-    seed.add_argument("--audience", choices=("public", "internal"), default="public")
+    seed.add_argument("--audience", choices=AUDIENCES, default=PUBLIC)
     seed.add_argument(
         "--layers", nargs="+", default=["plan"], help="plan (the whole map) and/or layer ids"
     )

@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from publish.catalog import load_catalog
+from publish.domain import DEFAULT_CRS
 from publish.errors import CatalogError
 
 GOOD = {
@@ -104,3 +105,52 @@ def test_group_and_field_titles(tmp_path: Path) -> None:
     plain = load_catalog(write(tmp_path, {**GOOD, "group": "三区三线"})).layer("stbhhx")
     assert (plain.group, plain.group_en) == ("三区三线", "三区三线")
     assert plain.field_title("MJ") == ("面积", "Area")
+
+
+def write_city(tmp_path: Path, city: object) -> Path:
+    path = tmp_path / "layers.yml"
+    doc = {"city": city, "layers": [GOOD]}
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), "utf-8")
+    return path
+
+
+def test_the_city_crs(tmp_path: Path) -> None:
+    """The working CRS is the city block's `crs` (as EPSG:<code>), EPSG:4546 when absent."""
+    assert load_catalog(write(tmp_path, GOOD)).crs == DEFAULT_CRS == "EPSG:4546"
+    assert load_catalog(write_city(tmp_path, {"code": "430800"})).crs == "EPSG:4546"
+    for given in ("EPSG:4547", "epsg:4547", "http://www.opengis.net/def/crs/EPSG/0/4547"):
+        assert load_catalog(write_city(tmp_path, {"crs": given})).crs == "EPSG:4547"
+
+
+@pytest.mark.parametrize(
+    ("city", "message"),
+    [
+        (
+            {"crs": "EPSG:4326"},
+            "city: key 'crs' must be a projected CRS in metres (got 'EPSG:4326')",
+        ),
+        ({"crs": "EPSG:2229"}, "city: key 'crs' must be a projected CRS in metres"),  # US feet
+        ({"crs": "EPSG:999999"}, "city: key 'crs' is not a CRS pyproj knows"),
+        ({"crs": 4546}, "city: key 'crs' must be a string"),
+        ({"crs": "ESRI:102012"}, "city: key 'crs' must be named by its EPSG code"),
+        ("张家界市", "city: expected a mapping"),
+    ],
+)
+def test_a_bad_city_crs_names_file_and_key(tmp_path: Path, city: object, message: str) -> None:
+    path = write_city(tmp_path, city)
+    with pytest.raises(CatalogError) as info:
+        load_catalog(path)
+    assert str(info.value).startswith(f"{path}: ") and message in str(info.value)
+
+
+def test_the_document_is_the_catalog_as_loaded_with_its_crs(tmp_path: Path) -> None:
+    path = write_city(tmp_path, {"code": "430800", "name": "张家界市"})
+    catalog = load_catalog(path)
+    doc = catalog.document()
+    assert doc["city"] == {"code": "430800", "name": "张家界市", "crs": "EPSG:4546"}
+    assert doc["layers"] == [GOOD]
+    again = tmp_path / "again" / "layers.yml"
+    again.parent.mkdir()
+    again.write_text(catalog.document_text(), "utf-8")
+    reloaded = load_catalog(again)
+    assert reloaded.crs == "EPSG:4546" and reloaded.document() == doc

@@ -1,8 +1,9 @@
 """Content fingerprints: what decides whether a layer's earlier build output can be reused.
 
-A layer is rebuilt when its source files' bytes, its catalog entry, the archive's top zoom, the
-tool versions or the build's own format version change; otherwise its cached features, tiles and
-findings are reused as they are.
+A layer is rebuilt when its source files' bytes, its catalog entry, the city's working CRS (its
+areas and MJ check are measured in it), the archive's top zoom, the tool versions or the build's
+own format version change; otherwise its cached features, tiles and findings are reused as they
+are.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from publish.catalog import LayerSpec
+from publish.domain import DEFAULT_CRS
 from publish.release.manifest import sha256_file
 
 # Bump when the build writes a layer's outputs differently (new column, other tippecanoe options).
@@ -64,11 +66,14 @@ def source_files(spec: LayerSpec) -> list[Path]:
     return [src] if src.exists() else []
 
 
-def layer_fingerprint(spec: LayerSpec, *, top_zoom: int, versions: dict[str, str]) -> str:
+def layer_fingerprint(
+    spec: LayerSpec, *, top_zoom: int, versions: dict[str, str], crs: str = DEFAULT_CRS
+) -> str:
     """sha256 over everything that determines the layer's build output."""
     digest = hashlib.sha256()
     entry: dict[str, Any] = {
         "catalog": dict(spec.raw),
+        "crs": crs,
         "top_zoom": top_zoom,
         "versions": versions,
     }

@@ -27,6 +27,7 @@ import shapely
 from publish.catalog import POLYGON_ROLES, LayerSpec
 from publish.checks.findings import Finding, Severity, make_finding
 from publish.checks.layer import LayerChecker, source_error_finding
+from publish.domain import DEFAULT_CRS
 from publish.errors import BuildError, SourceError
 from publish.features.store import LayerTableWriter
 from publish.sources import iter_batches, source_fields
@@ -132,10 +133,12 @@ class LayerBuild:
         fingerprint: str,
         *,
         top_zoom: int,
+        crs: str = DEFAULT_CRS,
         batch_size: int = 50_000,
         keep_input: bool = False,
     ) -> None:
         self.spec = spec
+        self.crs = crs  # the city's working CRS: the checks' areas (and area_m2) are in it
         self.final = cache_folder(cache, spec, fingerprint)
         self.work = self.final.with_name(f"{self.final.name}.tmp-{os.getpid()}")
         self.top_zoom = top_zoom
@@ -152,7 +155,7 @@ class LayerBuild:
         if self.work.exists():
             shutil.rmtree(self.work)
         self.work.mkdir(parents=True)
-        checker = LayerChecker(spec)
+        checker = LayerChecker(spec, crs=self.crs)
         wanted = list(dict.fromkeys([*spec.fields, spec.id_field, "MJ", spec.code_field or ""]))
         columns = [c for c in wanted if c]
         writer: LayerTableWriter | None = None

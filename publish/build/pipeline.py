@@ -1,5 +1,9 @@
 """The build: catalog → checks → tiles and features → release.
 
+The catalog is read once: the release's catalog.yml, the release id's content hash and the
+manifest all come from the loaded `Catalog`, so the release holds what was checked. Areas (the
+checks, the indicators) are measured in the catalog's working CRS (`city.crs`).
+
 layers   each layer is read once, in batches: checked, written to its feature table and
          to tippecanoe's input; tippecanoe then tiles it in the background while the
          next layer is read. Unchanged layers come from the layer cache instead.
@@ -41,6 +45,7 @@ from publish.checks.report import (
     summary_renderable,
     write_report,
 )
+from publish.domain import AUDIENCES
 from publish.errors import BuildError, ReviewFailedError
 from publish.features.indicators import compute_indicators, write_indicators_table
 from publish.features.store import assemble
@@ -55,8 +60,6 @@ from publish.release.store import ReleaseStore, new_release_id
 from publish.tiles.archive import Archive
 from publish.tiles.join import JoinOutput, join_many
 
-AUDIENCES = ("public", "internal")
-AREA_CRS = "EPSG:4546"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SERVER_CONFIG = PROJECT_ROOT / "config" / "pygeoapi.yml"
 
@@ -96,9 +99,9 @@ def _source_size(spec: LayerSpec) -> int:
         return 0
 
 
-def _read_4546(output: LayerOutput) -> gpd.GeoDataFrame:
+def _read_in(output: LayerOutput, crs: str) -> gpd.GeoDataFrame:
     frame = pyogrio.read_dataframe(output.features_path, layer=output.spec.id, fid_as_index=True)
-    return frame.to_crs(AREA_CRS)
+    return frame.to_crs(crs)
 
 
 class Build:
@@ -109,6 +112,7 @@ class Build:
         self.cache = self.out / "cache"
         self.store = ReleaseStore(self.out)
         self.catalog = load_catalog(options.catalog)
+        self.catalog_text = self.catalog.document_text()  # the release's catalog.yml
         for layer_id in options.only:
             self.catalog.layer(layer_id)  # CatalogError for an unknown id
         self.server = load_server_config(options.server_config)
@@ -135,7 +139,9 @@ class Build:
         reused: list[LayerOutput] = []
         fresh: list[tuple[LayerSpec, str]] = []
         for spec in self.catalog.layers:
-            fingerprint = layer_fingerprint(spec, top_zoom=self.top_zoom, versions=self.versions)
+            fingerprint = layer_fingerprint(
+                spec, top_zoom=self.top_zoom, versions=self.versions, crs=self.catalog.crs
+            )
             if self.options.only and spec.id not in self.options.only:
                 # --only: every other layer stays as the current release published it.
                 kept = previous.get(spec.id)
@@ -168,6 +174,7 @@ class Build:
                 self.cache,
                 fingerprint,
                 top_zoom=self.top_zoom,
+                crs=self.catalog.crs,
                 batch_size=self.options.batch_size,
                 keep_input=self.options.keep_inputs,
             )
@@ -216,14 +223,14 @@ class Build:
         lines = [s for s in specs if s.role in CONTROL_LINE_ROLES and s.id in usable]
         frames = {s.id: self._frame(usable[s.id]) for s in lines}
         if len({s.role for s in lines}) > 1:
-            findings += check_control_lines(frames, lines)
+            findings += check_control_lines(frames, lines, crs=self.catalog.crs)
         admin = self._county_layer(usable)
         zones = [s for s in specs if s.role == "planning_zone" and s.id in usable]
         if admin is not None:
             admin_frame = self._frame(admin)
             for spec in zones:
                 findings += check_zone_coverage(
-                    self._frame(usable[spec.id]), admin_frame, layer=spec.id
+                    self._frame(usable[spec.id]), admin_frame, layer=spec.id, crs=self.catalog.crs
                 )
         return findings
 
@@ -235,11 +242,11 @@ class Build:
     # -- release ---------------------------------------------------------------------------------
 
     def _frame(self, output: LayerOutput) -> gpd.GeoDataFrame:
-        """A layer in EPSG:4546, read once per build (cross checks and both audiences' indicators
-        use the same small layers)."""
+        """A layer in the working CRS, read once per build (cross checks and both audiences'
+        indicators use the same small layers)."""
         key = (output.spec.id, output.fingerprint)
         if key not in self._frames:
-            self._frames[key] = _read_4546(output)
+            self._frames[key] = _read_in(output, self.catalog.crs)
         return self._frames[key]
 
     def _indicators(self, outputs: dict[str, LayerOutput], audience: str) -> dict[str, Any]:
@@ -268,6 +275,7 @@ class Build:
                 land_use_field=land_use.code_field if land_use else None,
                 city_code=str(city.get("code")) if city.get("code") else None,
                 city_name=str(city.get("name")) if city.get("name") else None,
+                crs=self.catalog.crs,
             )
         return self._indicator_cache[key]
 
@@ -329,6 +337,7 @@ class Build:
                 audience,
                 bounds={s.id: outputs[s.id].bounds for s in specs},
                 top_zoom=self.top_zoom,
+                crs=self.catalog.crs,
                 processes={"site-check": site_check_process(audience)},
             )
             write_config(config, staged / "ogc" / f"{audience}.yml")
@@ -352,7 +361,7 @@ class Build:
             title=f"成果审查报告 Review report — {release_id}",
             context={"catalog": str(self.options.catalog), "release": release_id},
         )
-        shutil.copyfile(self.options.catalog, staged / "catalog.yml")
+        (staged / "catalog.yml").write_text(self.catalog_text, encoding="utf-8")
         return {"audiences": audiences, "indicators": indicators}
 
     def _write_style(self, staged: Path, audience: str) -> None:
@@ -408,10 +417,11 @@ class Build:
             json.dumps(
                 {lid: outputs[lid].fingerprint for lid in sorted(outputs)}, sort_keys=True
             ).encode()
-            + Path(self.options.catalog).read_bytes()
+            + self.catalog_text.encode()
         ).hexdigest()
         release_id = new_release_id(content, started)
         staged = self.store.staging_dir(release_id)
+        document = self.catalog.document()
         try:
             written = self._write_release(staged, outputs, review, release_id)
             manifest = {
@@ -419,10 +429,11 @@ class Build:
                 "created": started.isoformat(timespec="seconds"),
                 "finished": _now().isoformat(timespec="seconds"),
                 "catalog": {
-                    "path": str(Path(self.options.catalog).resolve()),
-                    "meta": _plain(self.catalog.meta),
-                    "layers": [_plain(s.raw) for s in self.catalog.layers],
+                    "path": str(self.catalog.path),
+                    "meta": _plain({k: v for k, v in document.items() if k != "layers"}),
+                    "layers": _plain(document["layers"]),
                 },
+                "crs": self.catalog.crs,
                 "tools": self.versions,
                 "top_zoom": self.top_zoom,
                 "layers": {

@@ -1,4 +1,4 @@
-"""Review checks across layers, on whole layers in EPSG:4546 (metres).
+"""Review checks across layers, on whole layers in the city's working CRS (metres).
 
 * :func:`check_control_lines`: the three control lines (red line, permanent farmland, urban
   development boundary) must not overlap one another beyond a small area.
@@ -20,13 +20,13 @@ from pyproj import CRS
 from publish.catalog import CONTROL_LINE_ROLES, LayerSpec
 from publish.checks.findings import Finding, FindingLimiter, make_finding
 from publish.checks.geometry import (
-    AREA_CRS,
     POLYGON,
     families,
     id_text,
     make_valid_array,
     points_to_lonlat,
 )
+from publish.domain import DEFAULT_CRS
 
 __all__ = ["check_control_lines", "check_zone_coverage"]
 
@@ -41,13 +41,15 @@ def check_control_lines(
     layers: Mapping[str, gpd.GeoDataFrame],
     specs: Sequence[LayerSpec],
     *,
+    crs: str = DEFAULT_CRS,
     tolerance_m2: float = 1.0,
     limit: int = 200,
 ) -> list[Finding]:
     """One BLOCKING ``control_line_overlap`` finding per pair of overlapping features of two
     layers with different control-line roles, when their overlap exceeds ``tolerance_m2``.
 
-    ``layers`` maps layer ids to frames in EPSG:4546 carrying each spec's ``id_field``. The
+    ``layers`` maps layer ids to frames carrying each spec's ``id_field``; areas are measured
+    in ``crs``, the city's working CRS (frames in another CRS are projected to it). The
     finding belongs to the layer whose role comes later in CONTROL_LINE_ROLES (red line,
     farmland, urban boundary): a farmland parcel inside the red line is reported on the
     farmland layer, with the red line as ``other_layer``.
@@ -55,7 +57,7 @@ def check_control_lines(
     limiter = FindingLimiter(limit)
     lines = [s for s in specs if s.role in CONTROL_LINE_ROLES and s.id in layers]
     lines.sort(key=lambda s: CONTROL_LINE_ROLES.index(s.role))
-    prepared = {s.id: _prepare(layers[s.id]) for s in lines}
+    prepared = {s.id: _prepare(layers[s.id], crs) for s in lines}
     for a_pos, other in enumerate(lines):
         for spec in lines[a_pos + 1 :]:
             if spec.role == other.role:
@@ -69,6 +71,7 @@ def check_control_lines(
                 prepared[other.id],
                 layers[other.id],
                 tolerance_m2,
+                crs,
             )
     return limiter.findings()
 
@@ -82,6 +85,7 @@ def _overlaps_between(
     other_geoms: np.ndarray,
     other_frame: gpd.GeoDataFrame,
     tolerance_m2: float,
+    crs: str,
 ) -> None:
     left, right = _overlapping_pairs(geoms, other_geoms)
     if len(left) == 0:
@@ -95,7 +99,7 @@ def _overlaps_between(
     room = limiter.room(spec.id, "control_line_overlap")
     limiter.count(spec.id, "control_line_overlap", max(len(order) - room, 0))
     order = order[:room]
-    where = points_to_lonlat(shapely.point_on_surface(pieces[order]))
+    where = points_to_lonlat(shapely.point_on_surface(pieces[order]), crs)
     ids, other_ids = _labels(frame, spec.id_field), _labels(other_frame, other.id_field)
     name, other_name = _ROLE_ZH[spec.role], _ROLE_ZH[other.role]
     for k, at in zip(order, where, strict=True):
@@ -122,6 +126,7 @@ def check_zone_coverage(
     admin: gpd.GeoDataFrame,
     *,
     layer: str,
+    crs: str = DEFAULT_CRS,
     tolerance_m2: float = 1.0,
     limit: int = 200,
     id_field: str = "BSM",
@@ -133,11 +138,11 @@ def check_zone_coverage(
     * ``zone_overlap``: a piece covered by two zones (both named);
     * ``zone_outside``: a piece of a zone outside the administrative area.
 
-    Both frames in EPSG:4546; ``zones`` carries ``id_field``.
+    Areas are measured in ``crs``, the city's working CRS; ``zones`` carries ``id_field``.
     """
     limiter = FindingLimiter(limit)
-    geoms = _prepare(zones)
-    admin_geoms = _prepare(admin)
+    geoms = _prepare(zones, crs)
+    admin_geoms = _prepare(admin, crs)
     labels = _labels(zones, id_field)
     area_all = shapely.union_all(admin_geoms)
     # union_all, not coverage_union_all: the fast coverage union needs a valid coverage (shared
@@ -145,11 +150,11 @@ def check_zone_coverage(
     zones_all = shapely.union_all(geoms)
 
     gaps = _pieces(shapely.difference(area_all, zones_all), tolerance_m2)
-    _add_pieces(limiter, "zone_gap", layer, gaps, [None] * len(gaps))
+    _add_pieces(limiter, "zone_gap", layer, crs, gaps, [None] * len(gaps))
 
     outside = _pieces(shapely.difference(zones_all, area_all), tolerance_m2)
     owners = _owners(outside, geoms, labels)
-    _add_pieces(limiter, "zone_outside", layer, outside, owners)
+    _add_pieces(limiter, "zone_outside", layer, crs, outside, owners)
 
     left, right = _overlapping_pairs(geoms, geoms, same=True)
     pieces = shapely.intersection(geoms[left], geoms[right])
@@ -162,6 +167,7 @@ def check_zone_coverage(
         limiter,
         "zone_overlap",
         layer,
+        crs,
         parts,
         [labels[i] for i in a],
         [labels[j] for j in b],
@@ -229,6 +235,7 @@ def _add_pieces(
     limiter: FindingLimiter,
     kind: str,
     layer: str,
+    crs: str,
     pieces: np.ndarray,
     features: Sequence[str | None],
     others: Sequence[str | None] | None = None,
@@ -236,7 +243,7 @@ def _add_pieces(
     room = limiter.room(layer, kind)
     limiter.count(layer, kind, max(len(pieces) - room, 0))
     pieces = pieces[:room]
-    where = points_to_lonlat(shapely.point_on_surface(pieces))
+    where = points_to_lonlat(shapely.point_on_surface(pieces), crs)
     area = shapely.area(pieces)
     english, chinese = _PIECE_TEXT[kind]
     for i, at in enumerate(where):
@@ -266,10 +273,10 @@ def _add_pieces(
         )
 
 
-def _prepare(frame: gpd.GeoDataFrame) -> np.ndarray:
-    """The frame's geometries in EPSG:4546, the invalid ones repaired."""
-    if frame.crs is not None and CRS.from_user_input(frame.crs) != CRS.from_user_input(AREA_CRS):
-        frame = frame.to_crs(AREA_CRS)
+def _prepare(frame: gpd.GeoDataFrame, crs: str) -> np.ndarray:
+    """The frame's geometries in ``crs``, the invalid ones repaired."""
+    if frame.crs is not None and CRS.from_user_input(frame.crs) != CRS.from_user_input(crs):
+        frame = frame.to_crs(crs)
     return make_valid_array(np.asarray(frame.geometry.array, dtype=object))
 
 

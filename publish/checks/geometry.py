@@ -10,7 +10,6 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-AREA_CRS = "EPSG:4546"  # CGCS2000 3-degree Gauss-Kruger CM 111E: areas in m²
 LONLAT_CRS = "EPSG:4326"
 
 # geometry families, as small integers so that they work on numpy arrays
@@ -93,9 +92,7 @@ def _to_lonlat(source: str) -> Transformer:
     return Transformer.from_crs(source, LONLAT_CRS, always_xy=True)
 
 
-def points_to_lonlat(
-    points: np.ndarray, source: str = AREA_CRS
-) -> list[tuple[float, float] | None]:
+def points_to_lonlat(points: np.ndarray, source: str) -> list[tuple[float, float] | None]:
     """Points (shapely) in ``source`` as lon/lat pairs (6 decimals; None for empty points)."""
     if len(points) == 0:
         return []

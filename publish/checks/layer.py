@@ -1,8 +1,8 @@
 """Per-layer review checks, run batch by batch as the build streams a layer.
 
 :class:`LayerChecker` looks at each batch once, vectorized (shapely 2 array functions, one
-reprojection to EPSG:4546 for the areas), repairs invalid geometries and returns the batch to
-publish. Only ids, row numbers and a point per feature are kept between batches, for the
+reprojection to the city's working CRS for the areas), repairs invalid geometries and returns the
+batch to publish. Only ids, row numbers and a point per feature are kept between batches, for the
 duplicate-id check that :meth:`LayerChecker.finish` runs at the end.
 """
 
@@ -19,7 +19,6 @@ from pyproj import CRS
 from publish.catalog import POLYGON_ROLES, LayerSpec
 from publish.checks.findings import Finding, FindingLimiter, make_finding
 from publish.checks.geometry import (
-    AREA_CRS,
     COLLECTION,
     FAMILY_BY_NAME,
     FAMILY_NAMES,
@@ -33,6 +32,7 @@ from publish.checks.geometry import (
     point_xy,
     type_name,
 )
+from publish.domain import DEFAULT_CRS
 from publish.errors import NoCrsError, SourceError
 
 __all__ = ["CODE_ROLES", "LayerChecker", "source_error_finding"]
@@ -72,13 +72,22 @@ def source_error_finding(spec: LayerSpec, error: SourceError) -> Finding:
 class LayerChecker:
     """Checks one layer, batch by batch; :meth:`finish` returns all its findings.
 
-    Attributes after the batches: ``features`` (count), ``area_m2`` (total area in EPSG:4546,
-    NaN-skipping; 0 for line and point layers) and ``bounds`` (minx, miny, maxx, maxy in
-    EPSG:4326, None while no non-empty geometry was seen).
+    Areas (``area_m2``, the MJ check) are measured in ``crs``, the city's working CRS (a
+    projected CRS in metres). Attributes after the batches: ``features`` (count), ``area_m2``
+    (total area, NaN-skipping; 0 for line and point layers) and ``bounds`` (minx, miny, maxx,
+    maxy in EPSG:4326, None while no non-empty geometry was seen).
     """
 
-    def __init__(self, spec: LayerSpec, *, mj_tolerance: float = 0.001, limit: int = 200) -> None:
+    def __init__(
+        self,
+        spec: LayerSpec,
+        *,
+        crs: str = DEFAULT_CRS,
+        mj_tolerance: float = 0.001,
+        limit: int = 200,
+    ) -> None:
         self.spec = spec
+        self.crs = crs
         self.mj_tolerance = mj_tolerance
         self.features = 0
         self.area_m2 = 0.0
@@ -94,7 +103,7 @@ class LayerChecker:
 
     def check_batch(self, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         """Check a batch (EPSG:4326) and return it to publish: invalid geometries repaired,
-        a float column ``area_m2`` (EPSG:4546; NaN for lines and points)."""
+        a float column ``area_m2`` (in the working CRS; NaN for lines and points)."""
         if self._result is not None:
             raise RuntimeError(f"layer {self.spec.id}: check_batch() after finish()")
         if self._first:
@@ -201,7 +210,7 @@ class LayerChecker:
         if not polygonal.any():
             return area
         subset = geoms if polygonal.all() else geoms[polygonal]
-        projected = gpd.GeoSeries(subset, crs=LONLAT_CRS).to_crs(AREA_CRS)
+        projected = gpd.GeoSeries(subset, crs=LONLAT_CRS).to_crs(self.crs)
         area[polygonal] = shapely.area(np.asarray(projected.array, dtype=object))
         return area
 
@@ -356,8 +365,8 @@ class LayerChecker:
                 ctx,
                 i,
                 f"MJ = {mj[i]:,.2f} m² but the geometry's area{note} is {area[i]:,.2f} m² "
-                f"in EPSG:4546 ({rel:+.2%}, tolerance {self.mj_tolerance:.2%})",
-                f"MJ = {mj[i]:,.2f} m²，而几何面积{note_zh}为 {area[i]:,.2f} m²（EPSG:4546），"
+                f"in {self.crs} ({rel:+.2%}, tolerance {self.mj_tolerance:.2%})",
+                f"MJ = {mj[i]:,.2f} m²，而几何面积{note_zh}为 {area[i]:,.2f} m²（{self.crs}），"
                 f"相差 {rel:+.2%}（容差 {self.mj_tolerance:.2%}）",
                 field=MJ_FIELD,
                 value=f"{mj[i]:.2f}",

@@ -1,5 +1,5 @@
 """The plan's indicators (规划指标): areas of the city, its counties, the three control lines
-and the land-use structure, computed on exact geometry in EPSG:4546 (metres).
+and the land-use structure, computed on exact geometry in the city's working CRS (metres).
 
 Definitions:
 
@@ -34,18 +34,17 @@ import shapely
 from pyproj import CRS
 
 from publish.catalog import CONTROL_LINE_ROLES
+from publish.domain import DEFAULT_CRS
 from publish.errors import BuildError
 from publish.standards import land_use_classes
 
 __all__ = [
-    "AREA_CRS",
     "INDICATOR_COLUMNS",
     "compute_indicators",
     "indicator_rows",
     "write_indicators_table",
 ]
 
-AREA_CRS = "EPSG:4546"
 COUNTY_CODE, COUNTY_NAME = "XZQDM", "XZQMC"
 INDICATOR_COLUMNS = ("scope", "code", "name", "indicator", "area_km2", "share")
 TABLE = "indicators"
@@ -61,10 +60,10 @@ def _share(part: float, whole: float | None) -> float | None:
     return round(part / whole, 4)
 
 
-def _geometries(frame: gpd.GeoDataFrame, what: str) -> np.ndarray:
+def _geometries(frame: gpd.GeoDataFrame, what: str, crs: str) -> np.ndarray:
     """The frame's non-empty geometries, repaired where invalid, after checking the CRS."""
-    if frame.crs is None or CRS.from_user_input(frame.crs) != CRS.from_user_input(AREA_CRS):
-        raise BuildError(f"indicators: {what} must be in {AREA_CRS} (metres), got {frame.crs}")
+    if frame.crs is None or CRS.from_user_input(frame.crs) != CRS.from_user_input(crs):
+        raise BuildError(f"indicators: {what} must be in {crs} (metres), got {frame.crs}")
     geoms = np.asarray(frame.geometry.array, dtype=object)
     keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     geoms = geoms[keep]
@@ -75,22 +74,24 @@ def _geometries(frame: gpd.GeoDataFrame, what: str) -> np.ndarray:
     return geoms
 
 
-def _union(frame: gpd.GeoDataFrame, what: str) -> shapely.Geometry:
-    return shapely.union_all(_geometries(frame, what))
+def _union(frame: gpd.GeoDataFrame, what: str, crs: str) -> shapely.Geometry:
+    return shapely.union_all(_geometries(frame, what, crs))
 
 
-def _counties(counties: gpd.GeoDataFrame) -> list[tuple[str, str | None, shapely.Geometry]]:
+def _counties(
+    counties: gpd.GeoDataFrame, crs: str
+) -> list[tuple[str, str | None, shapely.Geometry]]:
     """(code, name, geometry) per county code, in code order."""
     for column in (COUNTY_CODE, COUNTY_NAME):
         if column not in counties.columns:
             raise BuildError(f"indicators: the county layer has no {column} column")
-    if counties.crs is None or CRS.from_user_input(counties.crs) != CRS.from_user_input(AREA_CRS):
-        raise BuildError(f"indicators: counties must be in {AREA_CRS}, got {counties.crs}")
+    if counties.crs is None or CRS.from_user_input(counties.crs) != CRS.from_user_input(crs):
+        raise BuildError(f"indicators: counties must be in {crs}, got {counties.crs}")
     units = []
     for code, rows in counties.groupby(counties[COUNTY_CODE].astype(str), sort=True):
         names = rows[COUNTY_NAME].dropna()
         name = str(names.iloc[0]) if len(names) else None
-        units.append((str(code), name, _union(rows, f"county {code}")))
+        units.append((str(code), name, _union(rows, f"county {code}", crs)))
     return units
 
 
@@ -133,10 +134,11 @@ def compute_indicators(
     land_use_field: str | None,
     city_code: str | None = None,
     city_name: str | None = None,
+    crs: str = DEFAULT_CRS,
 ) -> dict[str, Any]:
     """The plan's indicators for the city and each county (see the module docstring).
 
-    All frames in EPSG:4546. ``control_lines`` maps a role of CONTROL_LINE_ROLES to that
+    All frames in ``crs``, the city's working CRS (metres). ``control_lines`` maps a role of CONTROL_LINE_ROLES to that
     layer's frame (roles left out are left out of the result). Returns::
 
         {"city": {"code", "name", "area_km2", "red_line": {"area_km2", "share"}, ...,
@@ -153,10 +155,10 @@ def compute_indicators(
             f"indicators: unknown control-line role {unknown[0]!r} "
             f"(expected {', '.join(CONTROL_LINE_ROLES)})"
         )
-    units = _counties(counties) if counties is not None else []
+    units = _counties(counties, crs) if counties is not None else []
     city_geom: shapely.Geometry | None
     if city_area is not None:
-        city_geom = _union(city_area, "the city area")
+        city_geom = _union(city_area, "the city area", crs)
     elif units:
         city_geom = shapely.union_all([geom for _, _, geom in units])
     else:
@@ -177,7 +179,7 @@ def compute_indicators(
     for role in CONTROL_LINE_ROLES:
         if role not in control_lines:
             continue
-        line = _union(control_lines[role], f"control line {role!r}")
+        line = _union(control_lines[role], f"control line {role!r}", crs)
         city[role] = _line_figures(line, city_geom, city_m2)
         for row, (_, _, geom) in zip(county_rows, units, strict=True):
             row[role] = _line_figures(line, geom, float(shapely.area(geom)))
@@ -190,7 +192,7 @@ def compute_indicators(
             raise BuildError(f"indicators: the land-use layer has no code field {land_use_field!r}")
         present = ~(shapely.is_missing(land_use.geometry.array) | land_use.geometry.is_empty)
         frame = land_use[np.asarray(present)]
-        geoms = _geometries(frame, "the land-use layer")
+        geoms = _geometries(frame, "the land-use layer", crs)
         classes = _first_level(frame[land_use_field])
         tree = shapely.STRtree(geoms)
         city["land_use"] = _land_use_structure(_clipped_sums(tree, classes, city_geom))

@@ -8,7 +8,7 @@ Configured as (publish.release.ogc_config writes it):
     table: stbhhx
     id_field: fid
     storage_crs: http://www.opengis.net/def/crs/OGC/1.3/CRS84
-    crs: [CRS84, EPSG:4326, EPSG:4490, EPSG:4546]
+    crs: [CRS84, EPSG:4326, EPSG:4490, EPSG:4546]   # OGC URIs; the last is the city's CRS
 
 pygeoapi creates a provider per request; the GeoPackage itself is opened once and shared
 (`open_geopackage`). pygeoapi turns `bbox-crs` into a storage-CRS bbox before calling `query`

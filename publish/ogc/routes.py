@@ -28,13 +28,14 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import Receive, Scope, Send
 
+from publish.domain import INTERNAL, PUBLIC
 from publish.ogc.language import with_language
 from publish.ogc.params import check_execution_body, check_items_query
 from publish.ogc.service import OGC_SERVICE, OgcService
 from publish.server.caching import body_etag, etag_matches
 from publish.server.context import request_context
 from publish.server.errors import BadRequestError, NotFoundError, PayloadTooLargeError
-from publish.server.release import INTERNAL, PUBLIC, RELEASE_HEADER, AudienceRelease, Release
+from publish.server.release import RELEASE_HEADER, AudienceRelease, Release
 from publish.server.state import ServerState, server_state
 from publish.tiles.archive import TileStatus
 

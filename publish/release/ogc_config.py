@@ -16,16 +16,13 @@ from typing import Any
 import yaml
 
 from publish.catalog import LayerSpec
+from publish.crs.names import CRS84_URI, epsg_uri
+from publish.domain import DEFAULT_CRS, PUBLIC
 from publish.errors import BuildError
 
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
-# CRSs offered for `crs` / `bbox-crs` besides CRS84: CGCS2000 geographic and its 3° zone at 111°E.
-OFFERED_CRS = (
-    CRS84,
-    "http://www.opengis.net/def/crs/EPSG/0/4326",
-    "http://www.opengis.net/def/crs/EPSG/0/4490",
-    "http://www.opengis.net/def/crs/EPSG/0/4546",
-)
+# CRSs offered for `crs` / `bbox-crs` besides CRS84 and the city's working CRS: WGS 84 and
+# CGCS2000 geographic.
+GEOGRAPHIC_CRS = ("EPSG:4326", "EPSG:4490")
 # Our provider plugins (publish.ogc): an R-tree GeoPackage feature provider and a PMTiles tile
 # provider; pygeoapi loads them by dotted path.
 FEATURE_PROVIDER = "publish.ogc.features.GeoPackageProvider"
@@ -51,12 +48,20 @@ def load_server_config(path: Path) -> dict[str, Any]:
     return doc
 
 
+def offered_crs(crs: str) -> list[str]:
+    """The CRSs a collection offers for `crs` / `bbox-crs`, as OGC URIs: CRS84, WGS 84,
+    CGCS2000 geographic and `crs`, the city's working CRS."""
+    uris = [CRS84_URI, *(epsg_uri(name) for name in (*GEOGRAPHIC_CRS, crs))]
+    return list(dict.fromkeys(uris))
+
+
 def _collection(
     spec: LayerSpec,
     audience: str,
     *,
     bounds: Sequence[float] | None,
     top_zoom: int,
+    crs: str,
 ) -> dict[str, Any]:
     keywords_zh = [k for k in (spec.group, spec.title_zh) if k]
     description_zh = spec.description or spec.title_zh
@@ -71,7 +76,7 @@ def _collection(
         "extents": {
             "spatial": {
                 "bbox": [round(float(v), 7) for v in (bounds or (-180, -90, 180, 90))],
-                "crs": CRS84,
+                "crs": CRS84_URI,
             }
         },
         "providers": [
@@ -82,8 +87,8 @@ def _collection(
                 "table": spec.id,
                 "id_field": "fid",
                 **provider_extra,
-                "storage_crs": CRS84,
-                "crs": list(OFFERED_CRS),
+                "storage_crs": CRS84_URI,
+                "crs": offered_crs(crs),
             },
             {
                 "type": "tile",
@@ -120,16 +125,18 @@ def pygeoapi_config(
     *,
     bounds: Mapping[str, Sequence[float] | None],
     top_zoom: int,
+    crs: str = DEFAULT_CRS,
     processes: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The whole pygeoapi document for one audience: server metadata + its collections."""
+    """The whole pygeoapi document for one audience: server metadata + its collections, which
+    offer `crs`, the city's working CRS, among their CRSs."""
     doc = copy.deepcopy(dict(server))
     resources: dict[str, Any] = {}
     for spec in specs:
-        if audience == "public" and not spec.is_public:
+        if audience == PUBLIC and not spec.is_public:
             raise BuildError(f"layer {spec.id} is internal and cannot be a public collection")
         resources[spec.id] = _collection(
-            spec, audience, bounds=bounds.get(spec.id), top_zoom=top_zoom
+            spec, audience, bounds=bounds.get(spec.id), top_zoom=top_zoom, crs=crs
         )
     for name, process in (processes or {}).items():
         resources[name] = copy.deepcopy(dict(process))

@@ -17,7 +17,7 @@ from publish.sample import landuse
 from publish.sample.defects import add_defects
 from publish.sample.geography import CITY_CODE, CITY_NAME, Geography, build_geography
 from publish.sample.networks import build_rivers, build_roads
-from publish.sample.writer import LayerOut, frame, write_catalog, write_layer
+from publish.sample.writer import SOURCE_CRS, LayerOut, frame, write_catalog, write_layer
 
 DEFAULT_PARCELS = 20_000
 # the viewer's layer groups, named in both languages in the catalog
@@ -100,7 +100,7 @@ def generate(
     for item in items:
         write_layer(out, item)
     meta = {
-        "city": {"code": CITY_CODE, "name": CITY_NAME},
+        "city": {"code": CITY_CODE, "name": CITY_NAME, "crs": SOURCE_CRS},
         "description": "Sample city modelled on Zhangjiajie; generated, not authoritative data.",
     }
     catalog = write_catalog(out, items, meta)

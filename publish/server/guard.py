@@ -10,9 +10,10 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from publish.domain import INTERNAL
 from publish.server.auth import TokenStore
 from publish.server.errors import NotFoundError, UnauthorizedError, error_response
-from publish.server.release import INTERNAL, AudienceRelease, Release
+from publish.server.release import AudienceRelease, Release
 
 AUTHORIZED = "onemap.authorized"  # set in the ASGI scope once a request's token is checked
 INTERNAL_MOUNT = "/internal"

@@ -22,6 +22,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from publish.domain import AUDIENCES, INTERNAL, PUBLIC
 from publish.errors import PublishError
 from publish.release.manifest import read_manifest, verify_release
 from publish.server.errors import ReleaseLoadError
@@ -30,9 +31,6 @@ from publish.tiles.archive import Archive, verify
 from publish.tiles.tilejson import build_tilejson
 
 RELEASE_HEADER = "X-Onemap-Release"  # every answer from a release names it
-PUBLIC = "public"
-INTERNAL = "internal"
-AUDIENCES = (PUBLIC, INTERNAL)
 PMTILES_MEDIA_TYPE = "application/vnd.pmtiles"
 _DOCUMENTS_KEPT = 16  # rendered documents per audience (one per base URL and kind)
 

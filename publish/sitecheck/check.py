@@ -1,5 +1,5 @@
-"""The site check: exact overlaps in EPSG:4546 with control lines, zones and land use, a verdict,
-and what surrounds the site.
+"""The site check: exact overlaps with control lines, zones and land use in the city's working
+CRS (the release catalog's), a verdict, and what surrounds the site.
 
 Candidates come from each layer's R-tree (a lon/lat box around the site); shapely intersects and
 intersects exactly on those only. Areas are of the union of a layer's overlaps, so features that
@@ -17,7 +17,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from publish.catalog import CONTROL_LINE_ROLES, LayerSpec
-from publish.sitecheck.inputs import WORK_CRS, SiteInput, project
+from publish.errors import PublishError
+from publish.sitecheck.inputs import SiteInput, project
 from publish.sitecheck.store import Candidates, SiteStore, lonlat_bbox
 from publish.standards import land_use_classes
 
@@ -245,8 +246,11 @@ def _surroundings(store: SiteStore, site: BaseGeometry, radius: float) -> dict[s
 
 
 def check_site(store: SiteStore, site: SiteInput) -> dict[str, Any]:
-    """The site report: areas in m² (EPSG:4546), overlaps, verdict with reasons, surroundings.
-    One check at a time per store (its resident geometries are prepared: not thread-safe)."""
+    """The site report: areas in m² (in the store's working CRS), overlaps, verdict with reasons,
+    surroundings. One check at a time per store (its resident geometries are prepared: not
+    thread-safe)."""
+    if site.work_crs != store.crs:
+        raise PublishError(f"the site is in {site.work_crs}, the release's features in {store.crs}")
     with store.check_lock:
         return _check_site(store, site)
 
@@ -255,7 +259,7 @@ def _check_site(store: SiteStore, site: SiteInput) -> dict[str, Any]:
     geometry = site.geometry
     shapely.prepare(geometry)
     site_area = float(geometry.area)
-    bbox = lonlat_bbox(geometry)
+    bbox = lonlat_bbox(geometry, store.crs)
 
     def overlaps(role: str) -> list[_Overlaps]:
         return [_Overlaps(geometry, store.candidates(s, geometry)) for s in store.by_role(role)]
@@ -282,7 +286,7 @@ def _check_site(store: SiteStore, site: SiteInput) -> dict[str, Any]:
     current = _classes(site_area, overlaps("current_use"), standard=False)
     others = [f for ov in overlaps("other") for f in ov.features()]
     verdict, reasons = _verdict(site_area, lines, land_use, site.intended_use, plan_share)
-    lon_lat = json.loads(shapely.to_geojson(project(geometry, WORK_CRS, "EPSG:4326")))
+    lon_lat = json.loads(shapely.to_geojson(project(geometry, store.crs, "EPSG:4326")))
     return {
         "site": {
             "area_m2": _round(site_area),

@@ -1,7 +1,8 @@
-"""A site-check request parsed and checked: the site as a polygon in EPSG:4546 metres.
+"""A site-check request parsed and checked: the site as a polygon in the city's working CRS
+(metres; the release catalog's `city.crs`, EPSG:4546 for the sample city).
 
 Accepted: a GeoJSON Polygon or MultiPolygon, or a Point with `buffer_m`; `crs` CRS84 (default),
-EPSG:4490 (coordinates lat,lon as in OGC API), EPSG:4546 or EPSG:3857; an optional national
+EPSG:4490 (coordinates lat,lon as in OGC API), the working CRS or EPSG:3857; an optional national
 land-use code `intended_use`; `surroundings_m`. Every problem raises SiteCheckInputError naming it.
 A self-intersecting polygon is repaired with make_valid and the input says so.
 """
@@ -20,23 +21,14 @@ import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry.base import BaseGeometry
 
+from publish.crs.names import CRS84_URI, epsg_uri
+from publish.domain import DEFAULT_CRS
 from publish.errors import PublishError
 from publish.standards import is_valid_code
 
-WORK_CRS = "EPSG:4546"
 _CRS84 = "OGC:CRS84"
-_OGC = "http://www.opengis.net/def/crs/"
-
-# Every accepted spelling, to (canonical name, pyproj id, coordinates given lat first).
-_CRS_NAMES: dict[str, tuple[str, str, bool]] = {}
-for _canon, _pyproj, _latfirst, _spellings in (
-    ("CRS84", _CRS84, False, ("CRS84", "OGC:CRS84", f"{_OGC}OGC/1.3/CRS84")),
-    ("EPSG:4490", "EPSG:4490", True, ("EPSG:4490", f"{_OGC}EPSG/0/4490")),
-    ("EPSG:4546", "EPSG:4546", False, ("EPSG:4546", f"{_OGC}EPSG/0/4546")),
-    ("EPSG:3857", "EPSG:3857", False, ("EPSG:3857", f"{_OGC}EPSG/0/3857")),
-):
-    for _s in _spellings:
-        _CRS_NAMES[_s.upper()] = (_canon, _pyproj, _latfirst)
+_LAT_FIRST = "EPSG:4490"  # given lat,lon, as the OGC API gives it
+_WEB_MERCATOR = "EPSG:3857"
 
 _GEOMETRY_TYPES = ("Polygon", "MultiPolygon", "Point")
 
@@ -58,14 +50,15 @@ class InputLimits:
 
 @dataclass(frozen=True)
 class SiteInput:
-    """A checked request. `geometry` is a valid (Multi)Polygon in EPSG:4546 metres."""
+    """A checked request. `geometry` is a valid (Multi)Polygon in the working CRS's metres."""
 
     geometry: BaseGeometry
-    crs: str
+    crs: str  # the CRS the site was given in
     intended_use: str | None = None
     surroundings_m: float = 1_000.0
     buffer_m: float | None = None
     repaired: bool = False
+    work_crs: str = DEFAULT_CRS  # the CRS of `geometry`
 
 
 @lru_cache(maxsize=8)
@@ -85,13 +78,32 @@ def project(geometry: Any, source: str, target: str) -> Any:
     return shapely.transform(geometry, move)
 
 
-def _crs(value: Any) -> tuple[str, str, bool]:
+def input_crs_names(work_crs: str) -> tuple[str, ...]:
+    """The CRSs a site may be given in: CRS84, EPSG:4490, the working CRS and EPSG:3857."""
+    return tuple(dict.fromkeys(("CRS84", _LAT_FIRST, work_crs, _WEB_MERCATOR)))
+
+
+@lru_cache(maxsize=8)
+def _spellings(work_crs: str) -> dict[str, tuple[str, str, bool]]:
+    """Every accepted spelling (upper case), to (canonical name, pyproj id, lat first)."""
+    names = {name: (name, name, name == _LAT_FIRST) for name in input_crs_names(work_crs)}
+    names["CRS84"] = ("CRS84", _CRS84, False)
+    spellings = {}
+    for name, entry in names.items():
+        uri = CRS84_URI if name == "CRS84" else epsg_uri(name)
+        for spelling in {name, entry[1], uri}:
+            spellings[spelling.upper()] = entry
+    return spellings
+
+
+def _crs(value: Any, work_crs: str) -> tuple[str, str, bool]:
+    names = _spellings(work_crs)
     if value is None:
-        return _CRS_NAMES["CRS84"]
-    if not isinstance(value, str) or value.strip().upper() not in _CRS_NAMES:
-        accepted = "CRS84, EPSG:4490, EPSG:4546, EPSG:3857"
+        return names["CRS84"]
+    if not isinstance(value, str) or value.strip().upper() not in names:
+        accepted = ", ".join(input_crs_names(work_crs))
         raise SiteCheckInputError(f"unknown CRS {value!r}: accepted are {accepted}")
-    return _CRS_NAMES[value.strip().upper()]
+    return names[value.strip().upper()]
 
 
 def _geojson(value: Any) -> dict[str, Any]:
@@ -142,7 +154,7 @@ def _check_coordinates(xy: np.ndarray, crs: str, name: str) -> None:
     area = CRS(crs).area_of_use
     assert area is not None
     west, south, east, north = area.bounds
-    if crs == WORK_CRS or crs == "EPSG:3857":
+    if CRS(crs).is_projected:
         lon, lat = transformer(crs, _CRS84).transform(xy[:, 0], xy[:, 1], errcheck=False)
     else:
         lon, lat = xy[:, 0], xy[:, 1]
@@ -156,13 +168,13 @@ def _check_coordinates(xy: np.ndarray, crs: str, name: str) -> None:
         & (lat >= south - tol)
         & (lat <= north + tol)
     )
-    if crs == "EPSG:3857":  # the projection's own extent (its area of use is the world)
+    if crs == _WEB_MERCATOR:  # the projection's own extent (its area of use is the world)
         half = 20037508.342789244
         inside &= (np.abs(xy[:, 0]) <= half) & (np.abs(xy[:, 1]) <= half)
     if not inside.all():
         x, y = xy[int(np.argmin(inside))]
-        order = "lat,lon " if name == "EPSG:4490" else ""
-        shown = f"{y}, {x}" if name == "EPSG:4490" else f"{x}, {y}"
+        order = "lat,lon " if name == _LAT_FIRST else ""
+        shown = f"{y}, {x}" if name == _LAT_FIRST else f"{x}, {y}"
         raise SiteCheckInputError(
             f"coordinates are outside the valid area of {name}: ({order}{shown}) is outside "
             f"lon {west}..{east}, lat {south}..{north}"
@@ -175,14 +187,17 @@ def _polygonal(geometry: BaseGeometry) -> BaseGeometry:
     return shapely.union_all(parts) if parts else shapely.Polygon()
 
 
-def parse_site(data: Mapping[str, Any], limits: InputLimits | None = None) -> SiteInput:
-    """The checked request from the process's inputs; SiteCheckInputError naming the problem."""
+def parse_site(
+    data: Mapping[str, Any], limits: InputLimits | None = None, work_crs: str = DEFAULT_CRS
+) -> SiteInput:
+    """The checked request from the process's inputs, the site in `work_crs` (the city's
+    working CRS); SiteCheckInputError naming the problem."""
     limits = limits or InputLimits()
     if not isinstance(data, Mapping):
         raise SiteCheckInputError("inputs must be a JSON object")
     if data.get("geometry") is None:
         raise SiteCheckInputError("geometry is missing")
-    name, crs, lat_first = _crs(data.get("crs"))
+    name, crs, lat_first = _crs(data.get("crs"), work_crs)
     obj = _geojson(data["geometry"])
     geometry = _shape(obj)
     vertices = int(shapely.get_num_coordinates(geometry))
@@ -193,7 +208,7 @@ def parse_site(data: Mapping[str, Any], limits: InputLimits | None = None) -> Si
     if lat_first:
         geometry = shapely.transform(geometry, lambda xy: xy[:, ::-1])
     _check_coordinates(shapely.get_coordinates(geometry), crs, name)
-    site = geometry if crs == WORK_CRS else project(geometry, crs, WORK_CRS)
+    site = geometry if crs == work_crs else project(geometry, crs, work_crs)
 
     buffer_m = _number(data, "buffer_m")
     if site.geom_type == "Point":
@@ -237,4 +252,5 @@ def parse_site(data: Mapping[str, Any], limits: InputLimits | None = None) -> Si
         surroundings_m=radius,
         buffer_m=buffer_m,
         repaired=repaired,
+        work_crs=work_crs,
     )

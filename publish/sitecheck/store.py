@@ -1,9 +1,10 @@
 """A release's features GeoPackage as the site check reads it: layers by role, candidates.
 
-`SiteStore(gpkg_path, catalog_layers)` keeps only the catalog layers whose table is in the file, so
-the public GeoPackage never yields an internal layer. Candidates are the features whose envelope
-meets a query area (EPSG:4546), returned in EPSG:4546 for exact computation, from one of two
-places:
+`SiteStore(gpkg_path, catalog_layers, crs)` keeps only the catalog layers whose table is in the
+file, so the public GeoPackage never yields an internal layer. `crs` is the city's working CRS,
+which `open_site_store` reads from the release's catalog. Candidates are the features whose
+envelope meets a query area (in the working CRS), returned in the working CRS for exact
+computation, from one of two places:
 
 - resident layers — every layer of at most `resident_features` features (control lines, zones,
   admin units, roads, rivers, villages: thousands, not millions) is read once, projected, prepared
@@ -28,17 +29,18 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from publish.catalog import LayerSpec, load_catalog
+from publish.domain import DEFAULT_CRS
 from publish.gpkg.geometry import from_blobs
 from publish.gpkg.reader import Bbox, GeoPackage, open_geopackage
-from publish.sitecheck.inputs import WORK_CRS, project, transformer
+from publish.sitecheck.inputs import project, transformer
 
 RESIDENT_FEATURES = 200_000  # layers up to this size are held in memory, projected and indexed
 
 
 @dataclass
 class Candidates:
-    """Features of one layer whose envelope meets an area: ids, attributes, EPSG:4546 geometries
-    (prepared when the layer is resident)."""
+    """Features of one layer whose envelope meets an area: ids, attributes, geometries in the
+    working CRS (prepared when the layer is resident)."""
 
     spec: LayerSpec
     ids: list[int]
@@ -66,10 +68,10 @@ class _Resident:
     tree: shapely.STRtree
 
 
-def lonlat_bbox(area: BaseGeometry) -> Bbox:
-    """The lon/lat box of an EPSG:4546 geometry (edges densified, so it holds the geometry)."""
+def lonlat_bbox(area: BaseGeometry, crs: str) -> Bbox:
+    """The lon/lat box of a geometry in `crs` (edges densified, so it holds the geometry)."""
     minx, miny, maxx, maxy = area.bounds
-    bounds = transformer(WORK_CRS, "EPSG:4326").transform_bounds(minx, miny, maxx, maxy)
+    bounds = transformer(crs, "EPSG:4326").transform_bounds(minx, miny, maxx, maxy)
     return (bounds[0], bounds[1], bounds[2], bounds[3])
 
 
@@ -91,9 +93,11 @@ class SiteStore:
         self,
         gpkg_path: str | Path,
         catalog_layers: Iterable[LayerSpec],
+        crs: str = DEFAULT_CRS,
         resident_features: int = RESIDENT_FEATURES,
     ) -> None:
         self.gpkg: GeoPackage = open_geopackage(gpkg_path)
+        self.crs = crs  # the city's working CRS: sites, candidates and areas are in it
         present = self.gpkg.feature_tables()
         self.layers: tuple[LayerSpec, ...] = tuple(s for s in catalog_layers if s.id in present)
         self.resident_features = resident_features
@@ -111,11 +115,11 @@ class SiteStore:
         return tuple(s for s in self.layers if s.role == role)
 
     def candidates(self, spec: LayerSpec, area: BaseGeometry) -> Candidates:
-        """Features of `spec` whose envelope meets the envelope of `area` (EPSG:4546)."""
+        """Features of `spec` whose envelope meets the envelope of `area` (working CRS)."""
         resident = self._resident_layer(spec)
         if resident is not None:
             return resident.everything.take(np.sort(resident.tree.query(shapely.box(*area.bounds))))
-        return self._read(spec, lonlat_bbox(area))
+        return self._read(spec, lonlat_bbox(area, self.crs))
 
     def _resident_layer(self, spec: LayerSpec) -> _Resident | None:
         """The layer in memory when it is small enough (loaded on first use), else None."""
@@ -136,7 +140,7 @@ class SiteStore:
 
     def _read(self, spec: LayerSpec, bbox: Bbox | None) -> Candidates:
         """Features of `spec` from the GeoPackage — those whose R-tree envelope meets `bbox`
-        (lon/lat), or all of them — in EPSG:4546."""
+        (lon/lat), or all of them — in the working CRS."""
         table = self.gpkg.table(spec.id)
         wanted: list[str | None] = [
             spec.id_field if spec.id_field in table.columns else None,
@@ -146,7 +150,7 @@ class SiteStore:
         rows = self.gpkg.rows_in_box(spec.id, wanted, bbox)
         geometries = from_blobs([row[4] for row in rows])
         if len(geometries):
-            geometries = np.asarray(project(geometries, "EPSG:4326", WORK_CRS), dtype=object)
+            geometries = np.asarray(project(geometries, "EPSG:4326", self.crs), dtype=object)
         return Candidates(
             spec=spec,
             ids=[int(row[0]) for row in rows],
@@ -158,5 +162,7 @@ class SiteStore:
 
 
 def open_site_store(gpkg_path: str | Path, catalog_path: str | Path) -> SiteStore:
-    """The store of `gpkg_path` with the layers of the release catalog at `catalog_path`."""
-    return SiteStore(gpkg_path, load_catalog(catalog_path).layers)
+    """The store of `gpkg_path` with the layers and the working CRS of the release catalog at
+    `catalog_path`."""
+    catalog = load_catalog(catalog_path)
+    return SiteStore(gpkg_path, catalog.layers, catalog.crs)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from publish.catalog import Catalog, LayerSpec
+from publish.domain import AUDIENCES, INTERNAL, PUBLIC
 from publish.styles.expressions import match_expression
 from publish.styles.landuse import land_use_fill, land_use_legend
 from publish.styles.layers import (
@@ -38,15 +39,14 @@ from publish.styles.layers import (
 )
 from publish.styles.symbols import SURFACE_ROLES, Fill, Kind, Line, Symbols, load_symbols
 
-__all__ = ["AUDIENCES", "LANGUAGES", "build_style", "kind_of"]
+__all__ = ["LANGUAGES", "build_style", "kind_of"]
 
-AUDIENCES = ("public", "internal")
 LANGUAGES = ("zh", "en")
 _NAME = {
-    ("zh", "public"): "国土空间规划一张图（公众版）",
-    ("zh", "internal"): "国土空间规划一张图（内部版）",
-    ("en", "public"): "Territorial spatial plan One Map (public)",
-    ("en", "internal"): "Territorial spatial plan One Map (staff)",
+    ("zh", PUBLIC): "国土空间规划一张图（公众版）",
+    ("zh", INTERNAL): "国土空间规划一张图（内部版）",
+    ("en", PUBLIC): "Territorial spatial plan One Map (public)",
+    ("en", INTERNAL): "Territorial spatial plan One Map (staff)",
 }
 
 

@@ -3,8 +3,9 @@ completed with a source, two caches (Web Mercator, CGCS2000) and a layer for the
 (`plan`) and for each of the audience's catalog layers, every cache in the release's own folder.
 
 The layer list comes from the release's manifest (the audience's layers, in catalog order),
-titles from its catalog, coverage from the layers' bounds. Only the audience's layers are
-named: the public configuration cannot serve an internal layer, whatever a client asks.
+titles from its catalog, coverage from the layers' bounds; the WMS also offers the release's
+working CRS (the catalog's `city.crs`). Only the audience's layers are named: the public
+configuration cannot serve an internal layer, whatever a client asks.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from publish.domain import DEFAULT_CRS, INTERNAL, PUBLIC
 from publish.errors import PublishError
 from publish.raster.style import PLAN
 
@@ -31,8 +33,8 @@ CGCS2000 = "cgcs2000"
 GRIDS = (WEBMERCATOR, CGCS2000)
 _GENERATOR_KEY = "onemap"
 _PLAN_TITLES = {
-    "public": "国土空间规划一张图 One Map",
-    "internal": "国土空间规划一张图（内部）One Map (staff)",
+    PUBLIC: "国土空间规划一张图 One Map",
+    INTERNAL: "国土空间规划一张图（内部）One Map (staff)",
 }
 
 
@@ -124,6 +126,11 @@ def mapproxy_config(
     cache_opts = dict(generator.get("cache") or {})
     layers = audience_layers(manifest, audience)
     everything = _union(layer["bounds"] for layer in layers)
+
+    wms = doc.setdefault("services", {}).setdefault("wms", {})
+    crs = str(manifest.get("crs") or DEFAULT_CRS)  # releases before `crs` was recorded: 4546
+    for key in ("srs", "bbox_srs"):
+        wms[key] = list(dict.fromkeys([*(wms.get(key) or ()), crs]))
 
     globals_ = doc.setdefault("globals", {})
     cache_globals = globals_.setdefault("cache", {})

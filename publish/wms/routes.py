@@ -28,10 +28,11 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
+from publish.domain import INTERNAL, PUBLIC
 from publish.errors import PublishError
 from publish.server.context import request_context
 from publish.server.errors import error_response
-from publish.server.release import INTERNAL, PUBLIC, RELEASE_HEADER
+from publish.server.release import RELEASE_HEADER
 from publish.server.state import server_state
 from publish.wms.params import check_query, check_wmts_path
 from publish.wms.service import MapProxyApps, MapProxyRegistry

@@ -134,3 +134,23 @@ def test_invalid_zones_are_repaired_before_the_overlay() -> None:
     zones = frame_4546([bowtie], BSM=[7])
     kinds = sorted(f.kind for f in check_zone_coverage(zones, admin, layer="ghfq"))
     assert kinds == ["zone_gap", "zone_gap"]  # the two triangles the bow-tie leaves out
+
+
+def test_areas_are_measured_in_the_given_crs() -> None:
+    """The city's working CRS measures the overlaps and the pieces (here EPSG:4547, where these
+    metres measure 0.28 % more than in EPSG:4546)."""
+    red = frame_4546([box(0, 0, 100)], BSM=[11]).to_crs("EPSG:4326")
+    farm = frame_4546([box(50, 0, 100)], BSM=[21]).to_crs("EPSG:4326")
+    want = frame_4546([box(50, 0, 50, 100)]).to_crs("EPSG:4547").area.iloc[0]
+    (found,) = check_control_lines({"red": red, "farm": farm}, [RED, FARM], crs="EPSG:4547")
+    assert found.area_m2 == pytest.approx(want, abs=0.05)
+    assert abs(found.area_m2 - 5_000.0) > 10
+    assert _inside(found, box(50, 0, 50, 100))
+
+    admin = frame_4546([box(0, 0, 100)], BSM=[1]).to_crs("EPSG:4326")
+    zones = frame_4546([box(0, 0, 100, 60)], BSM=[101]).to_crs("EPSG:4326")
+    (gap,) = check_zone_coverage(zones, admin, layer="ghfq", crs="EPSG:4547")
+    assert gap.kind == "zone_gap"
+    assert gap.area_m2 == pytest.approx(
+        frame_4546([box(0, 60, 100, 40)]).to_crs("EPSG:4547").area.iloc[0], abs=0.05
+    )

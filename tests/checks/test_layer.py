@@ -234,3 +234,31 @@ def test_no_crs_on_a_batch() -> None:
     out = checker.check_batch(frame)
     assert str(out.crs) == "EPSG:4326"
     assert _kinds(checker.finish()) == ["no_crs"]
+
+
+@pytest.mark.parametrize("crs", ["EPSG:4545", "EPSG:4547"])
+def test_mj_is_checked_in_the_city_crs(crs: str) -> None:
+    """The same 100 m squares measure 0.14 % (EPSG:4545) and 0.28 % (EPSG:4547) more than in
+    EPSG:4546 here, more than the 0.1 % tolerance: MJ is right or wrong in the declared CRS."""
+    geoms = [box(0, 0, 100), box(200, 0, 100), box(400, 0, 100), box(600, 0, 100)]
+    declared = frame_4546(geoms).to_crs(crs).area.to_numpy()
+    in_4546 = frame_4546(geoms).area.to_numpy()  # 10,000 m² each
+    assert (abs(declared / in_4546 - 1) > 0.001).all()
+    mj = [declared[0], declared[1] * 1.0005, declared[2] * 1.0015, in_4546[3]]
+    frame = frame_lonlat(geoms, BSM=[1, 2, 3, 4], MJ=mj)
+
+    checker = LayerChecker(spec(), crs=crs)
+    out = checker.check_batch(frame)
+    findings = checker.finish()
+    # exact and +0.05 % pass; +0.15 % and the EPSG:4546 area are caught
+    assert [(f.kind, f.feature) for f in findings] == [
+        ("area_mismatch", "3"),
+        ("area_mismatch", "4"),
+    ]
+    assert all(crs in f.message and crs in f.message_zh for f in findings)
+    assert out["area_m2"].to_numpy() == pytest.approx(declared, abs=1e-6)
+    assert checker.area_m2 == pytest.approx(declared.sum(), abs=1e-4)
+
+    default = LayerChecker(spec())  # the same MJ against EPSG:4546 areas: only #4 is right
+    default.check_batch(frame)
+    assert [f.feature for f in default.finish()] == ["1", "2", "3"]

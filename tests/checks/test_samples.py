@@ -15,9 +15,9 @@ import pytest
 from publish.catalog import CONTROL_LINE_ROLES, load_catalog
 from publish.checks.cross import check_control_lines, check_zone_coverage
 from publish.checks.findings import Finding, Review, Severity
-from publish.checks.geometry import AREA_CRS
 from publish.checks.layer import LayerChecker
 from publish.checks.report import read_review, write_report
+from publish.domain import DEFAULT_CRS
 from publish.sources import iter_batches, read_layer
 from tests.checks.helpers import check_html_lists_review
 
@@ -60,11 +60,11 @@ def review_sample(sample: Path) -> SampleReview:
         layer_findings.extend(checker.finish())
         checkers[spec.id] = checker
     lines = [spec for spec in catalog.layers if spec.role in CONTROL_LINE_ROLES]
-    in_metres = {spec.id: published[spec.id].to_crs(AREA_CRS) for spec in lines}
+    in_metres = {spec.id: published[spec.id].to_crs(DEFAULT_CRS) for spec in lines}
     zones = catalog.by_role("planning_zone")[0]
     zone_findings = check_zone_coverage(
-        published[zones.id].to_crs(AREA_CRS),
-        published[ADMIN_LAYER].to_crs(AREA_CRS),
+        published[zones.id].to_crs(DEFAULT_CRS),
+        published[ADMIN_LAYER].to_crs(DEFAULT_CRS),
         layer=zones.id,
         id_field=zones.id_field,
     )

@@ -252,3 +252,17 @@ def test_indicators_table_in_an_assembled_geopackage(
     assert kinds == {"ydyh": "features", "indicators": "attributes"}
     assert gpkg_has_rtree(gpkg, "ydyh")
     assert pyogrio.read_info(gpkg, layer="ydyh")["features"] == 49
+
+
+def test_areas_in_the_city_crs() -> None:
+    """Frames in the city's working CRS (here EPSG:4547) are measured there; a frame in another
+    CRS is refused, naming the city's."""
+    square = _frame([_square(500_000, 3_200_000, 5_000)])  # 25 km² in EPSG:4546
+    red = square.to_crs("EPSG:4547")
+    rest: dict[str, Any] = {"city_area": None, "counties": None, "land_use": None}
+    rest |= {"land_use_field": None, "crs": "EPSG:4547"}
+    result = compute_indicators(control_lines={"red_line": red}, **rest)
+    assert result["city"]["red_line"]["area_km2"] == round(float(red.area.sum()) / 1e6, 4)
+    assert result["city"]["red_line"]["area_km2"] > 25.0 + 0.05
+    with pytest.raises(BuildError, match="EPSG:4547"):
+        compute_indicators(control_lines={"red_line": square}, **rest)

@@ -23,8 +23,8 @@ from publish.ogc.postgis_release import main, prune_schemas, publish_on_postgis
 from publish.server.errors import ReleaseLoadError
 from publish.server.release import load_release
 from publish.server.settings import Settings
+from support.postgis import new_database, postgis_cluster
 from tests.ogc.conftest import INTERNAL_ONLY, PUBLIC
-from tests.ogc.postgis_cluster import new_database, postgis_cluster
 from tests.ogc.test_features import expected_ids, inner_box
 from tests.server.helpers import Built, TestClient, make_client, point_current
 

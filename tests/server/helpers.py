@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import math
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ import mapbox_vector_tile
 from publish.app import create_app
 from publish.server.settings import Settings
 from publish.tiles.archive import Archive, TileStatus, lookup
+from support.ports import free_port
 
 with warnings.catch_warnings():  # starlette asks for httpx2; httpx is what the project has
     warnings.simplefilter("ignore", UserWarning)
@@ -119,13 +119,6 @@ RUN_SERVE = (
     "import sys; from publish.server.commands import main; raise SystemExit(main(sys.argv[1:]))"
 )
 INTERVAL = 0.5
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @contextmanager

@@ -131,3 +131,27 @@ def test_too_many_vertices() -> None:
 def test_area_limit_is_configurable() -> None:
     with pytest.raises(SiteCheckInputError, match=r"above the limit of 0\.5 km²"):
         parse_site({"geometry": _polygon()}, InputLimits(max_area_m2=0.5e6))
+
+
+def test_the_city_crs_is_the_working_crs() -> None:
+    """With the city's working CRS EPSG:4547, the site is measured there (0.28 % more than in
+    EPSG:4546 at the sample city), EPSG:4547 is accepted as input and EPSG:4546 is not."""
+    site = parse_site({"geometry": _polygon()}, work_crs="EPSG:4547")
+    tr = Transformer.from_crs("OGC:CRS84", "EPSG:4547", always_xy=True)
+    moved = shapely.transform(
+        shapely.Polygon(SQUARE[0]), lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))
+    )
+    assert (site.crs, site.work_crs) == ("CRS84", "EPSG:4547")
+    assert site.geometry.area == pytest.approx(moved.area, rel=1e-9)
+    assert site.geometry.area / _expected_area() - 1 > 0.002
+
+    lon, lat = 114.3, 30.6  # inside EPSG:4547's zone (112.5–115.5°E)
+    ring = [[lon, lat], [lon + 0.01, lat], [lon + 0.01, lat + 0.01], [lon, lat + 0.01], [lon, lat]]
+    given = [[list(tr.transform(x, y)) for x, y in ring]]
+    site = parse_site({"geometry": _polygon(given), "crs": "EPSG:4547"}, work_crs="EPSG:4547")
+    assert site.crs == "EPSG:4547"
+    assert site.geometry.equals(shapely.Polygon(given[0]))  # taken as it is
+    with pytest.raises(
+        SiteCheckInputError, match="accepted are CRS84, EPSG:4490, EPSG:4547, EPSG:3857"
+    ):
+        parse_site({"geometry": _polygon(), "crs": "EPSG:4546"}, work_crs="EPSG:4547")

@@ -11,7 +11,7 @@ from pygeoapi.process.base import ProcessorExecuteError
 from pygeoapi.process.manager.base import get_manager
 from pygeoapi.util import JobStatus
 
-from publish.sitecheck.process import PROCESS_METADATA, SiteCheckProcessor
+from publish.sitecheck.process import PROCESS_METADATA, SiteCheckProcessor, process_metadata
 
 NAME = "publish.sitecheck.process.SiteCheckProcessor"
 POINT = {"type": "Point", "coordinates": [110.48, 29.129]}
@@ -90,3 +90,18 @@ def test_stores_of_releases_switched_away_from_are_dropped(
     internal = process.shared_store(str(release / "features" / "internal.gpkg"), catalog)
     assert list(process._STORES.values()) == [internal]
     assert process.shared_store(str(release / "features" / "public.gpkg"), catalog) is not public
+
+
+def test_the_description_names_the_city_crs() -> None:
+    """The release catalog's working CRS is offered as an input CRS and named for the areas."""
+    assert process_metadata("EPSG:4546") == PROCESS_METADATA
+    crs = process_metadata("EPSG:4547")
+    assert crs["inputs"]["crs"]["schema"]["enum"] == [
+        "CRS84",
+        "EPSG:4490",
+        "EPSG:4547",
+        "EPSG:3857",
+    ]
+    assert "EPSG:4547" in crs["inputs"]["crs"]["description"]
+    assert "EPSG:4547" in crs["description"]["en"] and "EPSG:4547" in crs["description"]["zh"]
+    assert "4546" not in json.dumps(crs)

@@ -15,24 +15,11 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from support.browser import MAP_READY, WAIT_IDLE
 from tests.server.helpers import serve as serve_release
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-]
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 IDLE_TIMEOUT_MS = 60_000
-# Resolves when the map has drawn everything it asked for (tiles, glyphs), the `idle` event.
-WAIT_IDLE = """() => new Promise((resolve) => {
-  const map = window.onemap.map;
-  if (map.loaded() && map.areTilesLoaded() && !map.isMoving()) resolve(true);
-  else map.once('idle', () => resolve(true));
-})"""
 
 
 @dataclass(frozen=True)
@@ -62,13 +49,13 @@ def open_map(page: Any, url: str) -> None:
     """Navigate and wait until the viewer is set up and the map is idle; nothing it needed
     was blocked by the Content-Security-Policy."""
     page.goto(url)
-    page.wait_for_function("() => window.onemap && window.onemap.ready", timeout=IDLE_TIMEOUT_MS)
+    page.wait_for_function(MAP_READY, timeout=IDLE_TIMEOUT_MS)
     wait_idle(page)
     assert page.evaluate("window.__cspViolations || []") == []
 
 
 def wait_idle(page: Any) -> None:
-    page.wait_for_function("() => window.onemap && window.onemap.ready", timeout=IDLE_TIMEOUT_MS)
+    page.wait_for_function(MAP_READY, timeout=IDLE_TIMEOUT_MS)
     page.evaluate(WAIT_IDLE)
 
 

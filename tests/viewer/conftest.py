@@ -11,7 +11,8 @@ import pytest
 
 from publish.server.auth import append_token_hash, new_token
 from publish.viewer import STATIC_DIR
-from tests.viewer.browser import CHROMIUM, CHROMIUM_ARGS, RECORD_CSP_VIOLATIONS, Server, serve
+from support.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.viewer.browser import RECORD_CSP_VIOLATIONS, Server, serve
 
 if TYPE_CHECKING:
     from publish.build.pipeline import BuildResult

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from publish.server.release import PUBLIC
+from publish.domain import PUBLIC
 from tests.wms.helpers import (
     Place,
     Probes,

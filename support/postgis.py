@@ -1,5 +1,5 @@
 """A throwaway PostgreSQL 15 + PostGIS cluster (Debian packages postgresql, postgresql-15-postgis-3)
-for the PostGIS tests and bench/serve.py: initdb as `postgres` in a temporary folder, started with
+for the PostGIS tests (tests/ogc/test_postgresql.py) and bench/serve.py: initdb as `postgres` in a temporary folder, started with
 pg_ctl on a free port (TCP on 127.0.0.1 and a unix socket in that folder), trust authentication,
 a database with PostGIS; stopped and deleted on exit. Needs root (runuser)."""
 
@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -15,16 +14,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from publish.ogc.postgis import Database
+from support.ports import free_port
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 SUPERUSER = "postgres"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _as_postgres(*args: str | Path) -> None:
@@ -60,7 +53,7 @@ def postgis_cluster(dbname: str = "onemap", settings: tuple[str, ...] = ()) -> I
     root = Path(tempfile.mkdtemp(prefix="onemap-pg-"))  # in /tmp: postgres can reach it
     shutil.chown(root, SUPERUSER, SUPERUSER)
     data = root / "data"
-    port = _free_port()
+    port = free_port()
     options = [f"-p {port}", f"-k {root}", "-c listen_addresses=127.0.0.1", "-c fsync=off"]
     options += [f"-c {s}" for s in settings]
     started = False
