@@ -1,9 +1,9 @@
 """Content fingerprints: what decides whether a layer's earlier build output can be reused.
 
 A layer is rebuilt when its source files' bytes, its catalog entry, the city's working CRS (its
-areas and MJ check are measured in it), the archive's top zoom, the tool versions or the build's
-own format version change; otherwise its cached features, tiles and findings are reused as they
-are.
+areas and MJ check are measured in it), the archive's top zoom, the tool versions, the versions
+of the review's layer rules (publish.checks.rules) or the build's own format version change;
+otherwise its cached features, tiles and findings are reused as they are.
 """
 
 from __future__ import annotations
@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from publish.catalog import LayerSpec
+from publish.checks.rules import rule_versions
 from publish.domain import DEFAULT_CRS
 from publish.release.manifest import sha256_file
 
-# Bump when the build writes a layer's outputs differently (new column, other tippecanoe options).
+# Bump when the build writes a layer's outputs differently (new column, other tippecanoe options);
+# a changed review rule bumps its own version in publish.checks.rules instead.
 BUILD_FORMAT = 1
 
 _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
@@ -76,6 +78,7 @@ def layer_fingerprint(
         "crs": crs,
         "top_zoom": top_zoom,
         "versions": versions,
+        "rules": rule_versions("layer"),  # a changed layer rule checks every layer again
     }
     digest.update(json.dumps(entry, sort_keys=True, ensure_ascii=False, default=str).encode())
     for path in source_files(spec):

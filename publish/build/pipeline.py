@@ -45,6 +45,7 @@ from publish.checks.report import (
     summary_renderable,
     write_report,
 )
+from publish.checks.rules import rule_versions
 from publish.domain import AUDIENCES
 from publish.errors import BuildError, ReviewFailedError
 from publish.features.indicators import compute_indicators, write_indicators_table
@@ -200,7 +201,9 @@ class Build:
             for s in self.catalog.layers
             if s.role in roles and s.id in usable
         )
-        key = hashlib.sha256(json.dumps(inputs).encode()).hexdigest()[:24]
+        # what the findings depend on: the layers, the CRS they are measured in, the rules
+        depends = {"layers": inputs, "crs": self.catalog.crs, "rules": rule_versions("cross")}
+        key = hashlib.sha256(json.dumps(depends, sort_keys=True).encode()).hexdigest()[:24]
         cached = self.cache / "cross" / f"{key}.json"
         try:
             found = [Finding.from_dict(f) for f in json.loads(cached.read_text("utf-8"))]

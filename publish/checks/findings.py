@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from publish.checks.rules import BY_KIND, RULES
+
 __all__ = [
     "KINDS",
     "Finding",
@@ -31,50 +33,16 @@ class Severity(StrEnum):  # a str and an Enum, as (str, Enum), with str() = valu
     WARNING = "warning"  # published, but someone should look
 
 
-KINDS = (
-    "source_error",
-    "no_crs",
-    "empty_layer",
-    "missing_field",
-    "empty_geometry",
-    "invalid_geometry",
-    "wrong_geometry_type",
-    "duplicate_id",
-    "unknown_code",
-    "area_mismatch",
-    "control_line_overlap",
-    "zone_gap",
-    "zone_overlap",
-    "zone_outside",
-)
-
-# invalid geometries are repaired (shapely.make_valid) and the repaired ones published
-_WARNING_KINDS = frozenset({"invalid_geometry"})
-
-# the kinds in Chinese, for the report
-KIND_ZH = {
-    "source_error": "数据源无法读取",
-    "no_crs": "缺少坐标系",
-    "empty_layer": "图层没有要素",
-    "missing_field": "缺少字段",
-    "empty_geometry": "空几何",
-    "invalid_geometry": "几何无效（已修复）",
-    "wrong_geometry_type": "几何类型错误",
-    "duplicate_id": "标识码重复",
-    "unknown_code": "代码不在值域内",
-    "area_mismatch": "面积不符",
-    "control_line_overlap": "控制线重叠",
-    "zone_gap": "规划分区缝隙",
-    "zone_overlap": "规划分区重叠",
-    "zone_outside": "规划分区超出行政区",
-}
+KINDS = tuple(rule.kind for rule in RULES)  # the rules' order (publish.checks.rules)
+KIND_ZH = {rule.kind: rule.zh for rule in RULES}  # the kinds in Chinese, for the report
 
 
 def severity_of(kind: str) -> Severity:
     """The severity every finding of a kind has."""
-    if kind not in KINDS:
+    rule = BY_KIND.get(kind)
+    if rule is None:
         raise ValueError(f"unknown finding kind {kind!r} (known: {', '.join(KINDS)})")
-    return Severity.WARNING if kind in _WARNING_KINDS else Severity.BLOCKING
+    return Severity.BLOCKING if rule.blocking else Severity.WARNING
 
 
 @dataclass(frozen=True)

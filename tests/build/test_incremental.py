@@ -43,6 +43,26 @@ def test_unchanged_catalog_reuses_every_layer(workspace: tuple[Path, Path]) -> N
     assert "cross-layer checks: inputs unchanged, findings reused" in log
 
 
+def test_a_changed_cross_rule_checks_across_layers_again(
+    workspace: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    from publish.checks import rules
+
+    sample, tiles = workspace
+    bumped = tuple(
+        replace(r, version=r.version + 1) if r.kind == "zone_gap" else r for r in rules.RULES
+    )
+    monkeypatch.setattr(rules, "RULES", bumped)
+    result, log = _build(sample / "layers.yml", tiles)
+    assert result.rebuilt == ()  # a cross rule changes no layer's output
+    assert "findings reused" not in log
+    monkeypatch.undo()
+    _result, again = _build(sample / "layers.yml", tiles)
+    assert "findings reused" not in again  # the old rules' findings were not kept either
+
+
 def test_changed_source_rebuilds_only_that_layer(workspace: tuple[Path, Path]) -> None:
     sample, tiles = workspace
     rivers = json.loads((sample / "hl.geojson").read_text(encoding="utf-8"))
