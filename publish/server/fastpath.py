@@ -93,16 +93,18 @@ class TileFastPath:
         except ServerError as exc:  # what the endpoint raises for this request: its 400 or 404
             error = error_response(exc)
             status, headers, body = error.status_code, list(error.raw_headers), bytes(error.body)
+            if self.security is not None:
+                self.security.extend(headers)
         except Exception:
             return False  # not a tile answer: the stack meets the error again, answers and logs it
         else:
             status, headers, body = answer.status, answer.headers, answer.body
             if status == 200:
                 headers.append((b"content-length", str(len(body)).encode()))
+            if self.security is not None:  # a tile answer sets none of them and is never HTML
+                headers.extend(self.security.always)
         request_id = request_id_from(found.get("request_id"), self.recorder.new_id)
         headers.append((_REQUEST_ID, request_id.encode()))
-        if self.security is not None:
-            self.security.extend(headers)
         start: Message = {"type": "http.response.start", "status": status, "headers": headers}
         try:
             cors = None if self.cors is None else self.cors.for_path(path)

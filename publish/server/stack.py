@@ -84,7 +84,7 @@ def middleware_stack(
     }
     https = (settings.public_url or "").startswith("https://")
     # the fast path adds CORS and security headers with these instances' own code
-    cors = AudienceCors(_unreachable, **cors_options)
+    cors = AudienceCors(_unreachable, **cors_options) if settings.cors_origins else None
     security = SecurityHeaders(_unreachable, https=https)
     return [
         Middleware(
