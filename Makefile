@@ -8,10 +8,10 @@ STAMP := $(VENV)/.installed
 # Chromium for the browser tests, PostgreSQL + PostGIS for pygeoapi's PostgreSQL provider test,
 # Noto Sans and WenQuanYi Micro Hei for the label glyphs (and Chinese in Chromium),
 # EGL/Mesa/libcurl for mapli (raster rendering on the CPU);
-# nginx and wrk for `make bench` only.
+# nginx, wrk and SpatiaLite (stock pygeoapi's SQLiteGPKG in bench/serve.py) for `make bench` only.
 APT_PACKAGES := gdal-bin chromium postgresql postgresql-15-postgis-3 fonts-noto-core fonts-wqy-microhei \
   libegl1 libegl-mesa0 libgl1-mesa-dri libcurl4
-BENCH_APT_PACKAGES := nginx wrk
+BENCH_APT_PACKAGES := nginx wrk libsqlite3-mod-spatialite
 # The viewer: maplibre-gl, pmtiles and esbuild from npm (web/package-lock.json), bundled into
 # publish/viewer/static/ (gitignored), served by the server.
 VIEWER := publish/viewer/static/index.html
