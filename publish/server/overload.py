@@ -9,16 +9,13 @@ learns at once that it should come back.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
 
 import anyio
-import anyio.to_thread
 
 from publish.server.errors import ServerError
 
-T = TypeVar("T")
 RETRY_AFTER_S = 5
 
 
@@ -43,13 +40,11 @@ class WorkQueue:
         self.bound = slots + waiting
         self.limiter = anyio.CapacityLimiter(slots)
         self.admitted = 0  # at work or waiting (touched only on the event loop)
-        self.refused = 0
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
         """Hold one of the slots (waiting for it) or raise OverloadedError at once."""
         if self.admitted >= self.bound:
-            self.refused += 1
             raise OverloadedError(self.what)
         self.admitted += 1
         try:
@@ -57,8 +52,3 @@ class WorkQueue:
                 yield
         finally:
             self.admitted -= 1
-
-    async def run_sync(self, function: Callable[..., T], *args: Any) -> T:
-        """`function(*args)` in a worker thread, in a slot."""
-        async with self.slot():
-            return await anyio.to_thread.run_sync(function, *args)

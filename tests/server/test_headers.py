@@ -8,7 +8,7 @@ import pytest
 
 from publish.server.headers import CONTENT_SECURITY_POLICY
 from publish.server.settings import Settings
-from tests.server.helpers import Built, Probe, TestClient, make_client
+from tests.server.helpers import Probe, TestClient, make_client
 
 
 def _paths(probe: Probe) -> list[tuple[str, bool]]:
@@ -77,7 +77,8 @@ def test_hsts_when_the_public_url_is_https(settings: Settings, probe: Probe) -> 
             assert r.headers["strict-transport-security"].startswith("max-age="), path
 
 
-def test_an_unexpected_error_has_nosniff(client: TestClient, built_releases: Built) -> None:
+def test_an_unexpected_error_has_nosniff() -> None:
+    """Starlette's outermost handler answers an unexpected error past every middleware."""
     from publish.server.errors import error_response
 
     response = error_response(RuntimeError("boom"))

@@ -46,20 +46,22 @@ def test_x_forwarded_host_is_ignored(settings: Settings) -> None:
             assert r.status_code == 200 and EVIL not in r.text, path
 
 
-def test_a_real_server_refuses_foreign_hosts_and_trusts_no_proxy_by_default(
+def test_a_real_server_refuses_foreign_hosts_and_honours_proxies_it_trusts(
     built_releases, tmp_path: Path
 ) -> None:
     tokens = tmp_path / "tokens"
     tokens.write_text("")
+    forwarded = {"X-Forwarded-Host": EVIL, "X-Forwarded-Proto": "https"}
     with serve(built_releases.out, tokens, tmp_path / "log") as (base, _):
         ok = httpx.get(f"{base}/ogc/collections?f=json")
         assert ok.status_code == 200 and base + "/ogc/collections" in ok.text
         bad = httpx.get(f"{base}/ogc/collections?f=json", headers={"Host": EVIL})
         assert bad.status_code == 400
-        # a client (here from 127.0.0.1, uvicorn's only trusted proxy) may set the scheme,
-        # never the host
-        forwarded = httpx.get(
-            f"{base}/tiles/public.json",
-            headers={"X-Forwarded-Host": EVIL, "X-Forwarded-Proto": "https"},
-        )
-        assert forwarded.status_code == 200 and EVIL not in forwarded.text
+        # from 127.0.0.1, uvicorn's default trusted proxy: the scheme is taken, never the host
+        doc = httpx.get(f"{base}/tiles/public.json", headers=forwarded)
+        assert doc.status_code == 200 and EVIL not in doc.text
+        assert doc.json()["tiles"][0].startswith("https://127.0.0.1:")
+    untrusted = {"PUBLISH_TRUSTED_PROXIES": "10.9.8.7"}
+    with serve(built_releases.out, tokens, tmp_path / "log2", settings_env=untrusted) as (base, _):
+        doc = httpx.get(f"{base}/tiles/public.json", headers=forwarded)
+        assert doc.json()["tiles"][0].startswith("http://127.0.0.1:")  # not from a stranger
