@@ -18,7 +18,6 @@ from typing import Any
 
 from publish.catalog import LayerSpec
 from publish.checks.rules import rule_versions
-from publish.domain import DEFAULT_CRS
 from publish.release.manifest import sha256_file
 
 # Bump when the build writes a layer's outputs differently (new column, other tippecanoe options);
@@ -68,9 +67,7 @@ def source_files(spec: LayerSpec) -> list[Path]:
     return [src] if src.exists() else []
 
 
-def layer_fingerprint(
-    spec: LayerSpec, *, top_zoom: int, versions: dict[str, str], crs: str = DEFAULT_CRS
-) -> str:
+def layer_fingerprint(spec: LayerSpec, *, top_zoom: int, versions: dict[str, str], crs: str) -> str:
     """sha256 over everything that determines the layer's build output."""
     digest = hashlib.sha256()
     entry: dict[str, Any] = {

@@ -27,7 +27,6 @@ import shapely
 from publish.catalog import POLYGON_ROLES, LayerSpec
 from publish.checks.findings import Finding, Severity, make_finding
 from publish.checks.layer import LayerChecker, source_error_finding
-from publish.domain import DEFAULT_CRS
 from publish.errors import BuildError, SourceError
 from publish.features.store import LayerTableWriter
 from publish.sources import iter_batches, source_fields
@@ -133,7 +132,7 @@ class LayerBuild:
         fingerprint: str,
         *,
         top_zoom: int,
-        crs: str = DEFAULT_CRS,
+        crs: str,
         batch_size: int = 50_000,
         keep_input: bool = False,
     ) -> None:

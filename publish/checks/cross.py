@@ -26,7 +26,6 @@ from publish.checks.geometry import (
     make_valid_array,
     points_to_lonlat,
 )
-from publish.domain import DEFAULT_CRS
 
 __all__ = ["check_control_lines", "check_zone_coverage"]
 
@@ -41,7 +40,7 @@ def check_control_lines(
     layers: Mapping[str, gpd.GeoDataFrame],
     specs: Sequence[LayerSpec],
     *,
-    crs: str = DEFAULT_CRS,
+    crs: str,
     tolerance_m2: float = 1.0,
     limit: int = 200,
 ) -> list[Finding]:
@@ -126,7 +125,7 @@ def check_zone_coverage(
     admin: gpd.GeoDataFrame,
     *,
     layer: str,
-    crs: str = DEFAULT_CRS,
+    crs: str,
     tolerance_m2: float = 1.0,
     limit: int = 200,
     id_field: str = "BSM",

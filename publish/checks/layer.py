@@ -32,7 +32,6 @@ from publish.checks.geometry import (
     point_xy,
     type_name,
 )
-from publish.domain import DEFAULT_CRS
 from publish.errors import NoCrsError, SourceError
 
 __all__ = ["CODE_ROLES", "LayerChecker", "source_error_finding"]
@@ -82,7 +81,7 @@ class LayerChecker:
         self,
         spec: LayerSpec,
         *,
-        crs: str = DEFAULT_CRS,
+        crs: str,
         mj_tolerance: float = 0.001,
         limit: int = 200,
     ) -> None:

@@ -34,7 +34,6 @@ import shapely
 from pyproj import CRS
 
 from publish.catalog import CONTROL_LINE_ROLES
-from publish.domain import DEFAULT_CRS
 from publish.errors import BuildError
 from publish.standards import land_use_classes
 
@@ -134,7 +133,7 @@ def compute_indicators(
     land_use_field: str | None,
     city_code: str | None = None,
     city_name: str | None = None,
-    crs: str = DEFAULT_CRS,
+    crs: str,
 ) -> dict[str, Any]:
     """The plan's indicators for the city and each county (see the module docstring).
 

@@ -17,7 +17,7 @@ import yaml
 
 from publish.catalog import LayerSpec
 from publish.crs.names import CRS84_URI, epsg_uri
-from publish.domain import DEFAULT_CRS, PUBLIC
+from publish.domain import PUBLIC
 from publish.errors import BuildError
 
 # CRSs offered for `crs` / `bbox-crs` besides CRS84 and the city's working CRS: WGS 84 and
@@ -125,7 +125,7 @@ def pygeoapi_config(
     *,
     bounds: Mapping[str, Sequence[float] | None],
     top_zoom: int,
-    crs: str = DEFAULT_CRS,
+    crs: str,
     processes: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The whole pygeoapi document for one audience: server metadata + its collections, which

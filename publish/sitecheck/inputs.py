@@ -22,7 +22,6 @@ from pyproj import CRS, Transformer
 from shapely.geometry.base import BaseGeometry
 
 from publish.crs.names import CRS84_URI, epsg_uri
-from publish.domain import DEFAULT_CRS
 from publish.errors import PublishError
 from publish.standards import is_valid_code
 
@@ -54,11 +53,11 @@ class SiteInput:
 
     geometry: BaseGeometry
     crs: str  # the CRS the site was given in
+    work_crs: str  # the CRS of `geometry`: the city's working CRS
     intended_use: str | None = None
     surroundings_m: float = 1_000.0
     buffer_m: float | None = None
     repaired: bool = False
-    work_crs: str = DEFAULT_CRS  # the CRS of `geometry`
 
 
 @lru_cache(maxsize=8)
@@ -188,7 +187,7 @@ def _polygonal(geometry: BaseGeometry) -> BaseGeometry:
 
 
 def parse_site(
-    data: Mapping[str, Any], limits: InputLimits | None = None, work_crs: str = DEFAULT_CRS
+    data: Mapping[str, Any], limits: InputLimits | None = None, *, work_crs: str
 ) -> SiteInput:
     """The checked request from the process's inputs, the site in `work_crs` (the city's
     working CRS); SiteCheckInputError naming the problem."""

@@ -21,13 +21,10 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from functools import lru_cache
 from typing import Any
 
 from pygeoapi.process.base import BaseProcessor, ProcessorExecuteError
 
-from publish.catalog import load_catalog
-from publish.domain import DEFAULT_CRS
 from publish.errors import PublishError
 from publish.sitecheck.check import check_site
 from publish.sitecheck.inputs import InputLimits, SiteCheckInputError, input_crs_names, parse_site
@@ -107,9 +104,6 @@ def process_metadata(crs: str) -> dict[str, Any]:
     }
 
 
-PROCESS_METADATA: dict[str, Any] = process_metadata(DEFAULT_CRS)
-
-
 class SiteCheckInputProcessError(ProcessorExecuteError):
     """A bad request (pygeoapi maps http_status_code to the response where it can)."""
 
@@ -148,17 +142,6 @@ def limits_from(definition: dict[str, Any]) -> InputLimits:
     return InputLimits(**values)
 
 
-@lru_cache(maxsize=STORES_KEPT)
-def _catalog_crs(real_path: str) -> str:
-    """The working CRS of a release catalog (a release's files never change)."""
-    return load_catalog(real_path).crs
-
-
-def release_crs(catalog: str) -> str:
-    """The city's working CRS, as the release catalog at `catalog` names it."""
-    return _catalog_crs(os.path.realpath(catalog))
-
-
 class SiteCheckProcessor(BaseProcessor):
     """pygeoapi process `site-check`: the definition's `gpkg` and `catalog` name the release."""
 
@@ -168,7 +151,8 @@ class SiteCheckProcessor(BaseProcessor):
             self.catalog = str(processor_def["catalog"])
         except KeyError as exc:
             raise PublishError(f"site-check processor definition needs {exc.args[0]!r}") from exc
-        self.crs = release_crs(self.catalog)
+        # the city's working CRS, as the release's catalog names it (the store read it)
+        self.crs = shared_store(self.gpkg, self.catalog).crs
         super().__init__(processor_def, process_metadata(self.crs))
         self.limits = limits_from(processor_def)
 
@@ -176,7 +160,7 @@ class SiteCheckProcessor(BaseProcessor):
         self, data: dict[str, Any], outputs: dict[str, Any] | None = None
     ) -> tuple[str, dict[str, Any]]:
         try:
-            site = parse_site(data, self.limits, self.crs)
+            site = parse_site(data, self.limits, work_crs=self.crs)
         except SiteCheckInputError as exc:
             raise SiteCheckInputProcessError(str(exc), user_msg=str(exc)) from exc
         try:

@@ -29,7 +29,6 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from publish.catalog import LayerSpec, load_catalog
-from publish.domain import DEFAULT_CRS
 from publish.gpkg.geometry import from_blobs
 from publish.gpkg.reader import Bbox, GeoPackage, open_geopackage
 from publish.sitecheck.inputs import project, transformer
@@ -93,7 +92,8 @@ class SiteStore:
         self,
         gpkg_path: str | Path,
         catalog_layers: Iterable[LayerSpec],
-        crs: str = DEFAULT_CRS,
+        *,
+        crs: str,
         resident_features: int = RESIDENT_FEATURES,
     ) -> None:
         self.gpkg: GeoPackage = open_geopackage(gpkg_path)
@@ -165,4 +165,4 @@ def open_site_store(gpkg_path: str | Path, catalog_path: str | Path) -> SiteStor
     """The store of `gpkg_path` with the layers and the working CRS of the release catalog at
     `catalog_path`."""
     catalog = load_catalog(catalog_path)
-    return SiteStore(gpkg_path, catalog.layers, catalog.crs)
+    return SiteStore(gpkg_path, catalog.layers, crs=catalog.crs)

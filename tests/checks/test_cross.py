@@ -7,6 +7,9 @@ from publish.checks.cross import check_control_lines, check_zone_coverage
 from publish.checks.findings import Severity
 from tests.checks.helpers import X0, Y0, box, frame_4546, spec
 
+CRS = "EPSG:4546"  # the sample city's working CRS
+
+
 RED = spec("red", "red_line")
 FARM = spec("farm", "farmland")
 URBAN = spec("urban", "urban_boundary")
@@ -29,7 +32,7 @@ def test_control_line_overlap_found_with_area_and_location() -> None:
         ],
         BSM=[21, 22, 23, 24],
     )
-    findings = check_control_lines({"red": red, "farm": farm}, [RED, FARM])
+    findings = check_control_lines({"red": red, "farm": farm}, [RED, FARM], crs=CRS)
     assert len(findings) == 1
     found = findings[0]
     assert (found.kind, found.severity) == ("control_line_overlap", Severity.BLOCKING)
@@ -53,7 +56,7 @@ def test_every_pair_of_different_roles_and_not_same_role() -> None:
     layers = {"red": red, "red2": red2, "farm": farm, "urban": urban}
     found = {
         (f.layer, f.feature, f.other_layer, f.other_feature, f.area_m2)
-        for f in check_control_lines(layers, specs)
+        for f in check_control_lines(layers, specs, crs=CRS)
     }
     assert found == {
         ("farm", "3", "red", "1", 800.0),  # x 80..100 × 40
@@ -66,7 +69,7 @@ def test_every_pair_of_different_roles_and_not_same_role() -> None:
 def test_control_line_limit() -> None:
     red = frame_4546([box(0, 0, 1000)], BSM=[1])
     farm = frame_4546([box(i * 20, 0, 10) for i in range(10)], BSM=list(range(10)))
-    findings = check_control_lines({"red": red, "farm": farm}, [RED, FARM], limit=4)
+    findings = check_control_lines({"red": red, "farm": farm}, [RED, FARM], limit=4, crs=CRS)
     assert len(findings) == 5
     assert [f.feature for f in findings[:4]] == ["0", "1", "2", "3"]
     assert findings[4].value == "6" and "and 6 more" in findings[4].message
@@ -76,8 +79,8 @@ def test_tolerance_is_configurable() -> None:
     red = frame_4546([box(0, 0, 100)], BSM=[1])
     farm = frame_4546([box(99, 0, 1, 50)], BSM=[2])  # 50 m²
     layers = {"red": red, "farm": farm}
-    assert len(check_control_lines(layers, [RED, FARM])) == 1
-    assert check_control_lines(layers, [RED, FARM], tolerance_m2=60.0) == []
+    assert len(check_control_lines(layers, [RED, FARM], crs=CRS)) == 1
+    assert check_control_lines(layers, [RED, FARM], tolerance_m2=60.0, crs=CRS) == []
 
 
 def test_zone_coverage_gap_overlap_outside() -> None:
@@ -92,7 +95,7 @@ def test_zone_coverage_gap_overlap_outside() -> None:
         ],
         BSM=[101, 102, 103, 104, 105],
     )
-    findings = check_zone_coverage(zones, admin, layer="ghfq")
+    findings = check_zone_coverage(zones, admin, layer="ghfq", crs=CRS)
     assert all(f.severity is Severity.BLOCKING and f.layer == "ghfq" for f in findings)
     got = sorted((f.kind, f.feature, f.other_feature, f.area_m2) for f in findings)
     assert got == [
@@ -112,15 +115,15 @@ def test_zone_coverage_gap_overlap_outside() -> None:
 def test_zone_coverage_clean_and_slivers_below_tolerance() -> None:
     admin = frame_4546([box(0, 0, 100)], BSM=[1])
     zones = frame_4546([box(0, 0, 50, 100), box(50.005, 0, 49.995, 100)], BSM=[1, 2])
-    assert check_zone_coverage(zones, admin, layer="ghfq") == []  # 0.5 m² sliver
-    findings = check_zone_coverage(zones, admin, layer="ghfq", tolerance_m2=0.1)
+    assert check_zone_coverage(zones, admin, layer="ghfq", crs=CRS) == []  # 0.5 m² sliver
+    findings = check_zone_coverage(zones, admin, layer="ghfq", tolerance_m2=0.1, crs=CRS)
     assert [(f.kind, f.area_m2) for f in findings] == [("zone_gap", 0.5)]
 
 
 def test_zone_coverage_limit_counts_the_rest() -> None:
     admin = frame_4546([box(0, 0, 1000, 10)], BSM=[1])
     zones = frame_4546([box(i * 20, 0, 18, 10) for i in range(50)], BSM=list(range(50)))
-    findings = check_zone_coverage(zones, admin, layer="ghfq", limit=10)
+    findings = check_zone_coverage(zones, admin, layer="ghfq", limit=10, crs=CRS)
     gaps = [f for f in findings if f.kind == "zone_gap"]
     assert len(gaps) == 11
     assert gaps[-1].omitted == 40 and gaps[-1].value == "40"
@@ -132,7 +135,7 @@ def test_invalid_zones_are_repaired_before_the_overlay() -> None:
         [(X0, Y0), (X0 + 100, Y0 + 100), (X0 + 100, Y0), (X0, Y0 + 100), (X0, Y0)]
     )
     zones = frame_4546([bowtie], BSM=[7])
-    kinds = sorted(f.kind for f in check_zone_coverage(zones, admin, layer="ghfq"))
+    kinds = sorted(f.kind for f in check_zone_coverage(zones, admin, layer="ghfq", crs=CRS))
     assert kinds == ["zone_gap", "zone_gap"]  # the two triangles the bow-tie leaves out
 
 

@@ -11,6 +11,9 @@ from publish.checks.layer import LayerChecker, source_error_finding
 from publish.errors import NoCrsError, SourceError
 from tests.checks.helpers import box, frame_4546, frame_lonlat, shifted, spec
 
+CRS = "EPSG:4546"  # the sample city's working CRS
+
+
 BOWTIE = "POLYGON ((0 0, 100 100, 100 0, 0 100, 0 0))"
 
 
@@ -20,7 +23,7 @@ def _kinds(findings: list) -> list[str]:
 
 def test_clean_batch_gives_areas_stats_and_no_findings() -> None:
     geoms = [box(0, 0, 100), box(200, 0, 50, 20)]
-    checker = LayerChecker(spec())
+    checker = LayerChecker(spec(), crs=CRS)
     out = checker.check_batch(frame_lonlat(geoms, BSM=[1, 2], MJ=[10_000.0, 1_000.0]))
     assert checker.finish() == []
     assert str(out.crs) == "EPSG:4326"
@@ -33,7 +36,7 @@ def test_clean_batch_gives_areas_stats_and_no_findings() -> None:
 
 
 def test_batch_in_another_crs_comes_back_in_lonlat() -> None:
-    checker = LayerChecker(spec())
+    checker = LayerChecker(spec(), crs=CRS)
     out = checker.check_batch(frame_4546([box(0, 0, 100)], BSM=[1], MJ=[10_000.0]))
     assert str(out.crs) == "EPSG:4326"
     assert out["area_m2"].iloc[0] == pytest.approx(10_000.0, rel=1e-9)
@@ -42,7 +45,7 @@ def test_batch_in_another_crs_comes_back_in_lonlat() -> None:
 
 
 def test_missing_fields_reported_once_over_batches() -> None:
-    checker = LayerChecker(spec(fields=("BSM", "MJ", "HXMC")))
+    checker = LayerChecker(spec(fields=("BSM", "MJ", "HXMC")), crs=CRS)
     for bsm in (1, 2):
         checker.check_batch(frame_lonlat([box(bsm * 200, 0, 10)], BSM=[bsm], MJ=[100.0]))
     findings = checker.finish()
@@ -52,7 +55,7 @@ def test_missing_fields_reported_once_over_batches() -> None:
 
 
 def test_missing_id_field_is_reported_and_rows_named_by_number() -> None:
-    checker = LayerChecker(spec(fields=("MJ",)))
+    checker = LayerChecker(spec(fields=("MJ",)), crs=CRS)
     checker.check_batch(frame_lonlat([box(0, 0, 10), box(50, 0, 10)], MJ=[100.0, 100.0]))
     checker.check_batch(frame_lonlat([box(100, 0, 10), None], MJ=[100.0, 1.0]))
     findings = checker.finish()
@@ -64,7 +67,7 @@ def test_missing_id_field_is_reported_and_rows_named_by_number() -> None:
 
 def test_empty_geometries_are_kept_and_reported() -> None:
     geoms = [box(0, 0, 10), None, shapely.Polygon()]
-    checker = LayerChecker(spec())
+    checker = LayerChecker(spec(), crs=CRS)
     out = checker.check_batch(frame_lonlat(geoms, BSM=[1, 2, 3], MJ=[100.0, 0.0, 0.0]))
     assert len(out) == 3
     assert out.geometry.iloc[1] is None and out.geometry.iloc[2].is_empty
@@ -80,7 +83,7 @@ def test_empty_geometries_are_kept_and_reported() -> None:
 def test_bowtie_is_repaired_published_and_a_warning() -> None:
     bowtie = shifted(BOWTIE)
     assert not bowtie.is_valid
-    checker = LayerChecker(spec())
+    checker = LayerChecker(spec(), crs=CRS)
     out = checker.check_batch(
         frame_lonlat([box(-300, 0, 10), bowtie], BSM=[1, 2], MJ=[100.0, 5_000.0])
     )
@@ -103,7 +106,7 @@ def test_bowtie_is_repaired_published_and_a_warning() -> None:
 def test_repair_keeps_only_polygon_parts_of_a_collection() -> None:
     spike = shifted("POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0, -5 -5, 0 0))")
     assert shapely.make_valid(spike).geom_type == "GeometryCollection"
-    checker = LayerChecker(spec())
+    checker = LayerChecker(spec(), crs=CRS)
     out = checker.check_batch(frame_lonlat([spike], BSM=[1], MJ=[100.0]))
     assert out.geometry.iloc[0].geom_type == "Polygon"
     assert out["area_m2"].iloc[0] == pytest.approx(100.0, rel=1e-6)
@@ -112,7 +115,7 @@ def test_repair_keeps_only_polygon_parts_of_a_collection() -> None:
 
 def test_repair_that_leaves_no_polygon_is_reported_empty() -> None:
     flat = shifted("POLYGON ((0 0, 10 0, 10 0, 0 0))")
-    checker = LayerChecker(spec())
+    checker = LayerChecker(spec(), crs=CRS)
     out = checker.check_batch(frame_lonlat([flat], BSM=[1], MJ=[1.0]))
     assert len(out) == 1 and out.geometry.iloc[0].is_empty
     findings = checker.finish()
@@ -121,7 +124,7 @@ def test_repair_that_leaves_no_polygon_is_reported_empty() -> None:
 
 def test_point_in_a_red_line_layer_is_wrong_type() -> None:
     point = shapely.Point(450_500.0, 3_222_500.0)
-    checker = LayerChecker(spec())
+    checker = LayerChecker(spec(), crs=CRS)
     out = checker.check_batch(frame_lonlat([box(0, 0, 10), point], BSM=[1, 2], MJ=[100.0, 0.0]))
     assert len(out) == 2
     findings = checker.finish()
@@ -134,7 +137,7 @@ def test_point_in_a_red_line_layer_is_wrong_type() -> None:
 
 def test_line_layer_has_nan_areas_and_rejects_polygons() -> None:
     line = shapely.LineString([(450_000, 3_222_000), (450_100, 3_222_000)])
-    checker = LayerChecker(spec(role="other", geometry="line", fields=("BSM",)))
+    checker = LayerChecker(spec(role="other", geometry="line", fields=("BSM",)), crs=CRS)
     out = checker.check_batch(frame_lonlat([line, box(0, 0, 10)], BSM=[1, 2], MJ=[5.0, 100.0]))
     assert out["area_m2"].isna().all()
     assert checker.area_m2 == 0.0
@@ -143,7 +146,7 @@ def test_line_layer_has_nan_areas_and_rejects_polygons() -> None:
 
 def test_untyped_other_layer_accepts_any_single_family() -> None:
     line = shapely.LineString([(450_000, 3_222_000), (450_100, 3_222_000)])
-    checker = LayerChecker(spec(role="other", fields=("BSM",)))
+    checker = LayerChecker(spec(role="other", fields=("BSM",)), crs=CRS)
     out = checker.check_batch(frame_lonlat([line, box(0, 0, 10)], BSM=[1, 2]))
     assert math.isnan(out["area_m2"].iloc[0])
     assert out["area_m2"].iloc[1] == pytest.approx(100.0, rel=1e-6)
@@ -151,7 +154,7 @@ def test_untyped_other_layer_accepts_any_single_family() -> None:
 
 
 def test_duplicate_id_across_batches_only_in_finish() -> None:
-    checker = LayerChecker(spec())
+    checker = LayerChecker(spec(), crs=CRS)
     checker.check_batch(frame_lonlat([box(0, 0, 10), box(50, 0, 10)], BSM=[7, 8], MJ=[100.0] * 2))
     checker.check_batch(
         frame_lonlat([box(100, 0, 10), box(150, 0, 10)], BSM=[9, 7], MJ=[100.0] * 2)
@@ -169,7 +172,7 @@ def test_duplicate_id_across_batches_only_in_finish() -> None:
 
 def test_unknown_codes_in_land_use_layers() -> None:
     land_use = spec("ydyh", "land_use", ("BSM", "YDYHFLDM"), code_field="YDYHFLDM")
-    checker = LayerChecker(land_use)
+    checker = LayerChecker(land_use, crs=CRS)
     frame = frame_lonlat(
         [box(0, 0, 10), box(50, 0, 10), box(100, 0, 10), box(150, 0, 10)],
         BSM=[1, 2, 3, 4],
@@ -186,13 +189,13 @@ def test_unknown_codes_in_land_use_layers() -> None:
 
 def test_planning_zone_codes_are_not_national_codes() -> None:
     zones = spec("ghfq", "planning_zone", ("BSM", "GHFQDM"), code_field="GHFQDM")
-    checker = LayerChecker(zones)
+    checker = LayerChecker(zones, crs=CRS)
     checker.check_batch(frame_lonlat([box(0, 0, 10)], BSM=[1], GHFQDM=["10"]))
     assert checker.finish() == []
 
 
 def test_area_mismatch_beyond_tolerance() -> None:
-    checker = LayerChecker(spec())
+    checker = LayerChecker(spec(), crs=CRS)
     geoms = [box(0, 0, 100), box(200, 0, 100), box(400, 0, 100)]
     checker.check_batch(frame_lonlat(geoms, BSM=[1, 2, 3], MJ=[10_800.0, 10_005.0, None]))
     findings = checker.finish()
@@ -205,7 +208,7 @@ def test_area_mismatch_beyond_tolerance() -> None:
 
 
 def test_limit_and_n_more_over_batches() -> None:
-    checker = LayerChecker(spec(), limit=3)
+    checker = LayerChecker(spec(), limit=3, crs=CRS)
     for start in (0, 4):
         checker.check_batch(
             frame_lonlat([None] * 4, BSM=list(range(start, start + 4)), MJ=[0.0] * 4)
@@ -227,7 +230,7 @@ def test_source_error_findings() -> None:
 
 
 def test_no_crs_on_a_batch() -> None:
-    checker = LayerChecker(spec())
+    checker = LayerChecker(spec(), crs=CRS)
     frame = frame_lonlat([box(0, 0, 100)], BSM=[1], MJ=[10_000.0]).set_crs(
         None, allow_override=True
     )
@@ -259,6 +262,6 @@ def test_mj_is_checked_in_the_city_crs(crs: str) -> None:
     assert out["area_m2"].to_numpy() == pytest.approx(declared, abs=1e-6)
     assert checker.area_m2 == pytest.approx(declared.sum(), abs=1e-4)
 
-    default = LayerChecker(spec())  # the same MJ against EPSG:4546 areas: only #4 is right
+    default = LayerChecker(spec(), crs=CRS)  # the same MJ against EPSG:4546 areas: only #4 is right
     default.check_batch(frame)
     assert [f.feature for f in default.finish()] == ["1", "2", "3"]

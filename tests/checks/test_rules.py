@@ -13,6 +13,8 @@ from publish.catalog import load_catalog
 from publish.checks import rules
 from publish.checks.findings import KIND_ZH, KINDS, Severity, severity_of
 
+CRS = "EPSG:4546"  # the sample city's working CRS
+
 
 def test_findings_read_the_registry() -> None:
     assert tuple(r.kind for r in rules.RULES) == KINDS
@@ -33,9 +35,9 @@ def test_a_layer_rule_version_changes_every_layer_fingerprint(
     sample_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spec = load_catalog(sample_dir / "layers.yml").layer("hl")
-    before = layer_fingerprint(spec, top_zoom=14, versions={})
+    before = layer_fingerprint(spec, top_zoom=14, versions={}, crs=CRS)
     layer_rule, cross_rule = _bumped("area_mismatch"), _bumped("zone_gap")
     monkeypatch.setattr(rules, "RULES", layer_rule)
-    assert layer_fingerprint(spec, top_zoom=14, versions={}) != before
+    assert layer_fingerprint(spec, top_zoom=14, versions={}, crs=CRS) != before
     monkeypatch.setattr(rules, "RULES", cross_rule)  # a cross rule: no layer's output changes
-    assert layer_fingerprint(spec, top_zoom=14, versions={}) == before
+    assert layer_fingerprint(spec, top_zoom=14, versions={}, crs=CRS) == before

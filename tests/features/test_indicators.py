@@ -24,6 +24,9 @@ from publish.gpkg.schema import gpkg_has_rtree
 from publish.sources import read_layer_native
 from tests.features.helpers import squares, write_layer
 
+CRS = "EPSG:4546"  # the sample city's working CRS
+
+
 M = "EPSG:4546"
 LAYERS = {"counties": "xzq_xian", "red_line": "stbhhx", "farmland": "yjjbnt"}
 LAYERS |= {"urban_boundary": "czkfbj", "land_use": "ydyh"}
@@ -45,6 +48,7 @@ def result(frames: dict[str, gpd.GeoDataFrame]) -> dict[str, Any]:
         land_use_field="YDYHFLDM",
         city_code="430800",
         city_name="张家界市",
+        crs=CRS,
     )
 
 
@@ -151,6 +155,7 @@ def test_overlaps_once_clipped_to_units_and_invalid_repaired() -> None:
         control_lines={"red_line": red, "farmland": farmland},
         land_use=land_use,
         land_use_field="YDYHFLDM",
+        crs=CRS,
     )
     city = result["city"]
     assert city["area_km2"] == 200.0
@@ -178,6 +183,7 @@ def test_city_area_given_and_no_counties() -> None:
         control_lines={"red_line": red},
         land_use=None,
         land_use_field=None,
+        crs=CRS,
     )
     assert result == {
         "city": {
@@ -195,6 +201,7 @@ def test_city_area_given_and_no_counties() -> None:
         control_lines={"red_line": red},
         land_use=None,
         land_use_field=None,
+        crs=CRS,
     )
     assert bare["city"]["red_line"] == {"area_km2": 25.0, "share": None}
 
@@ -217,7 +224,7 @@ def test_refuses_bad_input(kwargs: dict[str, Any], message: str) -> None:
         "land_use_field": None,
     }
     with pytest.raises(BuildError, match=message):
-        compute_indicators(**(arguments | kwargs))
+        compute_indicators(**(arguments | kwargs), crs=CRS)
 
 
 def test_indicators_table_in_an_assembled_geopackage(

@@ -7,8 +7,6 @@ machine (BENCHMARKS.md); here only that every tile is answered."""
 
 from __future__ import annotations
 
-import json
-import math
 import threading
 import time
 from collections import Counter
@@ -17,41 +15,13 @@ from pathlib import Path
 import anyio
 import httpx
 import pytest
-from pyproj import Transformer
 
 from publish.server.overload import OverloadedError, WorkQueue
 from publish.tiles.archive import Archive
+from support.heavy import large_map, largest_site
 from tests.server.helpers import Built, serve
 
 EXECUTE = "/ogc/processes/site-check/execution"
-
-
-def largest_site(lon: float = 110.48, lat: float = 29.13) -> bytes:
-    """An execute request for the largest site the check takes: ~99 km², 9,990 vertices,
-    surroundings 5 km (publish.sitecheck.inputs.InputLimits)."""
-    to_m = Transformer.from_crs(4326, 4546, always_xy=True)
-    to_deg = Transformer.from_crs(4546, 4326, always_xy=True)
-    cx, cy = to_m.transform(lon, lat)
-    r = math.sqrt(99e6 / math.pi)
-    n = 9_990
-    ring = [
-        to_deg.transform(
-            cx + r * math.cos(2 * math.pi * i / n), cy + r * math.sin(2 * math.pi * i / n)
-        )
-        for i in range(n)
-    ]
-    ring.append(ring[0])
-    geometry = {"type": "Polygon", "coordinates": [ring]}
-    return json.dumps({"inputs": {"geometry": geometry, "surroundings_m": 5000}}).encode()
-
-
-def large_map(lon: float = 110.48, lat: float = 29.13) -> str:
-    """A 2048×2048 WMS 1.3.0 GetMap of the whole plan over ~50 km, in EPSG:4490."""
-    bbox = f"{lat - 0.25},{lon - 0.25},{lat + 0.25},{lon + 0.25}"
-    return (
-        "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=plan&STYLES=&CRS=EPSG:4490"
-        f"&BBOX={bbox}&WIDTH=2048&HEIGHT=2048&FORMAT=image/png"
-    )
 
 
 def test_work_queue_refuses_beyond_slots_and_waiting() -> None:

@@ -15,6 +15,9 @@ from publish.sitecheck.inputs import parse_site
 from publish.sitecheck.store import SiteStore
 from tests.sitecheck.helpers import by_code, layer_4546, overlap, to_crs
 
+CRS = "EPSG:4546"  # the sample city's working CRS
+
+
 CRSES = ("CRS84", "EPSG:4490", "EPSG:4546", "EPSG:3857")
 LINES = {"red_line": "stbhhx", "farmland": "yjjbnt", "urban_boundary": "czkfbj"}
 
@@ -48,7 +51,7 @@ def _sites(gpkg: Path, layer: str) -> dict[str, Any]:
 
 def _report(store: SiteStore, site: Any, crs: str, **extra: Any) -> dict[str, Any]:
     data = {"geometry": to_crs(site, crs), "crs": crs, **extra}
-    report = check_site(store, parse_site(data))
+    report = check_site(store, parse_site(data, work_crs=CRS))
     json.dumps(report)  # serialisable as it is
     return report
 
@@ -154,7 +157,10 @@ def test_surroundings(public_store: SiteStore, release: Path) -> None:
 def test_outside_the_city(public_store: SiteStore) -> None:
     report = check_site(
         public_store,
-        parse_site({"geometry": {"type": "Point", "coordinates": [100.0, 29.0]}, "buffer_m": 100}),
+        parse_site(
+            {"geometry": {"type": "Point", "coordinates": [100.0, 29.0]}, "buffer_m": 100},
+            work_crs=CRS,
+        ),
     )
     assert report["outside_plan_area"] is True
     assert report["verdict"] == "review"

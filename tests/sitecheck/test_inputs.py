@@ -12,6 +12,9 @@ from pyproj import Transformer
 from publish.sitecheck.inputs import InputLimits, SiteCheckInputError, parse_site
 
 LON, LAT = 110.48, 29.13  # the city seat
+CRS = "EPSG:4546"  # the sample city's working CRS
+
+
 SQUARE = [[[LON, LAT], [LON + 0.01, LAT], [LON + 0.01, LAT + 0.01], [LON, LAT + 0.01], [LON, LAT]]]
 
 
@@ -27,7 +30,7 @@ def _expected_area() -> float:
 
 
 def test_defaults() -> None:
-    site = parse_site({"geometry": _polygon()})
+    site = parse_site({"geometry": _polygon()}, work_crs=CRS)
     assert site.crs == "CRS84"
     assert site.surroundings_m == 1000
     assert site.intended_use is None
@@ -38,7 +41,7 @@ def test_defaults() -> None:
 @pytest.mark.parametrize("crs", ["EPSG:4490", "http://www.opengis.net/def/crs/EPSG/0/4490"])
 def test_4490_is_lat_lon(crs: str) -> None:
     swapped = [[[y, x] for x, y in SQUARE[0]]]
-    site = parse_site({"geometry": _polygon(swapped), "crs": crs})
+    site = parse_site({"geometry": _polygon(swapped), "crs": crs}, work_crs=CRS)
     assert site.crs == "EPSG:4490"
     assert site.geometry.area == pytest.approx(_expected_area(), rel=1e-6)
 
@@ -47,13 +50,13 @@ def test_4490_is_lat_lon(crs: str) -> None:
 def test_projected_crs(crs: str) -> None:
     tr = Transformer.from_crs("OGC:CRS84", crs, always_xy=True)
     coords = [[list(tr.transform(x, y)) for x, y in SQUARE[0]]]
-    site = parse_site({"geometry": _polygon(coords), "crs": crs})
+    site = parse_site({"geometry": _polygon(coords), "crs": crs}, work_crs=CRS)
     assert site.geometry.area == pytest.approx(_expected_area(), rel=1e-6)
 
 
 def test_point_with_buffer_and_geojson_text() -> None:
     text = '{"type": "Point", "coordinates": [110.48, 29.13]}'
-    site = parse_site({"geometry": text, "buffer_m": 100, "intended_use": "1001"})
+    site = parse_site({"geometry": text, "buffer_m": 100, "intended_use": "1001"}, work_crs=CRS)
     assert site.geometry.area == pytest.approx(3.14159 * 100**2, rel=5e-3)
     assert site.buffer_m == 100
     assert site.intended_use == "1001"
@@ -62,7 +65,7 @@ def test_point_with_buffer_and_geojson_text() -> None:
 def test_bow_tie_is_repaired() -> None:
     x0, y0, x1, y1 = LON, LAT, LON + 0.01, LAT + 0.01
     bow = _polygon([[[x0, y0], [x1, y1], [x1, y0], [x0, y1], [x0, y0]]])
-    site = parse_site({"geometry": bow})
+    site = parse_site({"geometry": bow}, work_crs=CRS)
     assert site.repaired is True
     assert site.geometry.is_valid
     assert site.geometry.area == pytest.approx(_expected_area() / 2, rel=1e-2)
@@ -115,7 +118,7 @@ BAD: list[tuple[dict[str, Any], str]] = [
 @pytest.mark.parametrize(("data", "message"), BAD, ids=[m for _, m in BAD])
 def test_bad_input(data: dict[str, Any], message: str) -> None:
     with pytest.raises(SiteCheckInputError, match=message):
-        parse_site(data)
+        parse_site(data, work_crs=CRS)
 
 
 def test_too_many_vertices() -> None:
@@ -124,13 +127,13 @@ def test_too_many_vertices() -> None:
     with pytest.raises(
         SiteCheckInputError, match=r"too many vertices: 12001 \(the limit is 10000\)"
     ):
-        parse_site(data)
-    assert parse_site(data, InputLimits(max_vertices=20_000)).geometry.is_valid
+        parse_site(data, work_crs=CRS)
+    assert parse_site(data, InputLimits(max_vertices=20_000), work_crs=CRS).geometry.is_valid
 
 
 def test_area_limit_is_configurable() -> None:
     with pytest.raises(SiteCheckInputError, match=r"above the limit of 0\.5 km²"):
-        parse_site({"geometry": _polygon()}, InputLimits(max_area_m2=0.5e6))
+        parse_site({"geometry": _polygon()}, InputLimits(max_area_m2=0.5e6), work_crs=CRS)
 
 
 def test_the_city_crs_is_the_working_crs() -> None:

@@ -11,7 +11,10 @@ from pygeoapi.process.base import ProcessorExecuteError
 from pygeoapi.process.manager.base import get_manager
 from pygeoapi.util import JobStatus
 
-from publish.sitecheck.process import PROCESS_METADATA, SiteCheckProcessor, process_metadata
+from publish.domain import DEFAULT_CRS
+from publish.sitecheck.process import SiteCheckProcessor, process_metadata
+
+PROCESS_METADATA = process_metadata(DEFAULT_CRS)
 
 NAME = "publish.sitecheck.process.SiteCheckProcessor"
 POINT = {"type": "Point", "coordinates": [110.48, 29.129]}
@@ -94,7 +97,6 @@ def test_stores_of_releases_switched_away_from_are_dropped(
 
 def test_the_description_names_the_city_crs() -> None:
     """The release catalog's working CRS is offered as an input CRS and named for the areas."""
-    assert process_metadata("EPSG:4546") == PROCESS_METADATA
     crs = process_metadata("EPSG:4547")
     assert crs["inputs"]["crs"]["schema"]["enum"] == [
         "CRS84",
@@ -103,5 +105,6 @@ def test_the_description_names_the_city_crs() -> None:
         "EPSG:3857",
     ]
     assert "EPSG:4547" in crs["inputs"]["crs"]["description"]
+    assert "4546" not in json.dumps(crs)
     assert "EPSG:4547" in crs["description"]["en"] and "EPSG:4547" in crs["description"]["zh"]
     assert "4546" not in json.dumps(crs)

@@ -12,11 +12,13 @@ from typing import Any
 from publish.sitecheck.check import check_site
 from publish.sitecheck.inputs import parse_site
 from publish.sitecheck.store import SiteStore
-from tests.server.test_overload import largest_site
+from support.heavy import largest_site
+
+CRS = "EPSG:4546"  # the sample city's working CRS
 
 
 def test_concurrent_checks_on_one_store(public_store: SiteStore) -> None:
-    site = parse_site(json.loads(largest_site())["inputs"])
+    site = parse_site(json.loads(largest_site())["inputs"], work_crs=CRS)
     alone = check_site(public_store, site)
     reports: list[dict[str, Any]] = []
     errors: list[BaseException] = []
