@@ -4,7 +4,7 @@ pygeoapi makes a new provider object for every request, so providers must not op
 themselves. `FileCache.get(path)` returns the object already open for that file while anyone
 holds it (a loaded release holds its own), plus the `keep` most recently used, and opens the file
 again when it was replaced or rewritten (device, inode, mtime or size changed). Objects nobody
-holds any more are collected, which closes their files; `close()` closes them all at shutdown.
+holds any more are collected, which closes their files.
 
 A `get` costs one `os.stat` of the path and one short lock. The tile hot path does not come here:
 a loaded release keeps its own `Archive`, and the server answers tiles from that.
@@ -77,14 +77,8 @@ class FileCache(Generic[T]):
         with self._lock:
             return sum(ref() is not None for _, ref in self._open.values())
 
-    def clear(self) -> None:
-        """Forget every object (each closes once nobody holds it)."""
-        with self._lock:
-            self._open.clear()
-            self._recent.clear()
-
     def close(self) -> None:
-        """Close every object that has a `close()` now (at shutdown, no request in flight)."""
+        """Close every object that has a `close()` now (when nothing is in flight: tests)."""
         with self._lock:
             for _, ref in self._open.values():
                 close = getattr(ref(), "close", None)

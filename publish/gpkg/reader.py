@@ -231,18 +231,12 @@ class GeoPackage:
             raise GeoPackageError(f"{self.path}: query failed: {exc}") from exc
 
 
-_GEOPACKAGES: FileCache[GeoPackage] | None = None
-_REGISTRY_LOCK = threading.Lock()
+_GEOPACKAGES: FileCache[GeoPackage] = FileCache(GeoPackage)  # opens nothing until asked
 
 
 def open_geopackage(path: str | Path) -> GeoPackage:
     """The shared `GeoPackage` for the file at `path`; GeoPackageError if it cannot be opened."""
-    global _GEOPACKAGES
-    with _REGISTRY_LOCK:
-        if _GEOPACKAGES is None:
-            _GEOPACKAGES = FileCache(GeoPackage)
-        registry = _GEOPACKAGES
     try:
-        return registry.get(path)
+        return _GEOPACKAGES.get(path)
     except OSError as exc:
         raise GeoPackageError(f"{path}: cannot be opened: {exc}") from exc

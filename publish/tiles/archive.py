@@ -189,6 +189,7 @@ class Archive:
         self._header = h
         self._metadata: bytes | None = None
         self._vector_layers: Mapping[str, Mapping[str, Any]] | None = None
+        self._labels: Mapping[str, str] | None = None
         self._tile_count: int | None = None
         self._root = root
         self.minzoom: int = h["min_zoom"]
@@ -284,6 +285,18 @@ class Archive:
         if not isinstance(value, dict):
             raise ArchiveError("metadata is not a JSON object")
         return value
+
+    def labels(self) -> Mapping[str, str]:
+        """The metadata's `name`, `description` and `attribution` (parsed once, shared: read
+        only): what a TileJSON names, without parsing the whole metadata per document."""
+        if self._labels is None:
+            meta = self.metadata()
+            self._labels = {
+                key: str(meta[key])
+                for key in ("name", "description", "attribution")
+                if meta.get(key)
+            }
+        return self._labels
 
     def vector_layers(self) -> Mapping[str, Mapping[str, Any]]:
         """The metadata's `vector_layers` by id, in order (parsed once, shared: read only)."""

@@ -165,6 +165,8 @@ class LayerInput:
     complete_zoom: int | None = None
 
     def __post_init__(self) -> None:
+        if self.geometry is not None and self.geometry not in GEOMETRY_KINDS:
+            raise ValueError(f"layer {self.id}: unknown geometry kind {self.geometry!r}")
         if not 0 <= self.minzoom <= self.maxzoom <= 24:
             raise ValueError(f"layer {self.id}: bad zoom range {self.minzoom}-{self.maxzoom}")
         if self.complete_zoom is not None and not (
@@ -177,8 +179,6 @@ class LayerInput:
     @property
     def check_zoom(self) -> int:
         return self.maxzoom if self.complete_zoom is None else self.complete_zoom
-        if self.geometry is not None and self.geometry not in GEOMETRY_KINDS:
-            raise ValueError(f"layer {self.id}: unknown geometry kind {self.geometry!r}")
 
 
 def write_layer(

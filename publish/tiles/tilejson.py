@@ -49,7 +49,7 @@ def build_tilejson(
     every layer's own range is clipped to it. `name` and `description` default to the archive
     metadata's; `extra` adds members (e.g. a vendor key).
     """
-    meta = archive.metadata()
+    meta = archive.labels()
     minzoom, maxzoom = zooms if zooms is not None else (archive.minzoom, archive.maxzoom)
     lon, lat, zoom = archive.center
     listed = [

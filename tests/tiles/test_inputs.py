@@ -10,7 +10,7 @@ import pytest
 import shapely
 
 from publish.errors import BuildError
-from publish.tiles.inputs import write_geojsonseq
+from publish.tiles.inputs import LayerInput, write_geojsonseq
 from tests.tiles.frames import NAMES, batches, parcels, places
 
 
@@ -52,3 +52,10 @@ def test_write_geojsonseq_id_field_and_errors(tmp_path: Path) -> None:
         write_geojsonseq([gdf], out, ["NOPE"])
     with pytest.raises(BuildError, match="EPSG:4326"):
         write_geojsonseq([gdf.to_crs(3857)], out, ["NAME"])
+
+
+def test_an_unknown_geometry_kind_is_refused(tmp_path: Path) -> None:
+    """The check sat after a `return` (never ran) until the read-through found it."""
+    with pytest.raises(ValueError, match="unknown geometry kind 'blob'"):
+        LayerInput("a", tmp_path / "a.geojsonl", 0, 1, "blob", 3)
+    assert LayerInput("a", tmp_path / "a.geojsonl", 0, 1, None, 3).geometry is None
