@@ -24,6 +24,9 @@ from publish.release.manifest import sha256_file
 # a changed review rule bumps its own version in publish.checks.rules instead.
 BUILD_FORMAT = 1
 
+# Catalog keys only the viewer reads (its layer list): editing them rebuilds no layer.
+VIEWER_ONLY_KEYS = frozenset({"field_titles", "group"})
+
 _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
 
 
@@ -70,8 +73,9 @@ def source_files(spec: LayerSpec) -> list[Path]:
 def layer_fingerprint(spec: LayerSpec, *, top_zoom: int, versions: dict[str, str], crs: str) -> str:
     """sha256 over everything that determines the layer's build output."""
     digest = hashlib.sha256()
+    catalog = {k: v for k, v in spec.raw.items() if k not in VIEWER_ONLY_KEYS}
     entry: dict[str, Any] = {
-        "catalog": dict(spec.raw),
+        "catalog": catalog,
         "crs": crs,
         "top_zoom": top_zoom,
         "versions": versions,

@@ -16,6 +16,7 @@ without the query string.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ from publish.server.release import RELEASE_HEADER
 from publish.server.state import server_state
 from publish.wms.params import check_query, check_wmts_path
 from publish.wms.service import MapProxyApps, MapProxyRegistry
+
+log = logging.getLogger("publish.wms")
 
 PREFIXES = {PUBLIC: "", INTERNAL: "/internal"}
 READ = ["GET", "HEAD"]
@@ -70,9 +73,11 @@ def _dispatch(environ: Any, start_response: Any) -> Iterable[bytes]:
 
     Responses get the server's own caching headers (tiles and maps as tiles, capabilities and
     feature info as documents that change with the release; MapProxy's 72-hour expiry would
-    outlive a release) and the release header, and lose MapProxy's CORS headers. MapProxy sends
-    every WMS ServiceException it has no status for (a missing parameter, an unknown layer)
-    with 500; those are the client's mistakes, so they go out as 400. A failure of ours (an
+    outlive a release) and the release header (MapProxy adds no CORS header: mapproxy.yaml
+    turns it off). MapProxy sends every ServiceException it has no status for (a missing
+    parameter, an unknown layer) with 500, and WMTS feature info on a layer that has none with
+    501; those answer the client's request, so every 5xx service exception goes out as 400
+    (logged with its path: a failed source is reported the same way). A failure of ours (an
     exception, or a 5xx that is not a service exception) goes out as `error_response` makes it.
     """
     call: _Call = environ["asgi.scope"][_SCOPE_KEY]
@@ -85,12 +90,11 @@ def _dispatch(environ: Any, start_response: Any) -> Iterable[bytes]:
             if media not in _EXCEPTION_TYPES:
                 failed.append(status)
                 return lambda _chunk: None  # its body is never sent
+            # a service exception: mostly the client's mistake, but MapProxy reports a source
+            # that failed the same way, so say which request it was
+            log.warning("MapProxy service exception %s answered 400: %s", status, _path(environ))
             status = "400 Bad Request"
-        headers = [
-            (k, v)
-            for k, v in headers
-            if k.lower() not in _REPLACED_HEADERS and not k.lower().startswith("access-control-")
-        ]
+        headers = [(k, v) for k, v in headers if k.lower() not in _REPLACED_HEADERS]
         if not status.startswith(("200", "304")):
             cache_control = "no-store"
         elif media.startswith("image/"):
@@ -108,10 +112,14 @@ def _dispatch(environ: Any, start_response: Any) -> Iterable[bytes]:
         close = getattr(result, "close", None)
         if close is not None:
             close()
-        path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
-        failure = MapProxyFailure(f"MapProxy answered {failed[0]} to {path}")
+        failure = MapProxyFailure(f"MapProxy answered {failed[0]} to {_path(environ)}")
         return _failure(failure, call, start_response)
     return result
+
+
+def _path(environ: Any) -> str:
+    """The request's path, never its query string (which may hold a token)."""
+    return str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", ""))
 
 
 def _failure(exc: BaseException, call: _Call, start_response: Any) -> Iterable[bytes]:

@@ -41,3 +41,16 @@ def test_a_layer_rule_version_changes_every_layer_fingerprint(
     assert layer_fingerprint(spec, top_zoom=14, versions={}, crs=CRS) != before
     monkeypatch.setattr(rules, "RULES", cross_rule)  # a cross rule: no layer's output changes
     assert layer_fingerprint(spec, top_zoom=14, versions={}, crs=CRS) == before
+
+
+def test_viewer_only_catalog_keys_rebuild_no_layer(sample_dir: Path) -> None:
+    """A field title or a group name reaches only the viewer's layer list: the layer's
+    features, tiles and findings do not change, so its fingerprint does not either."""
+    spec = load_catalog(sample_dir / "layers.yml").layer("hl")
+    before = layer_fingerprint(spec, top_zoom=14, versions={}, crs=CRS)
+    raw = {**spec.raw, "group": {"zh": "水系", "en": "Rivers"}, "field_titles": {}}
+    assert layer_fingerprint(replace(spec, raw=raw), top_zoom=14, versions={}, crs=CRS) == before
+    renamed = {**spec.raw, "title": {"zh": "河流水系", "en": "Rivers"}}
+    assert (
+        layer_fingerprint(replace(spec, raw=renamed), top_zoom=14, versions={}, crs=CRS) != before
+    )
