@@ -7,7 +7,7 @@ zh-CN): a summary by layer and severity, then every finding. All text is escaped
 from __future__ import annotations
 
 import json
-import secrets
+import tempfile
 from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from publish.checks.findings import KIND_ZH, Finding, Review, Severity
+from publish.checks.rules import BY_KIND
 
 if TYPE_CHECKING:
     from rich.console import Group
@@ -49,18 +50,13 @@ dl.context dd { margin: 0; }
 
 
 def new_report_folder(parent: Path, when: datetime) -> Path:
-    """A new, empty folder parent/<UTC time>-<8 random hex digits> for one report. It is created
-    exclusively (mkdir fails on an existing name; another name is drawn), so two builds in the
-    same second each get their own folder and no report ever overwrites another."""
+    """A new, empty folder parent/<UTC time>-<random suffix> for one report, created
+    exclusively (tempfile.mkdtemp), so two builds in the same second each get their own folder
+    and no report ever overwrites another. Readable by others, as the releases are."""
     parent.mkdir(parents=True, exist_ok=True)
-    stamp = when.strftime("%Y%m%dT%H%M%SZ")
-    while True:
-        folder = parent / f"{stamp}-{secrets.token_hex(4)}"
-        try:
-            folder.mkdir()
-        except FileExistsError:
-            continue
-        return folder
+    folder = Path(tempfile.mkdtemp(prefix=when.strftime("%Y%m%dT%H%M%SZ-"), dir=parent))
+    folder.chmod(0o755)
+    return folder
 
 
 def write_report(
@@ -161,7 +157,8 @@ def _summary_table(summary: Mapping[str, Any]) -> str:
         f"<th class='num'>{totals['warning']}</th><th class='num'>{summary['total']}</th></tr>"
     )
     by_kind = "".join(
-        f"<tr><td>{escape(kind)}</td><td>{escape(KIND_ZH.get(kind, kind))}</td>"
+        f"<tr><td>{escape(kind)}</td><td>{escape(KIND_ZH.get(kind, kind))}"
+        f"<br><span class='en'>{escape(BY_KIND[kind].en if kind in BY_KIND else '')}</span></td>"
         f"<td class='num'>{count}</td></tr>"
         for kind, count in summary["by_kind"].items()
     )
@@ -288,7 +285,7 @@ def summary_renderable(review: Review) -> Group:
 
 def _blocking_messages(review: Review) -> dict[str, list[str]]:
     """Per layer, one line per blocking kind: "kind: <its first finding's message>", with how
-    many more findings of that kind the report lists."""
+    many more findings of that kind there are (listed in the report or not)."""
     first: dict[tuple[str, str], Finding] = {}
     for finding in review.findings:  # a listed finding before an "... and N more" one
         key = (finding.layer, finding.kind)
@@ -302,7 +299,7 @@ def _blocking_messages(review: Review) -> dict[str, list[str]]:
         more = kinds[layer][kind] - finding.count
         text = " ".join(finding.message.splitlines())
         if more > 0:
-            text += f" (and {more} more in the report)"
+            text += f" (and {more} more)"
         lines.setdefault(layer, []).append(f"{kind}: {text}")
     return lines
 

@@ -100,6 +100,7 @@ def test_html_lists_every_finding_escaped(tmp_path: Path) -> None:
     assert overlap[6] == "7,194.5" and overlap[7] == "110.274733,29.598663"
     assert page.rows[0][0].endswith("blocking")  # blocking first
     assert page.rows[-1][0].endswith("warning")
+    assert "控制线重叠<br><span class='en'>control lines overlap</span>" in text  # the rules' names
 
 
 def test_html_of_an_empty_review(tmp_path: Path) -> None:
@@ -119,8 +120,7 @@ def test_summary_lines_and_table() -> None:
     # under each layer, the first message of each blocking kind, and how many more there are
     at = lines.index(next(line for line in lines if line.strip().startswith("yjjbnt:")))
     assert lines[at + 1 : at + 3] == [
-        "    empty_geometry: layer yjjbnt, feature 0: the geometry is empty"
-        " (and 4 more in the report)",
+        "    empty_geometry: layer yjjbnt, feature 0: the geometry is empty (and 4 more)",
         "    control_line_overlap: layer yjjbnt, feature 9 overlaps layer stbhhx, feature 3"
         " by 7,194.5 m²",
     ]
