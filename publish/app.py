@@ -3,29 +3,29 @@
 The core (publish.server: settings, releases, the guard, the middleware stack, the core routes)
 knows nothing of its wings; this module puts them together: the core's routes and each wing's
 (the OGC API: publish.ogc; raster tiles: publish.raster; WMS/WMTS: publish.wms), the parts of a
-release the wings load (`RELEASE_SERVICES`), and the guard's internal paths, derived from the
-whole route table (publish.server.guard.InternalPaths).
+release it loads (the registry of release outputs, publish.release.outputs), and the guard's
+internal paths, derived from the whole route table (publish.server.guard.InternalPaths).
 
 How to add …
 - an endpoint: a route in its wing's route list (or in publish.server.routes). If it serves
   internal data, its path says so — under /internal/…, or with an `{audience}` segment — and the
   guard, CORS and the fast path then ask for a token on it; nothing else is to be listed.
-- a part of a release a wing serves from: its manifest key and loader in `RELEASE_SERVICES`;
-  the loaded object is `audience.services[key]` for the requests of that release.
+- a part of a release (written by the build, checked, served): one module in
+  publish.release.outputs declaring its `ReleaseOutput` (key, writer, check, loader) and one line
+  in its `RELEASE_OUTPUTS`; what its loader returns is `audience.services[key]` for the requests
+  of that release.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from functools import partial
-from types import MappingProxyType
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from publish.ogc.routes import ogc_routes
-from publish.ogc.service import OGC_SERVICE, OgcService
 from publish.raster.routes import raster_routes
+from publish.release.outputs import RELEASE_OUTPUTS
 from publish.server.auth import TokenStore
 from publish.server.errors import exception_handlers
 from publish.server.guard import InternalPaths
@@ -33,18 +33,13 @@ from publish.server.holder import ReleaseHolder
 from publish.server.lifespan import lifespan
 from publish.server.logs import AccessRecorder, quiet_pygeoapi
 from publish.server.metrics import Metrics
-from publish.server.release import ServiceLoader, load_release
+from publish.server.release import load_release
 from publish.server.routes import core_routes
 from publish.server.settings import Settings
 from publish.server.stack import middleware_stack
 from publish.server.state import ServerState
 from publish.server.tilecache import TileCache
 from publish.wms.routes import wms_routes
-
-# What the wings load of each release, by the audience entry's manifest key.
-RELEASE_SERVICES: Mapping[str, ServiceLoader] = MappingProxyType(
-    {OGC_SERVICE: OgcService.from_release}
-)
 
 
 def route_table() -> list[BaseRoute]:
@@ -56,7 +51,7 @@ def create_app(settings: Settings) -> Starlette:
     """The server for `settings`; its release loads at startup (the ASGI lifespan)."""
     state = ServerState(
         settings=settings,
-        holder=ReleaseHolder(settings.tiles_dir, partial(load_release, services=RELEASE_SERVICES)),
+        holder=ReleaseHolder(settings.tiles_dir, partial(load_release, outputs=RELEASE_OUTPUTS)),
         tile_cache=TileCache(settings.tile_cache_bytes),
         tokens=TokenStore(settings.tokens_file),
     )

@@ -48,18 +48,12 @@ from publish.checks.report import (
 from publish.checks.rules import rule_versions
 from publish.domain import AUDIENCES
 from publish.errors import BuildError, ReviewFailedError
-from publish.features.indicators import compute_indicators, write_indicators_table
-from publish.features.store import assemble
+from publish.features.indicators import county_layer
+from publish.ogc.config import load_server_config
 from publish.release.manifest import read_manifest, write_manifest
-from publish.release.ogc_config import (
-    load_server_config,
-    pygeoapi_config,
-    site_check_process,
-    write_config,
-)
+from publish.release.output import LayerResult, ReleaseJob
+from publish.release.outputs import RELEASE_OUTPUTS
 from publish.release.store import ReleaseStore, new_release_id
-from publish.tiles.archive import Archive
-from publish.tiles.join import JoinOutput, join_many
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SERVER_CONFIG = PROJECT_ROOT / "config" / "pygeoapi.yml"
@@ -100,7 +94,7 @@ def _source_size(spec: LayerSpec) -> int:
         return 0
 
 
-def _read_in(output: LayerOutput, crs: str) -> gpd.GeoDataFrame:
+def _read_in(output: LayerResult, crs: str) -> gpd.GeoDataFrame:
     frame = pyogrio.read_dataframe(output.features_path, layer=output.spec.id, fid_as_index=True)
     return frame.to_crs(crs)
 
@@ -227,24 +221,19 @@ class Build:
         frames = {s.id: self._frame(usable[s.id]) for s in lines}
         if len({s.role for s in lines}) > 1:
             findings += check_control_lines(frames, lines, crs=self.catalog.crs)
-        admin = self._county_layer(usable)
+        county = county_layer(self.catalog, {lid: o.count for lid, o in usable.items()})
         zones = [s for s in specs if s.role == "planning_zone" and s.id in usable]
-        if admin is not None:
-            admin_frame = self._frame(admin)
+        if county is not None:
+            admin_frame = self._frame(usable[county])
             for spec in zones:
                 findings += check_zone_coverage(
                     self._frame(usable[spec.id]), admin_frame, layer=spec.id, crs=self.catalog.crs
                 )
         return findings
 
-    def _county_layer(self, outputs: dict[str, LayerOutput]) -> LayerOutput | None:
-        """The coarsest administrative layer (fewest features): counties in a city catalog."""
-        admin = [outputs[s.id] for s in self.catalog.by_role("admin") if s.id in outputs]
-        return min(admin, key=lambda o: o.count) if admin else None
-
     # -- release ---------------------------------------------------------------------------------
 
-    def _frame(self, output: LayerOutput) -> gpd.GeoDataFrame:
+    def _frame(self, output: LayerResult) -> gpd.GeoDataFrame:
         """A layer in the working CRS, read once per build (cross checks and both audiences'
         indicators use the same small layers)."""
         key = (output.spec.id, output.fingerprint)
@@ -252,133 +241,37 @@ class Build:
             self._frames[key] = _read_in(output, self.catalog.crs)
         return self._frames[key]
 
-    def _indicators(self, outputs: dict[str, LayerOutput], audience: str) -> dict[str, Any]:
-        visible = {s.id for s in self.catalog.for_audience(audience)}
-        mine = {lid: o for lid, o in outputs.items() if lid in visible}
-        county = self._county_layer(mine)
-        control = {
-            role: mine[specs[0].id]
-            for role in CONTROL_LINE_ROLES
-            if (specs := [s for s in self.catalog.by_role(role) if s.id in mine])
-        }
-        land_use = next((s for s in self.catalog.by_role("land_use") if s.id in mine), None)
-        # The audiences usually see the same inputs (all public): compute once then.
-        key = (
-            county.spec.id if county else None,
-            tuple(sorted((role, o.spec.id) for role, o in control.items())),
-            land_use.id if land_use else None,
-        )
-        if key not in self._indicator_cache:
-            city = self.catalog.meta.get("city") or {}
-            self._indicator_cache[key] = compute_indicators(
-                city_area=None,
-                counties=self._frame(county) if county else None,
-                control_lines={role: self._frame(o) for role, o in control.items()},
-                land_use=self._frame(mine[land_use.id]) if land_use else None,
-                land_use_field=land_use.code_field if land_use else None,
-                city_code=str(city.get("code")) if city.get("code") else None,
-                city_name=str(city.get("name")) if city.get("name") else None,
-                crs=self.catalog.crs,
-            )
-        return self._indicator_cache[key]
-
-    def _check_joined(self, path: Path, specs: Sequence[LayerSpec]) -> None:
-        with Archive(path) as archive:
-            layers = set(archive.vector_layers())
-            want = {s.id for s in specs}
-            if layers != want:
-                raise BuildError(
-                    f"{path.name} holds layers {sorted(layers)}, the catalog says {sorted(want)}"
-                )
-            if archive.maxzoom != self.top_zoom:
-                raise BuildError(f"{path.name}: maxzoom {archive.maxzoom}, not {self.top_zoom}")
-            if archive.minzoom < min(s.minzoom for s in specs):
-                raise BuildError(f"{path.name}: minzoom {archive.minzoom} is below the catalog's")
-
-    def _join_tiles(self, staged: Path, outputs: dict[str, LayerOutput]) -> dict[str, Any]:
-        """Both audiences' archives in one walk over the layers' archives, then checked."""
-        order = [s.id for s in self.catalog.layers]
-        city = (self.catalog.meta.get("city") or {}).get("name", "onemap")
-        (staged / "tiles").mkdir(parents=True, exist_ok=True)
-        specs = {
-            audience: JoinOutput(
-                staged / "tiles" / f"{audience}.pmtiles",
-                tuple(order.index(s.id) for s in self.catalog.for_audience(audience)),
-                name=f"{city} {audience}",
-                description=str(self.catalog.meta.get("description") or "") or None,
-            )
-            for audience in AUDIENCES
-        }
-        with self.report.stage("join tiles (public, internal)"):
-            stats = join_many([outputs[lid].tiles_path for lid in order], list(specs.values()))
-            for audience, spec in specs.items():
-                self._check_joined(spec.path, self.catalog.for_audience(audience))
-        return {audience: stats[spec.path] for audience, spec in specs.items()}
-
     def _write_release(
         self, staged: Path, outputs: dict[str, LayerOutput], review: Review, release_id: str
     ) -> dict[str, Any]:
-        audiences: dict[str, Any] = {}
-        indicators: dict[str, Any] = {}
+        """Every output of the registry written into `staged`; their manifest entries."""
         for audience in AUDIENCES:
             if not self.catalog.for_audience(audience):
                 raise BuildError(f"the catalog has no layer for the {audience} audience")
-        joined = self._join_tiles(staged, outputs)
-        for audience in AUDIENCES:
-            specs = self.catalog.for_audience(audience)
-            stats = joined[audience]
-            features = staged / "features" / f"{audience}.gpkg"
-            features.parent.mkdir(parents=True, exist_ok=True)
-            with self.report.stage(f"assemble {audience} features"):
-                assemble(features, [(s.id, outputs[s.id].features_path) for s in specs])
-            with self.report.stage(f"indicators ({audience})"):
-                indicators[audience] = self._indicators(outputs, audience)
-                write_indicators_table(features, indicators[audience])
-            config = pygeoapi_config(
-                self.server,
-                specs,
-                audience,
-                bounds={s.id: outputs[s.id].bounds for s in specs},
-                top_zoom=self.top_zoom,
-                crs=self.catalog.crs,
-                processes={"site-check": site_check_process(audience)},
-            )
-            write_config(config, staged / "ogc" / f"{audience}.yml")
-            self._write_style(staged, audience)
-            audiences[audience] = {
-                "layers": [s.id for s in specs],
-                "tiles": {
-                    "path": f"tiles/{audience}.pmtiles",
-                    "tiles": stats.tiles,
-                    "joined_tiles": stats.joined,
-                    "largest_tile_bytes": stats.largest_tile,
-                    "tiles_over_500kb": stats.over_limit,
-                },
-                "features": f"features/{audience}.gpkg",
-                "ogc": f"ogc/{audience}.yml",
-                "style": f"styles/{audience}.json",
-            }
-        write_report(
-            review,
-            staged,
-            title=f"成果审查报告 Review report — {release_id}",
-            context={"catalog": str(self.options.catalog), "release": release_id},
+        job = ReleaseJob(
+            staged=staged,
+            release_id=release_id,
+            catalog=self.catalog,
+            catalog_source=Path(self.options.catalog),
+            layers=outputs,
+            review=review,
+            top_zoom=self.top_zoom,
+            server_config=self.server,
+            stages=self.report,
+            frame=self._frame,
         )
-        (staged / "catalog.yml").write_text(self.catalog_text, encoding="utf-8")
-        return {"audiences": audiences, "indicators": indicators}
-
-    def _write_style(self, staged: Path, audience: str) -> None:
-        from publish.styles import build_style
-
-        style = build_style(
-            self.catalog,
-            audience,
-            tiles_url=f"/tiles/{audience}.json",
-            glyphs_url="/fonts/{fontstack}/{range}.pbf",
-        )
-        path = staged / "styles" / f"{audience}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(style, ensure_ascii=False, indent=1), encoding="utf-8")
+        audiences: dict[str, dict[str, Any]] = {
+            audience: {"layers": [s.id for s in specs]} for audience, specs in job.audiences()
+        }
+        entries: dict[str, Any] = {}
+        for output in RELEASE_OUTPUTS:
+            job.written[output.key] = written = output.write(job)
+            if output.per_audience:
+                for audience, entry in written.items():
+                    audiences[audience][output.key] = entry
+            else:
+                entries[output.key] = written
+        return {**entries, "audiences": audiences}
 
     # -- the whole build -------------------------------------------------------------------------
 
@@ -424,18 +317,12 @@ class Build:
         ).hexdigest()
         release_id = new_release_id(content, started)
         staged = self.store.staging_dir(release_id)
-        document = self.catalog.document()
         try:
             written = self._write_release(staged, outputs, review, release_id)
             manifest = {
                 "release": release_id,
                 "created": started.isoformat(timespec="seconds"),
                 "finished": _now().isoformat(timespec="seconds"),
-                "catalog": {
-                    "path": str(self.catalog.path),
-                    "meta": _plain({k: v for k, v in document.items() if k != "layers"}),
-                    "layers": _plain(document["layers"]),
-                },
                 "crs": self.catalog.crs,
                 "tools": self.versions,
                 "top_zoom": self.top_zoom,
@@ -453,7 +340,6 @@ class Build:
                     }
                     for spec in self.catalog.layers
                 },
-                "review": review.summary(),
                 "log": list(self.report.lines),
                 **written,
             }
@@ -511,10 +397,6 @@ def _exclusive(path: Path) -> Iterator[None]:
         except BlockingIOError:
             raise BuildError(f"another build is running on {path.parent}") from None
         yield
-
-
-def _plain(value: Any) -> Any:
-    return json.loads(json.dumps(value, ensure_ascii=False, default=str))
 
 
 def build(options: BuildOptions, reporter: Reporter | None = None) -> BuildResult:

@@ -33,7 +33,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from publish.catalog import CONTROL_LINE_ROLES
+from publish.catalog import CONTROL_LINE_ROLES, Catalog
 from publish.errors import BuildError
 from publish.standards import land_use_classes
 
@@ -47,6 +47,13 @@ __all__ = [
 COUNTY_CODE, COUNTY_NAME = "XZQDM", "XZQMC"
 INDICATOR_COLUMNS = ("scope", "code", "name", "indicator", "area_km2", "share")
 TABLE = "indicators"
+
+
+def county_layer(catalog: Catalog, counts: Mapping[str, int]) -> str | None:
+    """The coarsest administrative layer (fewest features) among the layers `counts` counts:
+    the counties in a city catalog."""
+    admin = [s.id for s in catalog.by_role("admin") if s.id in counts]
+    return min(admin, key=lambda lid: counts[lid]) if admin else None
 
 
 def _km2(area_m2: float) -> float:

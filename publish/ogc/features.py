@@ -1,6 +1,6 @@
 """pygeoapi feature provider on a release's GeoPackage: R-tree bbox, exact filter, numberMatched.
 
-Configured as (publish.release.ogc_config writes it):
+Configured as (publish.ogc.config writes it):
 
     type: feature
     name: publish.ogc.features.GeoPackageProvider

@@ -23,8 +23,7 @@ from typing import Any
 
 from publish.errors import ReleaseError
 from publish.gpkg.schema import open_readonly, row_count
-from publish.ogc.config import collections
-from publish.release.ogc_config import FEATURE_PROVIDER
+from publish.ogc.config import FEATURE_PROVIDER, collections
 
 POSTGRESQL_PROVIDER = "PostgreSQL"  # pygeoapi's stock provider (pygeoapi.provider.sql)
 GEOMETRY_COLUMN = "geom"

@@ -39,7 +39,7 @@ from typing import Any
 import yaml
 
 from publish.errors import PublishError, ReleaseError
-from publish.ogc.config import collections
+from publish.ogc.config import FEATURE_PROVIDER, collections, write_config
 from publish.ogc.postgis import (
     SCHEMA_PREFIX,
     Database,
@@ -49,9 +49,9 @@ from publish.ogc.postgis import (
     require_postgis,
     schema_name,
 )
-from publish.release.manifest import read_manifest, verify_release, write_manifest
-from publish.release.ogc_config import FEATURE_PROVIDER, write_config
+from publish.release.manifest import read_manifest, write_manifest
 from publish.release.store import ReleaseStore, new_release_id
+from publish.release.verify import verify_release
 
 
 def feature_tables(doc: Mapping[str, Any]) -> tuple[str | None, list[str]]:

@@ -31,7 +31,8 @@ from starlette.types import Receive, Scope, Send
 from publish.domain import INTERNAL, PUBLIC
 from publish.ogc.language import with_language
 from publish.ogc.params import check_execution_body, check_items_query
-from publish.ogc.service import OGC_SERVICE, OgcService
+from publish.ogc.service import OgcService
+from publish.release.outputs.ogc import OGC_KEY
 from publish.server.caching import body_etag, etag_matches
 from publish.server.context import request_context
 from publish.server.errors import BadRequestError, NotFoundError, PayloadTooLargeError
@@ -59,7 +60,7 @@ class _Context:
 
 def _context(request: Request, audience: str) -> _Context:
     ctx = request_context(request, audience)
-    service = ctx.audience.services.get(OGC_SERVICE)
+    service = ctx.audience.services.get(OGC_KEY)
     if service is None:  # the release has no OGC API for this audience
         raise NotFoundError()
     return _Context(ctx.state, ctx.release, ctx.audience, service)

@@ -28,13 +28,18 @@ from starlette.routing import BaseRoute
 from publish.errors import ReleaseError
 from publish.gpkg.errors import GeoPackageError
 from publish.gpkg.reader import open_geopackage
-from publish.ogc.config import collections, read_config, resolve_config, with_url
-from publish.release.ogc_config import FEATURE_PROVIDER, TILE_PROVIDER
+from publish.ogc.config import (
+    FEATURE_PROVIDER,
+    TILE_PROVIDER,
+    collections,
+    read_config,
+    resolve_config,
+    with_url,
+)
 from publish.tiles.archive import ArchiveError
 
 log = logging.getLogger("publish.ogc")
 
-OGC_SERVICE = "ogc"  # the manifest key of an audience's pygeoapi configuration
 
 _APIS_KEPT = 4  # API objects per service (one per base URL clients use)
 _BUILD_LOCK = threading.Lock()

@@ -1,6 +1,6 @@
 """pygeoapi tile provider on a release's PMTiles archive: one collection = one archive layer.
 
-Configured as (publish.release.ogc_config writes it):
+Configured as (publish.ogc.config writes it):
 
     type: tile
     name: publish.ogc.tiles.PMTilesProvider

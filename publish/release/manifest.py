@@ -63,16 +63,12 @@ def read_manifest(root: Path) -> dict[str, Any]:
     return doc
 
 
-def verify_release(root: Path, *, digests: bool = True) -> list[str]:
-    """What is wrong with the release at `root`: missing, resized or altered files ([] if none)."""
-    root = Path(root)
-    try:
-        doc = read_manifest(root)
-    except ReleaseError as exc:
-        return [str(exc)]
+def verify_files(root: Path, doc: Mapping[str, Any], *, digests: bool = True) -> list[str]:
+    """What is wrong with the files of the release at `root` that manifest `doc` lists:
+    missing, resized or (`digests`) altered files; [] if none."""
     problems = []
     for rel, entry in doc["files"].items():
-        path = root / rel
+        path = Path(root) / rel
         if not path.is_file():
             problems.append(f"{rel}: missing")
         elif path.stat().st_size != entry["bytes"]:

@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from publish.errors import ReleaseError
-from publish.release.manifest import read_manifest, verify_release
+from publish.release.manifest import read_manifest
+from publish.release.verify import verify_release
 
 RELEASES = "releases"
 CURRENT = "current"

@@ -13,7 +13,7 @@ from publish.server.caching import body_etag, etag_matches
 from publish.server.context import request_context
 from publish.server.release import RELEASE_HEADER, AudienceRelease, Release
 from publish.server.state import server_state
-from publish.server.styles import render_style
+from publish.styles.served import render_style
 from publish.tiles.tilejson import with_tiles
 
 JSON = "application/json"

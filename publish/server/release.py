@@ -1,33 +1,36 @@
 """A release as the server holds it: immutable, with its archives open and documents parsed.
 
-`load_release(tiles_dir, target, services)` reads DIR/<target> (what DIR/current points at) and
-refuses a release that cannot be served as it is: a missing or resized file, an archive `verify`
-finds fault with, a style that is not a MapLibre style, or anything that would show an internal
-layer to the public. The wings add their own parts of a release through `services`: for each
-manifest key they name (e.g. "ogc": the OGC API's pygeoapi configuration, publish.ogc.service),
-a loader opens and checks what the audience's entry points at, and the result belongs to the
-`AudienceRelease` (`services[key]`), so that a request keeps using the release it started on.
+`load_release(tiles_dir, target, outputs)` reads DIR/<target> (what DIR/current points at) and
+refuses a release that cannot be served as it is: a missing or resized file, anything that
+would show an internal layer to the public, or a part of the release its output's check finds
+fault with (publish.release.outputs: an archive `verify` faults, a style that is not a MapLibre
+style, a store or configuration holding another audience's layers). What each output's `load`
+returns is the audience's to serve from: the archive and the style here, the wings' parts
+(e.g. "ogc": publish.ogc.service.OgcService) as `AudienceRelease.services[key]`, so that a
+request keeps using the release it started on.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from publish.domain import AUDIENCES, INTERNAL, PUBLIC
+from publish.domain import AUDIENCES, PUBLIC
 from publish.errors import PublishError
-from publish.release.manifest import read_manifest, verify_release
+from publish.release.manifest import read_manifest, verify_files
+from publish.release.output import OutputPart, ReleaseOutput
+from publish.release.outputs import RELEASE_OUTPUTS
+from publish.release.outputs.style import STYLE
+from publish.release.outputs.tiles import TILES
 from publish.server.errors import ReleaseLoadError
-from publish.server.styles import source_layers, source_urls
-from publish.tiles.archive import Archive, verify
+from publish.tiles.archive import Archive
 from publish.tiles.tilejson import build_tilejson
 
 RELEASE_HEADER = "X-Onemap-Release"  # every answer from a release names it
@@ -88,21 +91,16 @@ def _refuse(where: Path, reason: str) -> ReleaseLoadError:
     return ReleaseLoadError(f"{where}: {reason}")
 
 
-def _read_style(path: Path) -> dict[str, Any]:
+def _loaded(output: ReleaseOutput, part: OutputPart) -> Any:
+    """What `output` serves from for `part`, after its check; ReleaseLoadError if it cannot."""
+    where = part.root / str(part.entry) if isinstance(part.entry, str) else part.root
     try:
-        style = json.loads(path.read_bytes())
-    except (OSError, ValueError) as exc:
-        raise _refuse(path, f"style unreadable: {exc}") from exc
-    if not isinstance(style, dict) or style.get("version") != 8:
-        raise _refuse(path, "not a MapLibre style (version 8)")
-    if not isinstance(style.get("sources"), dict) or not isinstance(style.get("layers"), list):
-        raise _refuse(path, "style has no sources or layers")
-    return style
-
-
-# A wing's loader: (release folder, the audience entry's value for its key, the audience's
-# layers) → what it serves from; PublishError when that cannot be served.
-ServiceLoader = Callable[[Path, str, frozenset[str]], Any]
+        problems = output.check(part)
+        if problems:
+            raise _refuse(where, "; ".join(problems[:5]))
+        return None if output.load is None else output.load(part)
+    except PublishError as exc:
+        raise _refuse(where, str(exc)) from exc
 
 
 def _load_audience(
@@ -110,15 +108,13 @@ def _load_audience(
     release_id: str,
     name: str,
     manifest: Mapping[str, Any],
-    loaders: Mapping[str, ServiceLoader],
+    outputs: Sequence[ReleaseOutput],
 ) -> AudienceRelease:
     entry = (manifest.get("audiences") or {}).get(name)
     if not isinstance(entry, dict):
         raise _refuse(root, f"manifest lists no audience {name!r}")
     try:
         layers = frozenset(entry["layers"])
-        archive_path = root / entry["tiles"]["path"]
-        style_path = root / entry["style"]
     except (KeyError, TypeError) as exc:
         raise _refuse(root, f"manifest audience {name!r} lacks {exc}") from None
     restricted = name != PUBLIC
@@ -127,39 +123,25 @@ def _load_audience(
         internal = sorted(lid for lid in layers if access.get(lid) != PUBLIC)
         if internal:
             raise _refuse(root, f"public audience lists non-public layers {internal}")
-
-    problems = verify(archive_path)
-    if problems:
-        raise _refuse(archive_path, "; ".join(problems[:5]))
-    archive = Archive(archive_path)
-    extra = sorted(set(archive.vector_layers()) - layers)
-    if extra:
-        raise _refuse(archive_path, f"archive holds layers not listed for {name}: {extra}")
-
-    style = _read_style(style_path)
-    extra = sorted(set(source_layers(style)) - layers)
-    if extra:
-        raise _refuse(style_path, f"style draws layers not listed for {name}: {extra}")
-    if not restricted:
-        for url in source_urls(style):
-            if INTERNAL in url:
-                raise _refuse(style_path, f"public style refers to {url}")
+    for required in (TILES, STYLE):
+        if entry.get(required.key) is None:
+            raise _refuse(root, f"manifest audience {name!r} lacks {required.key!r}")
 
     services: dict[str, Any] = {}
-    for key, loader in loaders.items():
-        if entry.get(key) is not None:
-            try:
-                services[key] = loader(root, str(entry[key]), layers)
-            except PublishError as exc:
-                raise _refuse(root / str(entry[key]), str(exc)) from exc
-
+    for output in outputs:
+        for part in output.audience_part(root, manifest, name) if output.per_audience else ():
+            loaded = _loaded(output, part)
+            if loaded is not None:
+                services[output.key] = loaded
+    archive: Archive = services.pop(TILES.key)
+    style: dict[str, Any] = services.pop(STYLE.key)
     return AudienceRelease(
         name=name,
         restricted=restricted,
         layers=layers,
         archive=archive,
-        archive_path=archive_path,
-        archive_stat=os.stat(archive_path),
+        archive_path=archive.path,
+        archive_stat=os.stat(archive.path),
         tilejson=MappingProxyType(
             build_tilejson(archive, layers=layers, extra={"onemap:release": release_id})
         ),
@@ -169,21 +151,24 @@ def _load_audience(
 
 
 def load_release(
-    tiles_dir: Path, target: str, services: Mapping[str, ServiceLoader] = MappingProxyType({})
+    tiles_dir: Path, target: str, outputs: Sequence[ReleaseOutput] = RELEASE_OUTPUTS
 ) -> Release:
-    """Load DIR/<target> (`target` as read from the DIR/current symlink), with the wings'
-    `services`, or raise ReleaseLoadError saying why it cannot be served."""
+    """Load DIR/<target> (`target` as read from the DIR/current symlink) with its `outputs`
+    checked and loaded, or raise ReleaseLoadError saying why it cannot be served."""
     root = (Path(tiles_dir) / target).resolve()
     try:
         manifest = read_manifest(root)
-        problems = verify_release(root, digests=False)
+        problems = verify_files(root, manifest, digests=False)
         if problems:
             raise _refuse(root, "; ".join(problems[:5]))
+        for output in outputs:  # the release-wide ones; each audience's come with it
+            for part in () if output.per_audience else output.parts(root, manifest):
+                _loaded(output, part)
         release_id = str(manifest["release"])
         if release_id != root.name:
             raise _refuse(root, f"manifest is for release {release_id}")
         audiences = {
-            name: _load_audience(root, release_id, name, manifest, services) for name in AUDIENCES
+            name: _load_audience(root, release_id, name, manifest, outputs) for name in AUDIENCES
         }
     except ReleaseLoadError:
         raise

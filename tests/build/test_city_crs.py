@@ -26,7 +26,8 @@ from publish.build.pipeline import Build, BuildOptions, BuildResult, build
 from publish.build.progress import Reporter
 from publish.catalog import load_catalog
 from publish.errors import ReviewFailedError
-from publish.release.manifest import read_manifest, verify_release
+from publish.release.manifest import read_manifest
+from publish.release.verify import verify_release
 from publish.sitecheck.check import check_site
 from publish.sitecheck.inputs import parse_site
 from publish.sitecheck.process import SiteCheckProcessor

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from publish.build.pipeline import BuildResult
-from publish.release.manifest import verify_release
 from publish.release.store import ReleaseStore
+from publish.release.verify import verify_release
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -13,7 +13,8 @@ import pytest
 from publish.build.pipeline import BuildResult
 from publish.catalog import load_catalog
 from publish.gpkg.schema import gpkg_has_rtree
-from publish.release.manifest import read_manifest, verify_release
+from publish.release.manifest import read_manifest
+from publish.release.verify import verify_release
 from publish.sources import read_layer
 from publish.tiles.archive import Archive, verify
 from publish.tiles.check import count_features_at_zoom

@@ -16,10 +16,10 @@ import pytest
 import shapely
 import yaml
 
-from publish.app import RELEASE_SERVICES
 from publish.errors import ReleaseError
 from publish.ogc.postgis import POSTGRESQL_PROVIDER, Database, drop_schema
 from publish.ogc.postgis_release import main, prune_schemas, publish_on_postgis
+from publish.release.outputs import RELEASE_OUTPUTS
 from publish.server.errors import ReleaseLoadError
 from publish.server.release import load_release
 from publish.server.settings import Settings
@@ -199,7 +199,7 @@ def test_a_release_whose_tables_are_gone_is_refused(
     schemas = json.loads((out / "current" / "manifest.json").read_text("utf-8"))["postgis"]
     drop_schema(db, schemas["schemas"]["public"])
     with pytest.raises(ReleaseLoadError, match="collection"):
-        load_release(out, f"releases/{new_id}", services=RELEASE_SERVICES)
+        load_release(out, f"releases/{new_id}", outputs=RELEASE_OUTPUTS)
     # and a schema whose release is gone is dropped by prune
     (out / "releases" / new_id).rename(tmp_path / "gone")
     assert prune_schemas(out, db) == [schemas["schemas"]["internal"]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from publish.server.styles import render_style, source_layers
+from publish.styles.served import render_style, source_layers
 
 
 def test_root_relative_urls_become_absolute() -> None:

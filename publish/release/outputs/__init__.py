@@ -1,0 +1,26 @@
+"""The registry of release outputs, in the order the build writes them (an output may read what
+an earlier one wrote: the indicators go into the feature store). Adding a part to a release is
+one module here and one line below; see publish.release.output for what an output declares."""
+
+from __future__ import annotations
+
+from publish.release.output import ReleaseOutput
+from publish.release.outputs.catalog import CATALOG
+from publish.release.outputs.features import FEATURES
+from publish.release.outputs.indicators import INDICATORS
+from publish.release.outputs.ogc import OGC
+from publish.release.outputs.review import REVIEW
+from publish.release.outputs.style import STYLE
+from publish.release.outputs.tiles import TILES
+
+RELEASE_OUTPUTS: tuple[ReleaseOutput, ...] = (
+    CATALOG,
+    TILES,
+    FEATURES,
+    INDICATORS,
+    OGC,
+    STYLE,
+    REVIEW,
+)
+
+__all__ = ["RELEASE_OUTPUTS"]
