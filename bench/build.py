@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO))
 BUILD = """
 import sys
 from pathlib import Path
-from publish.build.pipeline import BuildOptions, build
+from publish.pipeline.build import BuildOptions, build
 build(BuildOptions(catalog=Path(sys.argv[1]), out=Path(sys.argv[2]), keep_inputs=True))
 """
 
@@ -76,8 +76,8 @@ def run_measured(cmd: list[str]) -> tuple[float, int]:
 
 
 def raw_tippecanoe_command(catalog_path: Path, tiles: Path, out: Path) -> list[str]:
-    from publish.build.layer import SEQ
     from publish.catalog import load_catalog
+    from publish.pipeline.layer import SEQ
     from publish.tiles.inputs import LayerInput
     from publish.tiles.tippecanoe import tile_command
 

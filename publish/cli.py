@@ -34,7 +34,7 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from publish.build.pipeline import DEFAULT_SERVER_CONFIG, BuildOptions, build
+    from publish.pipeline.build import DEFAULT_SERVER_CONFIG, BuildOptions, build
 
     result = build(
         BuildOptions(
@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     seed.add_argument("--concurrency", type=_at_least_one, default=2, help="tiles at once")
     seed.set_defaults(run=_seed)
-    from publish.ogc import postgis_release
+    from publish.release import postgis as postgis_release
 
     postgis = commands.add_parser(
         "postgis",

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from publish.build.pipeline import BuildResult
+    from publish.pipeline.build import BuildResult
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -38,8 +38,8 @@ def defective_sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def full_release(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
     """The clean sample (all 13 layers) built once: `.path` is the release folder, its parent's
     parent the tiles folder with `current` pointing at it. Read-only."""
-    from publish.build.pipeline import BuildOptions, build
-    from publish.build.progress import Reporter
+    from publish.pipeline.build import BuildOptions, build
+    from publish.pipeline.progress import Reporter
 
     out = tmp_path_factory.mktemp("tiles")
     return build(

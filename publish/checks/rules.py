@@ -2,8 +2,8 @@
 or across layers, whether it blocks a release, its name in Chinese and English, and its version.
 
 The versions are what makes the build's caches honest: a layer's fingerprint carries the
-versions of the layer rules (publish.build.fingerprint), and the cross-layer findings' cache key
-those of the cross rules (publish.build.pipeline), so a rule whose behaviour changes gets its
+versions of the layer rules (publish.pipeline.fingerprint), and the cross-layer findings' cache key
+those of the cross rules (publish.pipeline.build), so a rule whose behaviour changes gets its
 version bumped here and every layer and cross check it touches is checked again — nothing else
 is to be remembered. The finding kinds, their severities and names (publish.checks.findings,
 the report) are read from here.

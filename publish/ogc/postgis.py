@@ -7,7 +7,7 @@ primary key, geometry column `geom` in EPSG:4326 with a GiST index, column names
 and checks the row counts; `postgresql_config` points a release's pygeoapi configuration at such a
 schema; `open_provider` is what the server runs when it loads a release that uses one, so that a
 table it cannot reach refuses the release rather than failing its first request. Releases made
-this way: publish.ogc.postgis_release.
+this way: publish.release.postgis.
 """
 
 from __future__ import annotations

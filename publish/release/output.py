@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 
 class LayerResult(Protocol):
-    """What the build made of one layer (publish.build.layer.LayerOutput)."""
+    """What the build made of one layer (publish.pipeline.layer.LayerOutput)."""
 
     @property
     def spec(self) -> LayerSpec: ...
@@ -48,7 +48,7 @@ class LayerResult(Protocol):
 
 
 class Stages(Protocol):
-    """Where the build reports progress (publish.build.progress.Reporter)."""
+    """Where the build reports progress (publish.pipeline.progress.Reporter)."""
 
     def stage(self, description: str, total: int | None = None) -> AbstractContextManager[Any]: ...
 

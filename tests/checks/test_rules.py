@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from publish.build.fingerprint import layer_fingerprint
 from publish.catalog import load_catalog
 from publish.checks import rules
 from publish.checks.findings import KIND_ZH, KINDS, Severity, severity_of
+from publish.pipeline.fingerprint import layer_fingerprint
 
 CRS = "EPSG:4546"  # the sample city's working CRS
 

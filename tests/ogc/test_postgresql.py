@@ -18,8 +18,8 @@ import yaml
 
 from publish.errors import ReleaseError
 from publish.ogc.postgis import POSTGRESQL_PROVIDER, Database, drop_schema
-from publish.ogc.postgis_release import main, prune_schemas, publish_on_postgis
 from publish.release.outputs import RELEASE_OUTPUTS
+from publish.release.postgis import main, prune_schemas, publish_on_postgis
 from publish.server.errors import ReleaseLoadError
 from publish.server.release import load_release
 from publish.server.settings import Settings

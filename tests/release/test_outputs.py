@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from publish.build.pipeline import BuildResult
 from publish.domain import AUDIENCES
+from publish.pipeline.build import BuildResult
 from publish.release.manifest import read_manifest, write_manifest
 from publish.release.outputs import RELEASE_OUTPUTS
 from publish.release.verify import verify_release

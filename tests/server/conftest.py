@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from publish.build.pipeline import BuildOptions, build
-from publish.build.progress import Reporter
+from publish.pipeline.build import BuildOptions, build
+from publish.pipeline.progress import Reporter
 from publish.server.auth import append_token_hash, new_token
 from publish.server.settings import Settings
 from publish.tiles.archive import Archive

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from publish.build.pipeline import BuildResult
+from publish.pipeline.build import BuildResult
 from publish.sitecheck.store import SiteStore, open_site_store
 
 

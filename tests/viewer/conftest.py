@@ -15,7 +15,7 @@ from support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.viewer.browser import RECORD_CSP_VIOLATIONS, Server, serve
 
 if TYPE_CHECKING:
-    from publish.build.pipeline import BuildResult
+    from publish.pipeline.build import BuildResult
 
 
 @pytest.fixture(scope="session")

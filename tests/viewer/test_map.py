@@ -24,7 +24,7 @@ from tests.viewer.browser import (
 from tests.viewer.data import centre_view, read_layer, union_of
 
 if TYPE_CHECKING:
-    from publish.build.pipeline import BuildResult
+    from publish.pipeline.build import BuildResult
 
 RED_LINE = "#E60000"  # styles/control_lines.yml: the ecological red line's outline
 PANEL_RIGHT = 340  # the desktop side panel covers x < 340 (330 px wide at 10 px)

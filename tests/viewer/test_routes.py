@@ -19,7 +19,7 @@ from tests.server.helpers import TestClient, make_client
 from tests.viewer.internal_words import internal_words, words_in
 
 if TYPE_CHECKING:
-    from publish.build.pipeline import BuildResult
+    from publish.pipeline.build import BuildResult
 
 GLYPHS = "/fonts/Noto%20Sans%20Regular"
 

@@ -14,7 +14,7 @@ from tests.viewer.browser import Server, open_map, save_screenshot, wait_idle
 from tests.viewer.data import centre_view, union_of
 
 if TYPE_CHECKING:
-    from publish.build.pipeline import BuildResult
+    from publish.pipeline.build import BuildResult
 
 
 def _project(page: Any, lng: float, lat: float) -> tuple[float, float]:

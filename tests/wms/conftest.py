@@ -22,7 +22,7 @@ from tests.server.test_uvicorn import serve
 from tests.wms.helpers import Place, Probes, hex_rgb, land_use_colour, style_paint
 
 if TYPE_CHECKING:
-    from publish.build.pipeline import BuildResult
+    from publish.pipeline.build import BuildResult
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,8 @@ import httpx
 import pytest
 import yaml
 
-from publish.build.pipeline import BuildOptions, build
-from publish.build.progress import Reporter
+from publish.pipeline.build import BuildOptions, build
+from publish.pipeline.progress import Reporter
 from publish.server.auth import append_token_hash, new_token
 from tests.server.helpers import point_current
 from tests.server.test_uvicorn import serve

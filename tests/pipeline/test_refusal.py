@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-import publish.build.pipeline as pipeline
-from publish.build.progress import Reporter
+import publish.pipeline.build as pipeline
 from publish.errors import ReviewFailedError
+from publish.pipeline.progress import Reporter
 
 REPO = Path(__file__).resolve().parents[2]
 

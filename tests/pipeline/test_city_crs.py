@@ -21,11 +21,11 @@ import pytest
 import shapely
 import yaml
 
-from publish.build.fingerprint import layer_fingerprint, tool_versions
-from publish.build.pipeline import Build, BuildOptions, BuildResult, build
-from publish.build.progress import Reporter
 from publish.catalog import load_catalog
 from publish.errors import ReviewFailedError
+from publish.pipeline.build import Build, BuildOptions, BuildResult, build
+from publish.pipeline.fingerprint import layer_fingerprint, tool_versions
+from publish.pipeline.progress import Reporter
 from publish.release.manifest import read_manifest
 from publish.release.verify import verify_release
 from publish.sitecheck.check import check_site

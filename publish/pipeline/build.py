@@ -33,9 +33,6 @@ from typing import Any
 import geopandas as gpd
 import pyogrio
 
-from publish.build.fingerprint import layer_fingerprint, tool_versions
-from publish.build.layer import LayerBuild, LayerOutput, load_cached
-from publish.build.progress import Reporter
 from publish.catalog import CONTROL_LINE_ROLES, Catalog, LayerSpec, load_catalog
 from publish.checks.cross import check_control_lines, check_zone_coverage
 from publish.checks.findings import Finding, Review
@@ -50,6 +47,9 @@ from publish.domain import AUDIENCES
 from publish.errors import BuildError, ReviewFailedError
 from publish.features.indicators import county_layer
 from publish.ogc.config import load_server_config
+from publish.pipeline.fingerprint import layer_fingerprint, tool_versions
+from publish.pipeline.layer import LayerBuild, LayerOutput, load_cached
+from publish.pipeline.progress import Reporter
 from publish.release.manifest import read_manifest, write_manifest
 from publish.release.output import LayerResult, ReleaseJob
 from publish.release.outputs import RELEASE_OUTPUTS

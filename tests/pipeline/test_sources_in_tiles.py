@@ -14,8 +14,8 @@ import pytest
 import shapely
 import yaml
 
-from publish.build.pipeline import BuildOptions, build
-from publish.build.progress import Reporter
+from publish.pipeline.build import BuildOptions, build
+from publish.pipeline.progress import Reporter
 from tests.mvt import decoded_tiles, metres, tile_to_lonlat
 
 NAMES = ["天门山", "大庸古城", "澧水·南岸", "武陵源（核心区）", "溪布街"]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from publish.build.pipeline import BuildResult
+from publish.pipeline.build import BuildResult
 from publish.release.store import ReleaseStore
 from publish.release.verify import verify_release
 

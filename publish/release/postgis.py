@@ -4,7 +4,7 @@ The build writes features into the release's GeoPackages and the server reads th
 R-tree provider (publish.ogc.features). A deployment that keeps its features in PostgreSQL/PostGIS
 (to share them with other systems, or to query them with SQL) publishes a release there with
 
-    python -m publish.ogc.postgis_release --tiles DIR \
+    python -m publish.release.postgis --tiles DIR \
         --dsn "host=db port=5432 dbname=onemap user=onemap" [--release ID] [--prune]
 
 which makes a new release from the current one (or `--release ID`):
@@ -177,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m publish.ogc.postgis_release",
+        prog="python -m publish.release.postgis",
         description="Publish a release whose OGC API features are served from PostGIS.",
     )
     add_arguments(parser)

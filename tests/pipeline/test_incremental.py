@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from publish.build.pipeline import BuildOptions, BuildResult, build
-from publish.build.progress import Reporter
+from publish.pipeline.build import BuildOptions, BuildResult, build
+from publish.pipeline.progress import Reporter
 from publish.release.manifest import read_manifest
 from publish.release.store import ReleaseStore
 from tests.mvt import decoded_tiles

@@ -10,9 +10,9 @@ from pathlib import Path
 import pyogrio
 import pytest
 
-from publish.build.pipeline import BuildResult
 from publish.catalog import load_catalog
 from publish.gpkg.schema import gpkg_has_rtree
+from publish.pipeline.build import BuildResult
 from publish.release.manifest import read_manifest
 from publish.release.verify import verify_release
 from publish.sources import read_layer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from publish.build.pipeline import BuildResult
+from publish.pipeline.build import BuildResult
 
 
 @pytest.fixture(scope="session")
