@@ -25,11 +25,12 @@ from starlette.routing import BaseRoute
 
 from publish.ogc.routes import ogc_routes
 from publish.raster.routes import raster_routes
-from publish.release.outputs import RELEASE_OUTPUTS
+from publish.release.outputs import KEPT_OUTPUTS, RELEASE_OUTPUTS
 from publish.server.auth import TokenStore
 from publish.server.errors import exception_handlers
 from publish.server.guard import InternalPaths
 from publish.server.holder import ReleaseHolder
+from publish.server.kept import KeptReleases
 from publish.server.lifespan import lifespan
 from publish.server.logs import AccessRecorder, quiet_pygeoapi
 from publish.server.metrics import Metrics
@@ -49,9 +50,15 @@ def route_table() -> list[BaseRoute]:
 
 def create_app(settings: Settings) -> Starlette:
     """The server for `settings`; its release loads at startup (the ASGI lifespan)."""
+    holder = ReleaseHolder(settings.tiles_dir, partial(load_release, outputs=RELEASE_OUTPUTS))
     state = ServerState(
         settings=settings,
-        holder=ReleaseHolder(settings.tiles_dir, partial(load_release, outputs=RELEASE_OUTPUTS)),
+        holder=holder,
+        kept=KeptReleases(
+            settings.tiles_dir,
+            partial(load_release, outputs=KEPT_OUTPUTS),
+            lambda: holder.current,
+        ),
         tile_cache=TileCache(settings.tile_cache_bytes),
         tokens=TokenStore(settings.tokens_file),
     )

@@ -43,11 +43,25 @@ def _build(args: argparse.Namespace) -> int:
             only=tuple(args.only or ()),
             keep=args.keep,
             server_config=Path(args.server_config or DEFAULT_SERVER_CONFIG),
+            note=_note(args),
+            author=args.author,
         )
     )
     print(f"release {result.release_id}: {result.path}")
     print(f"rebuilt: {', '.join(result.rebuilt) or '-'}; reused: {', '.join(result.reused) or '-'}")
     return 0
+
+
+def _note(args: argparse.Namespace) -> str | None:
+    """The release note: --note TEXT, or the text of --note-file PATH."""
+    if args.note_file is None:
+        return str(args.note) if args.note else None
+    try:
+        return Path(args.note_file).read_text(encoding="utf-8").strip() or None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PublishError(
+            f"--note-file {args.note_file}: cannot be read as UTF-8 text: {exc}"
+        ) from None
 
 
 def _release(args: argparse.Namespace) -> int:
@@ -60,7 +74,12 @@ def _release(args: argparse.Namespace) -> int:
             print(f"no releases under {store.releases}")
         for info in releases:
             mark = "*" if info.current else " "
-            print(f"{mark} {info.id}  {info.layers:3d} layers  {info.bytes / 1e6:10.1f} MB")
+            print(
+                f"{mark} {info.id}  {info.created or '-':25s}  {info.layers:3d} layers  "
+                f"{info.bytes / 1e6:8.1f} MB  {info.author or '-'}  {info.note or '-'}"
+            )
+            if info.changes:
+                print(f"    {info.changes}")
         return 0
     if not args.id:
         raise PublishError("release switch needs a release id (see `release list`)")
@@ -100,6 +119,10 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--server-config", help="pygeoapi server metadata (default: config/pygeoapi.yml)"
     )
+    note = parser.add_mutually_exclusive_group()
+    note.add_argument("--note", help="why this release was made (kept in its manifest)")
+    note.add_argument("--note-file", metavar="PATH", help="the note, from a UTF-8 text file")
+    parser.add_argument("--author", help="who made this release (kept in its manifest)")
     parser.set_defaults(run=_build)
 
 

@@ -68,6 +68,8 @@ class BuildOptions:
     server_config: Path = DEFAULT_SERVER_CONFIG
     batch_size: int = 50_000
     keep_inputs: bool = False  # keep each layer's tippecanoe input in the layer cache
+    note: str | None = None  # why the release was made (release list, /releases)
+    author: str | None = None
 
 
 @dataclass(frozen=True)
@@ -323,6 +325,8 @@ class Build:
                 "release": release_id,
                 "created": started.isoformat(timespec="seconds"),
                 "finished": _now().isoformat(timespec="seconds"),
+                "note": self.options.note,
+                "author": self.options.author,
                 "crs": self.catalog.crs,
                 "tools": self.versions,
                 "top_zoom": self.top_zoom,

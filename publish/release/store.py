@@ -43,6 +43,9 @@ class ReleaseInfo:
     created: str | None
     layers: int
     bytes: int
+    note: str | None = None
+    author: str | None = None
+    changes: str | None = None  # one line: what changed since the release it replaced
 
 
 class ReleaseStore:
@@ -87,7 +90,15 @@ class ReleaseStore:
             size = sum(int(f.get("bytes", 0)) for f in doc.get("files", {}).values())
             out.append(
                 ReleaseInfo(
-                    rid, path, rid == current, doc.get("created"), len(doc.get("layers", {})), size
+                    rid,
+                    path,
+                    rid == current,
+                    doc.get("created"),
+                    len(doc.get("layers", {})),
+                    size,
+                    note=doc.get("note"),
+                    author=doc.get("author"),
+                    changes=(doc.get("changes") or {}).get("summary"),
                 )
             )
         return out

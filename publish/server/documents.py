@@ -1,5 +1,5 @@
 """Endpoints for JSON documents: TileJSON (/tiles/{audience}.json), styles
-(/styles/{audience}.json) and /healthz. Documents carry an ETag and answer If-None-Match."""
+(/styles/{audience}.json), the same of a kept release (/releases/{release}/…) and /healthz. Documents carry an ETag and answer If-None-Match."""
 
 from __future__ import annotations
 
@@ -24,15 +24,17 @@ def _dumps(doc: object) -> bytes:
 
 
 def json_document(
-    request: Request, kind: str, render: Callable[[Release, AudienceRelease, str], object]
+    request: Request, kind: str, render: Callable[[Release, AudienceRelease, str, str], object]
 ) -> Response:
     ctx = request_context(request, request.path_params["audience"])
     state, release, audience = ctx.state, ctx.release, ctx.audience
-    base = state.base_url(request)
-    body = audience.document(kind, base, lambda: _dumps(render(release, audience, base)))
+    base, prefix = state.base_url(request), ctx.prefix
+    body = audience.document(
+        kind + prefix, base, lambda: _dumps(render(release, audience, base, base + prefix))
+    )
     etag = body_etag(body)
     headers = {
-        "Cache-Control": state.document_cache_control(audience.restricted),
+        "Cache-Control": ctx.document_cache_control(),
         "ETag": etag,
         RELEASE_HEADER: release.id,
     }
@@ -45,15 +47,17 @@ async def tilejson(request: Request) -> Response:
     return json_document(
         request,
         "tilejson",
-        lambda release, audience, base: with_tiles(
-            audience.tilejson, f"{base}/tiles/{audience.name}/{{z}}/{{x}}/{{y}}.mvt"
+        lambda release, audience, base, here: with_tiles(
+            audience.tilejson, f"{here}/tiles/{audience.name}/{{z}}/{{x}}/{{y}}.mvt"
         ),
     )
 
 
 async def style(request: Request) -> Response:
     return json_document(
-        request, "style", lambda release, audience, base: render_style(audience.style, base)
+        request,
+        "style",
+        lambda release, audience, base, here: render_style(audience.style, base, sources_url=here),
     )
 
 

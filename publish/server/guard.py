@@ -3,6 +3,7 @@ that nothing about an internal path (not even whether it exists) is told without
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 
 from starlette.datastructures import Headers
@@ -18,6 +19,7 @@ from publish.server.release import AudienceRelease, Release
 AUTHORIZED = "onemap.authorized"  # set in the ASGI scope once a request's token is checked
 INTERNAL_MOUNT = "/internal"
 AUDIENCE_PARAM = "{audience}"
+_PARAM = re.compile(r"(\{[^}]*\})")  # a path parameter, kept by re.split
 # The internal viewer's page (publish.server.viewer): the same static page as the public one,
 # holding no data. A browser cannot send a Bearer token when it navigates, so the page itself is
 # open; it asks for the token and sends it with every request it makes, which the guard checks.
@@ -38,10 +40,19 @@ class InternalPaths:
     """The paths that need a token, derived from the route table, so that no internal endpoint
     can be forgotten: a route's path says its audience. Everything under /internal is internal,
     and so is the internal value of a route's `{audience}` segment (/tiles/{audience}.json →
-    /tiles/internal…, /raster/{audience}/… → /raster/internal…)."""
+    /tiles/internal…, /raster/{audience}/… → /raster/internal…,
+    /releases/{release}/tiles/{audience}/… → /releases/<any id>/tiles/internal…)."""
 
     def __init__(self, prefixes: Iterable[str]) -> None:
         self.prefixes = tuple(sorted(set(prefixes)))
+        # a prefix matches the path's start, then its end or a / or . ({param}: one segment)
+        patterns = (
+            "".join(
+                "[^/]+" if part.startswith("{") else re.escape(part) for part in _PARAM.split(p)
+            )
+            for p in self.prefixes
+        )
+        self._match = re.compile("(?:" + "|".join(patterns) + ")(?:$|[/.])").match
 
     @classmethod
     def from_routes(cls, routes: Iterable[BaseRoute]) -> InternalPaths:
@@ -55,12 +66,7 @@ class InternalPaths:
 
     def __contains__(self, path: object) -> bool:
         """Whether `path` is one of the prefixes or below one (followed by /, . or nothing)."""
-        if not isinstance(path, str):
-            return False
-        for prefix in self.prefixes:
-            if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] in "/."):
-                return True
-        return False
+        return isinstance(path, str) and bool(self.prefixes) and self._match(path) is not None
 
 
 class AudienceGuard:

@@ -24,6 +24,10 @@ def core_routes() -> list[BaseRoute]:
         Route("/tiles/{audience}.json", tilejson, methods=READ),
         Route("/tiles/{audience}.pmtiles", archive, methods=READ),
         Route("/styles/{audience}.json", style, methods=READ),
+        # a kept release by id: read-only, immutable (publish.server.kept)
+        Route("/releases/{release}/tiles/{audience}/{z}/{x}/{name}", tile, methods=READ),
+        Route("/releases/{release}/tiles/{audience}.json", tilejson, methods=READ),
+        Route("/releases/{release}/styles/{audience}.json", style, methods=READ),
         Route("/fonts/{fontstack}/{name}", glyphs, methods=READ),
         *viewer_routes(),
     ]

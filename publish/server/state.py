@@ -1,4 +1,5 @@
-"""What the endpoints share: settings, the release holder, the tile cache and the tokens."""
+"""What the endpoints share: settings, the release holder, the kept releases by id, the tile
+cache and the tokens."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from starlette.requests import Request
 
 from publish.server.auth import TokenStore
 from publish.server.holder import ReleaseHolder
+from publish.server.kept import KeptReleases
 from publish.server.overload import WorkQueue
 from publish.server.settings import Settings
 from publish.server.tilecache import TileCache
@@ -19,6 +21,7 @@ class ServerState:
     holder: ReleaseHolder
     tile_cache: TileCache
     tokens: TokenStore
+    kept: KeptReleases  # every release of the folder, by id (/releases/{id}/…)
     site_checks: WorkQueue = field(init=False)  # CPU-heavy requests, bounded (overload.py)
     renderings: WorkQueue = field(init=False)
 
@@ -34,6 +37,10 @@ class ServerState:
     def document_cache_control(self, restricted: bool) -> str:
         """TileJSON, styles and whole archives change with the release: revalidate (ETag)."""
         return "private, no-cache" if restricted else "public, no-cache"
+
+    def kept_cache_control(self, restricted: bool) -> str:
+        """Anything served from a release by id: a release never changes."""
+        return f"{'private' if restricted else 'public'}, max-age=31536000, immutable"
 
     def base_url(self, request: Request) -> str:
         """This server's URL as clients see it, without a trailing slash."""

@@ -67,6 +67,7 @@ def tile_answer(
     x: int,
     y: int,
     if_none_match: str | None,
+    cache_control: str | None = None,
 ) -> TileAnswer:
     """The answer for tile z/x/y of `audience` (NotFoundError outside its zooms or bounds).
     The one place tile headers are decided: the endpoint below and the fast path
@@ -75,7 +76,10 @@ def tile_answer(
     if result.status is TileStatus.NOT_FOUND:
         raise NotFoundError("no tile here: outside the archive's zooms or bounds")
     headers = [
-        (b"cache-control", state.tile_cache_control(audience.restricted).encode()),
+        (
+            b"cache-control",
+            (cache_control or state.tile_cache_control(audience.restricted)).encode(),
+        ),
         (_RELEASE_HEADER_NAME, release.id.encode()),
     ]
     if result.status is TileStatus.EMPTY:
@@ -96,7 +100,16 @@ async def tile(request: Request) -> Response:
     ctx = request_context(request, params["audience"])
     state, release, audience = ctx.state, ctx.release, ctx.audience
     z, x, y = parse_tile_path(params["z"], params["x"], params["name"])
-    answer = tile_answer(state, release, audience, z, x, y, request.headers.get("if-none-match"))
+    answer = tile_answer(
+        state,
+        release,
+        audience,
+        z,
+        x,
+        y,
+        request.headers.get("if-none-match"),
+        ctx.tile_cache_control(),
+    )
     response = Response(answer.body, status_code=answer.status)  # adds the length for a 200
     response.raw_headers.extend(answer.headers)
     return response

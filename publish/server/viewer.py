@@ -101,7 +101,9 @@ def _catalog_keys(spec: LayerSpec) -> dict[str, Any]:
     return keys
 
 
-def _render_layers(release: Release, audience: AudienceRelease, base: str) -> dict[str, Any]:
+def _render_layers(
+    release: Release, audience: AudienceRelease, base: str, here: str
+) -> dict[str, Any]:
     doc = viewer_layers(dict(audience.style), load_catalog(release.path / "catalog.yml"))
     # where the map opens: the archive's extent and zooms (TileJSON keys)
     doc.update({k: audience.tilejson[k] for k in _VIEW_KEYS if k in audience.tilejson})

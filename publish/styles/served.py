@@ -13,18 +13,22 @@ def _absolute(url: Any, base_url: str) -> Any:
     return url
 
 
-def render_style(style: Mapping[str, Any], base_url: str) -> dict[str, Any]:
+def render_style(
+    style: Mapping[str, Any], base_url: str, *, sources_url: str | None = None
+) -> dict[str, Any]:
     """A copy of `style` whose root-relative URLs (each source's `url` and `tiles`, `glyphs`,
     `sprite`) start with `base_url` (no trailing slash), e.g. /tiles/public.json →
-    https://host/tiles/public.json: MapLibre needs absolute URLs."""
+    https://host/tiles/public.json: MapLibre needs absolute URLs. The sources' URLs start with
+    `sources_url` instead when it is given (a kept release's: https://host/releases/<id>)."""
     doc = copy.deepcopy(dict(style))
+    sources_base = base_url if sources_url is None else sources_url
     for source in (doc.get("sources") or {}).values():
         if not isinstance(source, dict):
             continue
         if "url" in source:
-            source["url"] = _absolute(source["url"], base_url)
+            source["url"] = _absolute(source["url"], sources_base)
         if isinstance(source.get("tiles"), list):
-            source["tiles"] = [_absolute(t, base_url) for t in source["tiles"]]
+            source["tiles"] = [_absolute(t, sources_base) for t in source["tiles"]]
     if "glyphs" in doc:
         doc["glyphs"] = _absolute(doc["glyphs"], base_url)
     sprite = doc.get("sprite")

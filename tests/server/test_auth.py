@@ -96,6 +96,12 @@ def test_append_adds_a_missing_newline(tmp_path: Path) -> None:
         ("/tiles/internally.json", False),
         ("/styles/public.json", False),
         ("/ogc/collections/internal", False),
+        ("/releases/20261128T140102Z-1a2b3c4d/tiles/internal.json", True),
+        ("/releases/20261128T140102Z-1a2b3c4d/tiles/internal/1/2/3.mvt", True),
+        ("/releases/any/styles/internal.json", True),
+        ("/releases/any/tiles/public.json", False),
+        ("/releases/any/tiles/internally.json", False),
+        ("/releases/a/b/tiles/internal.json", False),
     ],
 )
 def test_internal_paths(path: str, internal: bool) -> None:
@@ -121,6 +127,8 @@ def test_internal_paths_come_from_the_routes() -> None:
     assert set(InternalPaths.from_routes(route_table()).prefixes) == {
         "/internal",
         "/raster/internal",
+        "/releases/{release}/styles/internal",
+        "/releases/{release}/tiles/internal",
         "/styles/internal",
         "/tiles/internal",
     }

@@ -23,4 +23,7 @@ RELEASE_OUTPUTS: tuple[ReleaseOutput, ...] = (
     REVIEW,
 )
 
-__all__ = ["RELEASE_OUTPUTS"]
+# What a kept release (not the current one) is served from by id: /releases/{id}/tiles/…, /styles/…
+KEPT_OUTPUTS: tuple[ReleaseOutput, ...] = (TILES, STYLE)
+
+__all__ = ["KEPT_OUTPUTS", "RELEASE_OUTPUTS"]
