@@ -4,17 +4,23 @@ layer catalog that describes them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pyogrio
 import shapely
 import yaml
 
 SOURCE_CRS = "EPSG:4546"
+# the date GDAL stamps into a GeoPackage (gpkg_contents.last_change) and a DBF header (last
+# update), else today's: fixed, so that the same sample is the same bytes on any day and a
+# build's fingerprint sees an unchanged source file as unchanged
+STAMP_DATE = "2026-01-01"
 
 
 @dataclass
@@ -56,9 +62,16 @@ def write_layer(out: Path, item: LayerOut) -> None:
     path = out / item.file
     df = item.frame
     if item.fmt == "gpkg":
-        df.to_crs("EPSG:4490").to_file(path, layer=item.layer, driver="GPKG", engine="pyogrio")
+        with _gdal_option("OGR_CURRENT_DATE", f"{STAMP_DATE}T00:00:00.000Z"):
+            df.to_crs("EPSG:4490").to_file(path, layer=item.layer, driver="GPKG", engine="pyogrio")
     elif item.fmt in ("shp", "shp-nocpg"):
-        df.to_file(path, driver="ESRI Shapefile", encoding="GBK", engine="pyogrio")
+        df.to_file(
+            path,
+            driver="ESRI Shapefile",
+            encoding="GBK",
+            engine="pyogrio",
+            layer_options={"DBF_DATE_LAST_UPDATE": STAMP_DATE},
+        )
         cpg = path.with_suffix(".cpg")
         if item.fmt == "shp-nocpg":
             cpg.unlink(missing_ok=True)
@@ -77,6 +90,16 @@ def write_layer(out: Path, item: LayerOut) -> None:
         wgs.to_file(path, driver="GeoJSON", engine="pyogrio")
     else:  # pragma: no cover - a programming error, not user input
         raise ValueError(item.fmt)
+
+
+@contextmanager
+def _gdal_option(name: str, value: str) -> Iterator[None]:
+    before = pyogrio.get_gdal_config_option(name)
+    pyogrio.set_gdal_config_options({name: value})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({name: before})
 
 
 def write_catalog(out: Path, items: list[LayerOut], meta: dict[str, Any]) -> Path:
