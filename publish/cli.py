@@ -132,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample = commands.add_parser("sample", help="generate the sample city and its layer catalog")
     sample.add_argument("--out", required=True, help="folder to write (created if missing)")
     sample.add_argument("--parcels", type=_positive, default=20_000, help="current-use parcels")
-    sample.add_argument("--seed", type=int, default=20_241_231)
+    sample.add_argument("--seed", type=_non_negative, default=20_241_231)
     sample.add_argument("--with-defects", action="store_true", help="add known defects")
     sample.set_defaults(run=_sample)
     add_build_arguments(
@@ -172,6 +172,13 @@ def _at_least_one(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
     return value
 
 
