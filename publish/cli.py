@@ -24,9 +24,17 @@ def _sample(args: argparse.Namespace) -> int:
         seed=args.seed,
         with_defects=args.with_defects,
         progress=lambda stage: print(f"sample: {stage}", file=sys.stderr, flush=True),
+        revision=args.revision,
     )
+    changed = {k: len(v) for k, v in result.changes["layers"].items()}
     for layer_id, count in result.counts.items():
-        print(f"{layer_id:12s} {count:>10,d} features")
+        note = f"  {changed[layer_id]:>6,d} changed" if changed.get(layer_id) else ""
+        print(f"{layer_id:12s} {count:>10,d} features{note}")
+    if args.revision > 1:
+        print(
+            f"revision {args.revision}: {sum(changed.values()):,d} changes since revision "
+            f"{args.revision - 1} listed in {Path(args.out) / 'changes.json'}"
+        )
     if result.defects:
         print(f"{len(result.defects)} defects listed in {Path(args.out) / 'defects.json'}")
     print(f"catalog: {result.catalog} ({result.seconds:.1f} s)")
@@ -134,6 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--parcels", type=_positive, default=20_000, help="current-use parcels")
     sample.add_argument("--seed", type=_non_negative, default=20_241_231)
     sample.add_argument("--with-defects", action="store_true", help="add known defects")
+    sample.add_argument(
+        "--revision",
+        type=_at_least_one,
+        default=1,
+        help="revision N of the same city (1: as generated); changes.json lists what changed",
+    )
     sample.set_defaults(run=_sample)
     add_build_arguments(
         commands.add_parser("build", help="check the catalog's layers and publish a release")

@@ -14,9 +14,11 @@ import shapely
 
 from publish.sample import controls as ctl
 from publish.sample import landuse
+from publish.sample.changes import write_changes
 from publish.sample.defects import add_defects
 from publish.sample.geography import CITY_CODE, CITY_NAME, Geography, build_geography
 from publish.sample.networks import build_rivers, build_roads
+from publish.sample.revision import check_revision, revise
 from publish.sample.writer import SOURCE_CRS, LayerOut, frame, write_catalog, write_layer
 
 DEFAULT_PARCELS = 20_000
@@ -39,6 +41,7 @@ class SampleResult:
     counts: dict[str, int] = field(default_factory=dict)
     defects: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    changes: dict[str, Any] = field(default_factory=dict)  # changes.json (publish.sample.changes)
 
 
 def _entry(
@@ -75,7 +78,11 @@ def generate(
     seed: int = 20_241_231,
     with_defects: bool = False,
     progress: Callable[[str], None] = lambda _: None,
+    revision: int = 1,
 ) -> SampleResult:
+    """Revision 1 is the sample as generated; revision N ≥ 2 applies the steps 2..N of
+    publish.sample.revision to it. changes.json lists what revision N changed (nothing for 1)."""
+    check_revision(revision, with_defects=with_defects)
     started = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -96,6 +103,9 @@ def generate(
     progress("writing")
     items = _layers(rng, geo, rivers, roads, controls, villages, zones, planned)
     items.append(_current_use(rng, geo, cells, codes, town_index))
+    if revision > 1:
+        progress(f"revision {revision}")
+    changes = revise(items, geo, controls.valleys, seed=seed, revision=revision)
     defects = add_defects(rng, items) if with_defects else []
     for item in items:
         write_layer(out, item)
@@ -104,12 +114,13 @@ def generate(
         "description": "Sample city modelled on Zhangjiajie; generated, not authoritative data.",
     }
     catalog = write_catalog(out, items, meta)
+    write_changes(out, changes)
     if with_defects:
         (out / "defects.json").write_text(
             json.dumps(defects, ensure_ascii=False, indent=2), encoding="utf-8"
         )
     counts = {item.entry["id"]: len(item.frame) for item in items}
-    return SampleResult(catalog, counts, defects, time.perf_counter() - started)
+    return SampleResult(catalog, counts, defects, time.perf_counter() - started, changes)
 
 
 def _layers(
