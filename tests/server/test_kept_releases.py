@@ -30,7 +30,12 @@ def test_a_kept_release_serves_its_own_documents_and_tiles(
     r = client.get(f"/releases/{kept}/tiles/public/{z}/{x}/{y}.mvt")
     assert r.status_code == 200 and r.headers["x-onemap-release"] == kept
     assert r.headers["cache-control"] == f"public, {IMMUTABLE}"
-    assert set(decode(r.content, gzipped=False)) <= {"xzq_xian", "stbhhx", "czkfbj", "hl"} and decode(r.content, gzipped=False)
+    assert set(decode(r.content, gzipped=False)) <= {
+        "xzq_xian",
+        "stbhhx",
+        "czkfbj",
+        "hl",
+    } and decode(r.content, gzipped=False)
 
     style = client.get(f"/releases/{kept}/styles/public.json")
     assert style.status_code == 200 and style.headers["cache-control"] == f"public, {IMMUTABLE}"
