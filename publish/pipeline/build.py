@@ -244,15 +244,22 @@ class Build:
         return self._frames[key]
 
     def _write_release(
-        self, staged: Path, outputs: dict[str, LayerOutput], review: Review, release_id: str
-    ) -> dict[str, Any]:
-        """Every output of the registry written into `staged`; their manifest entries."""
+        self,
+        staged: Path,
+        outputs: dict[str, LayerOutput],
+        review: Review,
+        manifest: dict[str, Any],
+    ) -> None:
+        """Every output of the registry written into `staged`, its entry into `manifest` as
+        soon as it is written (a later output may read an earlier one's)."""
         for audience in AUDIENCES:
             if not self.catalog.for_audience(audience):
                 raise BuildError(f"the catalog has no layer for the {audience} audience")
         job = ReleaseJob(
             staged=staged,
-            release_id=release_id,
+            release_id=manifest["release"],
+            manifest=manifest,
+            previous=self.store.current_path(),
             catalog=self.catalog,
             catalog_source=Path(self.options.catalog),
             layers=outputs,
@@ -265,15 +272,14 @@ class Build:
         audiences: dict[str, dict[str, Any]] = {
             audience: {"layers": [s.id for s in specs]} for audience, specs in job.audiences()
         }
-        entries: dict[str, Any] = {}
+        manifest["audiences"] = audiences
         for output in RELEASE_OUTPUTS:
-            job.written[output.key] = written = output.write(job)
+            written = output.write(job)
             if output.per_audience:
                 for audience, entry in written.items():
                     audiences[audience][output.key] = entry
             else:
-                entries[output.key] = written
-        return {**entries, "audiences": audiences}
+                manifest[output.key] = written
 
     # -- the whole build -------------------------------------------------------------------------
 
@@ -320,11 +326,9 @@ class Build:
         release_id = new_release_id(content, started)
         staged = self.store.staging_dir(release_id)
         try:
-            written = self._write_release(staged, outputs, review, release_id)
-            manifest = {
+            manifest: dict[str, Any] = {
                 "release": release_id,
                 "created": started.isoformat(timespec="seconds"),
-                "finished": _now().isoformat(timespec="seconds"),
                 "note": self.options.note,
                 "author": self.options.author,
                 "crs": self.catalog.crs,
@@ -344,9 +348,10 @@ class Build:
                     }
                     for spec in self.catalog.layers
                 },
-                "log": list(self.report.lines),
-                **written,
             }
+            self._write_release(staged, outputs, review, manifest)
+            manifest["finished"] = _now().isoformat(timespec="seconds")
+            manifest["log"] = list(self.report.lines)
             write_manifest(staged, manifest)
             final = self.store.commit(staged, release_id)
         except BaseException:

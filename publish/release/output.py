@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -59,6 +59,9 @@ class ReleaseJob:
 
     staged: Path  # the release folder being written (DIR/.staging/<id>/)
     release_id: str
+    # the manifest so far: the build's entries, then each output's as soon as it is written
+    manifest: dict[str, Any]
+    previous: Path | None  # the release this one replaces (the current one), if any
     catalog: Catalog
     catalog_source: Path  # the catalog file as the build was given it
     layers: Mapping[str, LayerResult]  # by layer id, every layer of the catalog
@@ -67,12 +70,17 @@ class ReleaseJob:
     server_config: Mapping[str, Any]  # config/pygeoapi.yml
     stages: Stages
     frame: Callable[[LayerResult], gpd.GeoDataFrame]  # a layer in the working CRS, read once
-    written: dict[str, Any] = field(default_factory=dict)  # entries written so far, by key
 
     def audiences(self) -> Iterator[tuple[str, tuple[LayerSpec, ...]]]:
         """Each audience with its layers, in catalog order."""
         for audience in AUDIENCES:
             yield audience, self.catalog.for_audience(audience)
+
+    def entry(self, key: str, audience: str | None = None) -> Any:
+        """What an earlier output wrote: its manifest entry (per audience: that audience's)."""
+        if audience is None:
+            return self.manifest[key]
+        return self.manifest["audiences"][audience][key]
 
     def path(self, relpath: str) -> Path:
         """A file of the staged release (its folder made)."""

@@ -43,7 +43,6 @@ def _compute(job: ReleaseJob, inputs: tuple[Any, ...]) -> dict[str, Any]:
 
 
 def write(job: ReleaseJob) -> dict[str, Any]:
-    stores = job.written["features"]
     computed: dict[tuple[Any, ...], dict[str, Any]] = {}
     out = {}
     for audience, specs in job.audiences():
@@ -53,7 +52,7 @@ def write(job: ReleaseJob) -> dict[str, Any]:
             if inputs not in computed:
                 computed[inputs] = _compute(job, inputs)
             out[audience] = computed[inputs]
-            write_indicators_table(job.staged / stores[audience], out[audience])
+            write_indicators_table(job.staged / job.entry("features", audience), out[audience])
     return out
 
 
