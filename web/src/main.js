@@ -3,17 +3,15 @@ import "maplibre-gl/dist/maplibre-gl.css";
 import "./viewer.css";
 import * as maplibregl from "maplibre-gl";
 import { Protocol } from "pmtiles";
-import { audience, getJSON, paths, setToken, token, transformRequest } from "./api.js";
+import { audience, getJSON, paths, setToken, token } from "./api.js";
+import { Compare } from "./compare.js";
 import { lang, setLang, t } from "./i18n.js";
 import { InfoPanel, addHighlightLayers } from "./info.js";
 import { LayerList } from "./layers.js";
+import { newMap, zoomButtons } from "./maps.js";
 import { readHash, writeHash } from "./permalink.js";
 import { Search } from "./search.js";
 import { SiteCheck } from "./sitecheck.js";
-
-// CJK characters are drawn from a font of the device (no font download); the server's glyphs
-// cover the rest (Latin, digits, punctuation).
-const LOCAL_CJK_FONTS = "'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', 'WenQuanYi Micro Hei', sans-serif";
 
 maplibregl.setWorkerUrl(new URL(document.querySelector("meta[name=onemap-worker]").content, location.href).href);
 // pmtiles:// sources: the served styles use the server's tiles (TileJSON), but a style may name an
@@ -65,26 +63,16 @@ async function start() {
   setLang(lang());
   document.title = t(titleKey);
 
-  const options = {
-    container: "map",
-    style: new URL(paths.style, location.href).href,
-    transformRequest,
-    localIdeographFontFamily: LOCAL_CJK_FONTS,
-    attributionControl: { compact: true },
-    maxZoom: 18,
-    dragRotate: false,
-    pitchWithRotate: false,
-  };
-  if (initial.view) Object.assign(options, initial.view);
+  const view = {};
+  if (initial.view) Object.assign(view, initial.view);
   else if (doc.bounds) {
-    options.bounds = doc.bounds;
+    view.bounds = doc.bounds;
     const phone = matchMedia("(max-width: 480px)").matches;
-    options.fitBoundsOptions = { padding: phone ? { top: 60, bottom: 100, left: 8, right: 8 } : { top: 20, bottom: 20, left: 340, right: 20 } };
+    view.fitBoundsOptions = { padding: phone ? { top: 60, bottom: 100, left: 8, right: 8 } : { top: 20, bottom: 20, left: 340, right: 20 } };
   }
-  const map = new maplibregl.Map(options);
+  const map = newMap("map", paths.style, view);
   window.onemap = { map, ready: false, audience };
-  map.touchZoomRotate.disableRotation();
-  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
+  map.addControl(zoomButtons(), "top-right");
   map.addControl(new maplibregl.GeolocateControl({ positionOptions: { enableHighAccuracy: true }, trackUserLocation: false }), "top-right");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric", maxWidth: 120 }), "bottom-left");
 
@@ -92,12 +80,17 @@ async function start() {
   await map.once("load");
   addHighlightLayers(map);
   let layers;
-  const permalink = () => layers && writeHash(map, layers.visibleIds(), lang());
-  layers = new LayerList(map, doc, $("#tab-layers"), permalink);
+  let compare;
+  const permalink = () => layers && writeHash(compare?.viewMap() || map, layers.visibleIds(), lang(), compare?.hashParams());
+  layers = new LayerList(map, doc, $("#tab-layers"), () => {
+    compare?.applyLayers();
+    permalink();
+  });
   if (initial.layers) layers.setVisible(initial.layers);
   else layers.render();
   const info = new InfoPanel(map, layers, $("#tab-info"), () => show("info"));
   const site = new SiteCheck(map, layers, $("#tab-check"), () => show("check"));
+  compare = new Compare(map, layers, $("#tab-compare"), $("#compare"), { show: () => show("compare"), onChange: permalink });
   map.on("click", (event) => {
     if (site.handleClick(event)) return;
     info.open(info.featuresAt(event.point));
@@ -113,11 +106,16 @@ async function start() {
     layers.render();
     info.render();
     site.render();
+    compare.render();
     permalink();
   });
   $("#lang").textContent = lang() === "zh" ? "EN" : "中文";
   permalink();
-  window.onemap = { map, layers, info, site, ready: true, audience };
+  window.onemap = { map, layers, info, site, compare, ready: true, audience };
+  if (initial.compare) {
+    show("compare", !matchMedia("(max-width: 480px)").matches);
+    await compare.open(initial.compare, initial.changes);
+  }
 }
 
 start().catch((error) => {

@@ -2,6 +2,7 @@
 // a point with a radius, run the OGC API process site-check, show the verdict and the report, and
 // outline the site and the control-line features it touches. The report prints on one A4 page.
 import { getJSON, paths } from "./api.js";
+import { el } from "./dom.js";
 import { lang, t } from "./i18n.js";
 import { formatArea } from "./info.js";
 import { bbox } from "./search.js";
@@ -70,17 +71,6 @@ const TEXT = {
 const tx = () => TEXT[lang()];
 const pct = (share) => `${(share * 100).toFixed(share < 0.01 && share > 0 ? 2 : 1)}%`;
 const empty = { type: "FeatureCollection", features: [] };
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") node.className = v;
-    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v);
-  }
-  node.append(...children.filter((c) => c != null));
-  return node;
-}
 
 export class SiteCheck {
   constructor(map, layers, container, show) {
