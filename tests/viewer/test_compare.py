@@ -1,9 +1,10 @@
 """The viewer's compare mode (版本对比, issue 13) in Chromium against a real server on a tiles
-folder holding two releases: the session's sample (revision 1) and its revision 2, built over it
-so that the second replaces the first. Both maps reach idle; the divider swipes; the changes
-overlay shows a red-line patch revision 2 added, in green, where it is; the table lists it and
-flies to it; the permalink keeps both release ids; a phone stacks the two maps; the internal
-viewer compares with its token."""
+folder holding three releases: the session's sample (revision 1), then its revisions 2 and 3
+built over it, each replacing the one before. Both maps reach idle; the divider swipes; the
+changes overlay shows a red-line patch revision 2 added, in green, where it is; the table lists
+what changes.json lists (between neighbours, and from revision 1 to 3 across two diffs) and
+flies to a feature; the permalink keeps both release ids; a phone stacks the two maps; the
+internal viewer compares with its token."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import numpy as np
 import pytest
 import shapely
 
+from publish.catalog import load_catalog
 from publish.pipeline.build import BuildOptions, build
 from publish.pipeline.progress import Reporter
 from publish.sample.generate import generate
@@ -41,9 +43,11 @@ PARCELS, SEED = 2_000, 7  # the session's sample_dir is revision 1 of the same c
 class Releases:
     server: Server
     first: str  # revision 1
-    second: str  # revision 2, current, replaces the first
+    second: str  # revision 2, replaces the first
+    third: str  # revision 3, current, replaces the second
     second_dir: Path
     changes: dict[str, Any]  # revision 2's changes.json
+    changes_3: dict[str, Any]  # revision 3's
 
 
 @pytest.fixture(scope="module")
@@ -51,21 +55,29 @@ def releases(
     full_release: BuildResult, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Releases]:
     """The full release's tiles folder copied (its layer cache too, so only the changed layers
-    are built again), revision 2 built over it, and a server on the copy."""
+    are built again), revisions 2 and 3 built over it, and a server on the copy."""
     root = tmp_path_factory.mktemp("compare")
     tiles = root / "tiles"
     shutil.copytree(full_release.path.parents[1], tiles, symlinks=True)
-    revision = root / "revision2"
-    generate(revision, parcels=PARCELS, seed=SEED, revision=2)
-    second = build(
-        BuildOptions(catalog=revision / "layers.yml", out=tiles, note="第2版 revision 2"),
-        Reporter(io.StringIO(), rich=False),
-    )
+    built, changes = [], []
+    for revision in (2, 3):
+        sample = root / f"revision{revision}"
+        generate(sample, parcels=PARCELS, seed=SEED, revision=revision)
+        options = BuildOptions(catalog=sample / "layers.yml", out=tiles, note=f"第{revision}版")
+        built.append(build(options, Reporter(io.StringIO(), rich=False)).path)
+        changes.append(json.loads((sample / "changes.json").read_text(encoding="utf-8")))
     token = new_token()
     append_token_hash(root / "tokens", token)
-    changes = json.loads((revision / "changes.json").read_text(encoding="utf-8"))
     with serve(tiles, root / "tokens", token, root / "serve.log") as server:
-        yield Releases(server, full_release.path.name, second.path.name, second.path, changes)
+        yield Releases(
+            server,
+            full_release.path.name,
+            built[0].name,
+            built[1].name,
+            built[0],
+            changes[0],
+            changes[1],
+        )
 
 
 # Resolves when the compare mode has both maps, their overlay and its table, and both are idle.
@@ -101,6 +113,35 @@ def _added_patch(releases: Releases) -> tuple[int, shapely.Geometry]:
     red = read_layer(releases.second_dir, "stbhhx")
     geometry = red[red["BSM"] == patch["id"]].geometry.iloc[0]
     return int(patch["id"]), geometry
+
+
+@pytest.fixture(scope="module")
+def internal(sample_dir: Path) -> set[str]:
+    """The sample's internal layers: the public compare mode never lists them."""
+    return {
+        spec.id for spec in load_catalog(sample_dir / "layers.yml").layers if not spec.is_public
+    }
+
+
+def _listed(
+    changes: dict[str, list[dict[str, Any]]], leave_out: set[str]
+) -> set[tuple[str, str, str]]:
+    """(layer, id, kind) of a changes.json list: its geometry/attribute kinds are "changed"."""
+    kinds = {"added": "added", "removed": "removed"}
+    return {
+        (layer, str(entry["id"]), kinds.get(entry["kind"], "changed"))
+        for layer, entries in changes.items()
+        if layer not in leave_out
+        for entry in entries
+    }
+
+
+def _table(page: Any) -> set[tuple[str, str, str]]:
+    rows = page.evaluate(
+        """() => [...document.querySelectorAll('#tab-compare tr[data-key]')]
+             .map(r => [r.dataset.layer, r.dataset.id, r.dataset.kind])"""
+    )
+    return {(layer, fid, kind) for layer, fid, kind in rows}
 
 
 def _project(page: Any, side: str, points: list[tuple[float, float]]) -> np.ndarray[Any, Any]:
@@ -143,21 +184,21 @@ def _clip_left(page: Any) -> float:
 
 
 def test_compare_opens_on_the_current_release_and_the_one_it_replaced(
-    releases: Releases, new_page: Any
+    releases: Releases, new_page: Any, internal: set[str]
 ) -> None:
     page = new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     open_map(page, releases.server.base + "/")
     page.locator('#tabs button[data-tab="compare"]').click()
-    assert page.locator("#compare-left").input_value() == releases.first
-    assert page.locator("#compare-right").input_value() == releases.second
+    assert page.locator("#compare-left").input_value() == releases.second
+    assert page.locator("#compare-right").input_value() == releases.third
     page.locator("#compare-toggle").click()
     wait_compare(page)
     assert errors == []
     # two maps, each on its own release's style, filling the screen; the main map hidden
-    assert page.locator(f'.compare-left[data-release="{releases.first}"] canvas').count() == 1
-    assert page.locator(f'.compare-right[data-release="{releases.second}"] canvas').count() == 1
+    assert page.locator(f'.compare-left[data-release="{releases.second}"] canvas').count() == 1
+    assert page.locator(f'.compare-right[data-release="{releases.third}"] canvas').count() == 1
     widths = page.evaluate(
         "['left', 'right'].map(s => window.onemap.compare.maps[s].getContainer()"
         ".getBoundingClientRect().width)"
@@ -166,18 +207,15 @@ def test_compare_opens_on_the_current_release_and_the_one_it_replaced(
     assert page.evaluate("getComputedStyle(document.getElementById('map')).visibility") == (
         "hidden"
     )
-    # the table lists revision 2's added red-line patch, as added
-    bsm, _ = _added_patch(releases)
-    row = page.locator(f'#tab-compare tr[data-layer="stbhhx"][data-id="{bsm}"]')
-    assert row.get_attribute("data-kind") == "added"
-    assert "新增" in row.inner_text()
-    # and nothing internal on the public side
-    assert page.locator('#tab-compare [data-layer="spxm"]').count() == 0
+    # the table lists what revision 3 changed, as its changes.json says, nothing internal
+    assert _table(page) == _listed(releases.changes_3["layers"], internal)
+    added = page.locator('#tab-compare tr[data-kind="added"]').first
+    assert "新增" in added.inner_text()
     # the permalink names both releases
-    assert f"compare={releases.first},{releases.second}" in page.url
+    assert f"compare={releases.second},{releases.third}" in page.url
     # English labels
     page.locator("#lang").click()
-    assert "Added" in row.inner_text()
+    assert "Added" in added.inner_text()
     assert page.locator("#compare-toggle").inner_text() == "Stop comparing"
     # leaving the mode shows the main map where the compare maps were
     centre = page.evaluate("window.onemap.compare.maps.right.getCenter().toArray()")
@@ -186,6 +224,36 @@ def test_compare_opens_on_the_current_release_and_the_one_it_replaced(
     assert "compare=" not in page.url
     main = page.evaluate("window.onemap.map.getCenter().toArray()")
     assert np.allclose(main, centre, atol=1e-6)
+
+
+def test_releases_further_apart_compose_their_diffs(
+    releases: Releases, new_page: Any, internal: set[str]
+) -> None:
+    """Revision 1 against revision 3: what changes.json lists since revision 1, found through
+    the diffs of revisions 2 and 3 (added then removed, recoded and recoded back: no change);
+    a patch revision 2 added and revision 3 kept is drawn from revision 2's tiles."""
+    page = new_page()
+    open_compare(page, f"{releases.server.base}/#compare={releases.first},{releases.third}")
+    since = releases.changes_3["since_revision_1"]
+    assert _table(page) == _listed(since, internal)
+    assert "跨 2 个版本" in page.locator(".compare-changes").inner_text()
+    untouched = {e["id"] for e in releases.changes_3["layers"]["stbhhx"]}
+    kept = [
+        e
+        for e in releases.changes["layers"]["stbhhx"]
+        if e["kind"] == "added" and e["id"] not in untouched
+    ]
+    bsm = max(kept, key=lambda e: e["area_m2"])["id"]
+    red = read_layer(releases.second_dir, "stbhhx")
+    patch = red[red["BSM"] == bsm].geometry.iloc[0]
+    page.locator(f'#tab-compare tr[data-layer="stbhhx"][data-id="{bsm}"]').click()
+    page.wait_for_function(
+        f"() => window.onemap.compare.flown && window.onemap.compare.flown.id === '{bsm}'"
+    )
+    wait_compare(page)
+    assert page.evaluate("window.onemap.compare.flown.bounds") is not None
+    hits, seen = _hits(page, pixels(page.screenshot()), patch.boundary, ADDED)
+    assert seen >= 60 and hits >= 0.8 * seen, (hits, seen)
 
 
 def test_the_divider_swipes_and_the_maps_move_together(releases: Releases, new_page: Any) -> None:
@@ -314,10 +382,11 @@ def test_permalink_restores_both_releases_either_way_round(
     third = new_page()
     open_compare(third, f"{releases.server.base}/#compare={gone},{releases.second}")
     assert gone in third.locator(".compare-message").inner_text()
-    assert third.locator("#compare-left").input_value() == releases.first
+    assert third.locator("#compare-left").input_value() == releases.second
+    assert third.locator("#compare-right").input_value() == releases.third
 
 
-def test_phone_stacks_the_two_maps(releases: Releases, new_page: Any, shots: Path) -> None:
+def test_phone_stacks_the_two_maps(releases: Releases, new_page: Any) -> None:
     page = new_page(390, 844, is_mobile=True, has_touch=True, device_scale_factor=1)
     open_compare(page, f"{releases.server.base}/#compare={releases.first},{releases.second}")
     rects = page.evaluate(
@@ -336,8 +405,6 @@ def test_phone_stacks_the_two_maps(releases: Releases, new_page: Any, shots: Pat
     page.evaluate("window.onemap.compare.maps.left.jumpTo({center: [110.4, 29.1], zoom: 11})")
     right = page.evaluate("window.onemap.compare.maps.right.getCenter().toArray()")
     assert np.allclose(right, [110.4, 29.1], atol=1e-9)
-    wait_compare(page)
-    save_screenshot(page.screenshot(), "viewer-compare-phone.png", shots)
 
 
 def test_internal_viewer_compares_with_its_token(releases: Releases, new_page: Any) -> None:

@@ -40,8 +40,11 @@ export function chain(byId, older, newer) {
 
 const key = (layer, id) => `${layer}:${id}`;
 
+const same = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
 /** One feature's change after `earlier` (null: none before) and then `later`: the kind from the
- * first state to the last; null when the two cancel out (added, then removed). */
+ * first state to the last; null when the two cancel out (added then removed, or attributes
+ * changed and changed back with the geometry untouched). */
 export function combine(earlier, later) {
   if (!earlier) return later;
   const kinds = `${earlier.kind}>${later.kind}`;
@@ -50,10 +53,13 @@ export function combine(earlier, later) {
   const fields = { ...(earlier.fields || {}) };
   for (const [name, [, after]] of Object.entries(later.fields || {})) {
     fields[name] = [fields[name] ? fields[name][0] : later.fields[name][0], after];
+    if (kind === "changed" && same(fields[name][0], after)) delete fields[name];
   }
+  const geometry = Boolean(earlier.geometry || later.geometry);
+  if (kinds === "changed>changed" && !geometry && !Object.keys(fields).length) return null;
   const area = (earlier.area_m2 ?? 0) + (later.area_m2 ?? 0);
   const code = earlier.code && later.code ? [earlier.code[0], later.code[1]] : later.code || earlier.code;
-  return { ...later, kind, fields, area_m2: earlier.area_m2 == null && later.area_m2 == null ? null : area, code };
+  return { ...later, kind, fields, geometry, area_m2: earlier.area_m2 == null && later.area_m2 == null ? null : area, code };
 }
 
 /** The diffs of `steps` (oldest first) composed: {layers: [{id, title, geometry, changes}]},
