@@ -487,7 +487,8 @@ export class Compare {
       return box;
     }
     box.append(el("p", { class: "compare-total" }, t.total(total, counts)));
-    if (!this.changes.adjacent) box.append(el("p", { class: "hint" }, this.changes.steps.length > 1 ? t.across(this.changes.steps.length) : t.turned));
+    if (this.changes.steps.length > 1) box.append(el("p", { class: "hint" }, t.across(this.changes.steps.length)));
+    if (this.changes.turned) box.append(el("p", { class: "hint" }, t.turned));
     box.append(el("p", { class: "hint" }, t.hint));
     for (const layer of this.changes.layers) {
       const rows = layer.changes.slice(0, MAX_ROWS).map((change) => {

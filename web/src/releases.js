@@ -103,7 +103,8 @@ export function turnOver(composed) {
 }
 
 /** What changed from release `leftId` to `rightId`: {layers, steps (the releases whose `changes`
- * tiles draw them), adjacent}; null when no chain of diffs links the two. */
+ * tiles draw them), adjacent, turned (the left one is the newer)}; null when no chain of diffs
+ * links the two. */
 export async function changesBetween(list, leftId, rightId) {
   const forward = chain(list.byId, leftId, rightId);
   const steps = forward || chain(list.byId, rightId, leftId);
@@ -114,5 +115,6 @@ export async function changesBetween(list, leftId, rightId) {
     ...(forward ? composed : turnOver(composed)),
     steps,
     adjacent: forward !== null && steps.length === 1,
+    turned: forward === null,
   };
 }
