@@ -1,0 +1,1 @@
+"""Release history: what changed between two releases (the diff), for people and machines."""
