@@ -12,6 +12,7 @@ points: how far a changed geometry moved); ``old_code``/``new_code`` (the layer'
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -55,6 +56,11 @@ _FLOATS = ("area_m2", "gained_m2", "lost_m2", "old_area_m2", "new_area_m2", "shi
 
 def empty() -> pd.DataFrame:
     """A change table without rows."""
+    return _empty().copy()
+
+
+@cache
+def _empty() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in CHANGE_COLUMNS})
     return frame.astype({"geometry": bool, "attributes": bool, **dict.fromkeys(_FLOATS, float)})
 

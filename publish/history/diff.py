@@ -101,6 +101,7 @@ from publish.history.matching import (
     NEW,
     OLD,
     IdProblems,
+    Pair,
     Side,
     describe_side,
     match_layer,
@@ -323,11 +324,11 @@ def _layer_dict(layer: LayerDiff, counties: np.ndarray) -> dict[str, Any]:
 # -- one layer -----------------------------------------------------------------------------------
 
 
-def _side(conn: Any, schema: str, snapshot: Snapshot, spec: LayerSpec | None) -> Side | None:
+def _side(pair: Pair, schema: str, snapshot: Snapshot, spec: LayerSpec | None) -> Side | None:
     if spec is None:
         return None
     return describe_side(
-        conn, schema, snapshot.features, spec.id, spec.id_field, spec.fields, spec.code_field
+        pair.main, schema, snapshot.features, spec.id, spec.id_field, spec.fields, spec.code_field
     )
 
 
@@ -340,7 +341,7 @@ def _catalog_changes(old: LayerSpec, new: LayerSpec) -> dict[str, list[Any]]:
 
 
 def _layer_diff(
-    conn: Any,
+    pair: Pair,
     old: Snapshot,
     new: Snapshot,
     old_spec: LayerSpec | None,
@@ -376,7 +377,7 @@ def _layer_diff(
         same = fingerprint and fingerprint == new.layer_entry(spec.id).get("fingerprint")
         if use_fingerprints and same:
             return replace(layer, matched=layer.new_count, compared=False)
-    match = match_layer(conn, _side(conn, OLD, old, old_spec), _side(conn, NEW, new, new_spec))
+    match = match_layer(pair, _side(pair, OLD, old, old_spec), _side(pair, NEW, new, new_spec))
     changes = change_table(match, spec, new.catalog.crs, tolerance, f"layer {spec.id!r}")
     return replace(
         layer,
@@ -439,7 +440,7 @@ def compare_releases(
     created = now or datetime.now(UTC)
     done: dict[tuple[str, bool, bool], LayerDiff] = {}
     out: dict[str, ReleaseDiff] = {}
-    with open_pair(old_snap.features, new_snap.features) as conn:
+    with open_pair(old_snap.features, new_snap.features) as pair:
         for audience in audiences:
             layers = []
             for old_spec, new_spec in _plan(old_snap, new_snap, audience):
@@ -448,7 +449,7 @@ def compare_releases(
                 key = (spec.id, old_spec is not None, new_spec is not None)
                 if key not in done:
                     done[key] = _layer_diff(
-                        conn,
+                        pair,
                         old_snap,
                         new_snap,
                         old_spec,

@@ -1,6 +1,6 @@
 """One layer's features matched between two releases by the catalog's id field (BSM).
 
-Both releases' feature GeoPackages are attached read-only to one SQLite connection
+Both releases' feature GeoPackages are attached read-only to SQLite connections
 (:func:`open_pair`); :func:`match_layer` then compares a layer's two tables:
 
 1. the id and feature id of every row, both sides, into numpy: rows whose id is missing (NULL
@@ -12,7 +12,8 @@ Both releases' feature GeoPackages are attached read-only to one SQLite connecti
    at a constant offset (a revised source keeps its order, so a handful of runs covers a million
    pairs), handed to SQLite as one JSON array and walked as rowid ranges on both tables. Each
    row pair is compared with ``IS NOT`` column by column (geometry blobs byte for byte): only
-   differing pairs come back, with both sides' values and geometry blobs;
+   differing pairs come back, with both sides' values and geometry blobs. The two sides' ids,
+   and two halves of the runs, are read on two threads, each with its own connection;
 3. the rows of added and removed features are read by feature id.
 
 Nothing here looks inside a geometry: :mod:`publish.history.diff` decides whether a differing
@@ -23,11 +24,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -36,31 +38,66 @@ from publish.errors import ReleaseError
 from publish.gpkg.errors import GeoPackageError
 from publish.gpkg.schema import quote, table_schema
 
-__all__ = ["EXAMPLES", "IdProblems", "LayerMatch", "Side", "match_layer", "open_pair"]
+__all__ = ["EXAMPLES", "IdProblems", "LayerMatch", "Pair", "Side", "match_layer", "open_pair"]
 
 OLD, NEW = "old", "new"  # the schema names the two GeoPackages are attached as
 EXAMPLES = 5  # how many missing or repeated ids a problem report names
 _MMAP_BYTES = 256 * 1024 * 1024
+WORKERS = 2  # threads reading the two sides (or two halves of the pairs) at once
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Pair:
+    """The two releases' feature GeoPackages, read-only: ``main`` is one connection with both
+    attached (as ``old`` and ``new``; either may be absent), ``connect()`` makes another, one
+    per worker thread (SQLite runs a query without Python's lock, so two threads read both
+    tables at once)."""
+
+    def __init__(self, old: Path | None, new: Path | None) -> None:
+        for path in (old, new):
+            if path is not None and not Path(path).is_file():
+                raise ReleaseError(f"{path}: no such feature GeoPackage")
+        self.paths = {OLD: old, NEW: new}
+        self.main = self.connect()
+
+    def connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(":memory:", uri=True)
+        for name, path in self.paths.items():
+            if path is not None:
+                uri = f"{Path(path).resolve().as_uri()}?mode=ro"
+                conn.execute(f"ATTACH DATABASE ? AS {name}", (uri,))
+                conn.execute(f"PRAGMA {name}.mmap_size = {_MMAP_BYTES}")
+        return conn
+
+    def run(self, task: Callable[[sqlite3.Connection, T], R], items: Sequence[T]) -> list[R]:
+        """`task(connection, item)` for each item, on up to WORKERS threads with a connection
+        each; the results in the items' order."""
+        if len(items) <= 1:
+            return [task(self.main, item) for item in items]
+
+        def work(item: T) -> R:
+            conn = self.connect()
+            try:
+                return task(conn, item)
+            finally:
+                conn.close()
+
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            return list(pool.map(work, items))
+
+    def close(self) -> None:
+        self.main.close()
 
 
 @contextmanager
-def open_pair(old: Path | None, new: Path | None) -> Iterator[sqlite3.Connection]:
-    """One in-memory SQLite connection with the two GeoPackages attached read-only as ``old``
-    and ``new`` (either may be None: a release without that file)."""
-    conn = sqlite3.connect(":memory:", uri=True)
+def open_pair(old: Path | None, new: Path | None) -> Iterator[Pair]:
+    """The two GeoPackages opened read-only (either may be None: a release without it)."""
+    pair = Pair(old, new)
     try:
-        for name, path in ((OLD, old), (NEW, new)):
-            if path is None:
-                continue
-            if not Path(path).is_file():
-                raise ReleaseError(f"{path}: no such feature GeoPackage")
-            conn.execute(
-                f"ATTACH DATABASE ? AS {name}", (f"{Path(path).resolve().as_uri()}?mode=ro",)
-            )
-            conn.execute(f"PRAGMA {name}.mmap_size = {_MMAP_BYTES}")
-        yield conn
+        yield pair
     finally:
-        conn.close()
+        pair.close()
 
 
 @dataclass(frozen=True)
@@ -185,7 +222,7 @@ def _read_ids(conn: sqlite3.Connection, side: Side | None) -> tuple[np.ndarray, 
             f"group_concat({idcol}) FROM (SELECT {fid}, {idcol} FROM {side.ref} ORDER BY {fid})"
         ).fetchone()
         if count and not other and high - low + 1 == count:
-            ids = np.array(text.split(","), dtype=np.int64)
+            ids = np.fromstring(text, dtype=np.int64, sep=",")  # parsed in C
             if len(ids) == count:
                 return np.arange(low, high + 1, dtype=np.int64), ids
     idcol = quote(side.id_column) if side.id_column else "NULL"
@@ -255,10 +292,28 @@ def _runs(old_fids: np.ndarray, new_fids: np.ndarray) -> list[list[int]]:
     return np.column_stack([old_fids[starts], old_fids[ends], offset[starts]]).tolist()
 
 
+def _split(runs: list[list[int]], parts: int) -> list[list[list[int]]]:
+    """The runs cut into `parts` consecutive groups covering about as many old fids each."""
+    total = sum(last - first + 1 for first, last, _ in runs)
+    size = -(-total // parts)
+    groups: list[list[list[int]]] = [[]]
+    room = size
+    for first, last, offset in runs:
+        while last - first + 1 > room:
+            groups[-1].append([first, first + room - 1, offset])
+            first += room
+            groups.append([])
+            room = size
+        groups[-1].append([first, last, offset])
+        room -= last - first + 1
+    return [group for group in groups if group]
+
+
 def _compare(
-    conn: sqlite3.Connection, old: Side, new: Side, runs: list[list[int]], skip: np.ndarray
+    pair: Pair, old: Side, new: Side, runs: list[list[int]], skip: np.ndarray
 ) -> Differing:
-    """The pairs in `runs` whose rows differ (old fids in `skip` are not pairs)."""
+    """The pairs in `runs` whose rows differ (old fids in `skip` are not pairs), the runs
+    split between the worker threads."""
     fields = [f for f in new.fields if f.lower() in {o.lower() for o in old.fields}]
     old_names = {o.lower(): o for o in old.fields}
     pairs = [(quote(old_names[f.lower()]), quote(f)) for f in fields]
@@ -277,9 +332,12 @@ def _compare(
         f"a.{quote(old.fid)} + json_extract(r.value, '$[2]') "
         f"WHERE a.{quote(old.fid)} NOT IN (SELECT value FROM json_each(?)) AND ({differs})"
     )
-    rows = (
-        conn.execute(sql, (json.dumps(runs), json.dumps(skip.tolist()))).fetchall() if runs else []
-    )
+    skipped = json.dumps(skip.tolist())
+
+    def differing(conn: sqlite3.Connection, group: list[list[int]]) -> list[Any]:
+        return conn.execute(sql, (json.dumps(group), skipped)).fetchall()
+
+    rows = [row for part in pair.run(differing, _split(runs, WORKERS)) for row in part]
     n = len(rows)
 
     def column(i: int, dtype: Any = object) -> np.ndarray:
@@ -330,11 +388,10 @@ def read_rows(conn: sqlite3.Connection, side: Side | None, fids: np.ndarray) -> 
 # -- the whole layer ---------------------------------------------------------------------------
 
 
-def match_layer(conn: sqlite3.Connection, old: Side | None, new: Side | None) -> LayerMatch:
+def match_layer(pair: Pair, old: Side | None, new: Side | None) -> LayerMatch:
     """Match one layer's features between the sides (None: the layer is absent on that side:
     every feature of the other side is added or removed)."""
-    old_fids, old_raw = _read_ids(conn, old)
-    new_fids, new_raw = _read_ids(conn, new)
+    (old_fids, old_raw), (new_fids, new_raw) = pair.run(_read_ids, [old, new])
     old_ids, old_missing = _normalise(old_raw)
     new_ids, new_missing = _normalise(new_raw)
     if old_ids.dtype != new_ids.dtype and len(old_ids) and len(new_ids):
@@ -355,10 +412,10 @@ def match_layer(conn: sqlite3.Connection, old: Side | None, new: Side | None) ->
     differing = _no_pairs()
     if old is not None and new is not None and len(pair_old):
         unpaired = np.setdiff1d(old_fids, pair_old, assume_unique=True)
-        differing = _compare(conn, old, new, _runs(pair_old, pair_new), unpaired)
+        differing = _compare(pair, old, new, _runs(pair_old, pair_new), unpaired)
     return LayerMatch(
-        added=read_rows(conn, new, new_fids[added_mask]),
-        removed=read_rows(conn, old, old_fids[removed_mask]),
+        added=read_rows(pair.main, new, new_fids[added_mask]),
+        removed=read_rows(pair.main, old, old_fids[removed_mask]),
         differing=differing,
         matched=len(pair_old),
         old_problems=_problems(old_raw, old_fids, old_missing, old_dup),

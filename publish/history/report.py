@@ -27,7 +27,7 @@ def write_diff(diff: ReleaseDiff, folder: Path) -> tuple[Path, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     doc = diff.to_dict()
     json_path, html_path = folder / DIFF_JSON, folder / DIFF_HTML
-    _write(json_path, json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+    _write(json_path, json.dumps(doc, ensure_ascii=False) + "\n")
     _write(html_path, render_html(doc))
     return json_path, html_path
 
