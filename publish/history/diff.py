@@ -63,7 +63,7 @@ The JSON document (``diff.json``; schema ``onemap-diff/1``)::
           ]
         }
       ],
-      "counties": {"layer": "xzq_xian", "field": "XZQDM",    # null without a county layer
+      "counties": {"layer": "xzq_xian", "field": "XZQDM",    # null: no county layer, no change
                    "units": [{"code": "430802", "name": "永定区",
                               "layers": {"dltb": {<totals as above>}}}]},   # code null: outside
       "land_use": {"layer": "ydyh", "field": "YDYHFLDM",     # null without a land-use layer
@@ -78,11 +78,12 @@ The JSON document (``diff.json``; schema ``onemap-diff/1``)::
 
 A feature listed as changed changed its geometry beyond the tolerance, or an attribute, or
 both; geometry noise below the tolerance is neither listed nor counted (its ``area_m2`` is 0
-when only attributes changed).
+when only attributes changed). Areas are measured in the new release's working CRS.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -126,8 +127,8 @@ _CATALOG_KEYS = ("access", "role", "id_field", "code_field", "geometry", "title_
 
 @dataclass(frozen=True)
 class LayerDiff:
-    """One layer's changes for one audience. ``changes`` has the columns of
-    publish.history.totals.CHANGE_COLUMNS, one row per changed feature."""
+    """One layer's changes for one audience. ``changes`` is its change table
+    (publish.history.changes: one row per changed feature)."""
 
     id: str
     title: Title
@@ -377,7 +378,10 @@ def _layer_diff(
         same = fingerprint and fingerprint == new.layer_entry(spec.id).get("fingerprint")
         if use_fingerprints and same:
             return replace(layer, matched=layer.new_count, compared=False)
-    match = match_layer(pair, _side(pair, OLD, old, old_spec), _side(pair, NEW, new, new_spec))
+    try:
+        match = match_layer(pair, _side(pair, OLD, old, old_spec), _side(pair, NEW, new, new_spec))
+    except sqlite3.Error as exc:
+        raise DiffError(f"layer {spec.id!r}: its tables cannot be read ({exc})") from exc
     changes = change_table(match, spec, new.catalog.crs, tolerance, f"layer {spec.id!r}")
     return replace(
         layer,
@@ -393,14 +397,15 @@ def _layer_diff(
 
 def _plan(
     old: Snapshot, new: Snapshot, audience: str
-) -> list[tuple[LayerSpec | None, LayerSpec | None]]:
-    """(old side, new side) of each layer in the audience's diff, new catalog order first."""
+) -> list[tuple[str, LayerSpec | None, LayerSpec | None]]:
+    """(layer id, old side, new side) of each layer in the audience's diff, in the new
+    catalog's order, then the layers the new release no longer has."""
     old_visible, new_visible = old.visible(audience), new.visible(audience)
     new_ids = {spec.id for spec in new.catalog.layers}
-    plan: list[tuple[LayerSpec | None, LayerSpec | None]] = [
-        (old_visible.get(lid), spec) for lid, spec in new_visible.items()
+    plan: list[tuple[str, LayerSpec | None, LayerSpec | None]] = [
+        (lid, old_visible.get(lid), spec) for lid, spec in new_visible.items()
     ]
-    plan += [(spec, None) for lid, spec in old_visible.items() if lid not in new_ids]
+    plan += [(lid, spec, None) for lid, spec in old_visible.items() if lid not in new_ids]
     return plan
 
 
@@ -429,7 +434,10 @@ def compare_releases(
 ) -> dict[str, ReleaseDiff]:
     """The diff of release folder `old` to release folder `new` for each audience. A layer
     both audiences see alike is compared once. Raises DiffError for releases of different
-    cities, ReleaseError for a folder that is not a readable release."""
+    cities or an unknown audience, ReleaseError for a folder that is not a readable release."""
+    unknown = [a for a in audiences if a not in AUDIENCES]
+    if unknown:
+        raise DiffError(f"unknown audience {unknown[0]!r} (expected {', '.join(AUDIENCES)})")
     old_snap, new_snap = open_snapshot(old), open_snapshot(new)
     if old_snap.city_code != new_snap.city_code:
         raise DiffError(
@@ -443,10 +451,8 @@ def compare_releases(
     with open_pair(old_snap.features, new_snap.features) as pair:
         for audience in audiences:
             layers = []
-            for old_spec, new_spec in _plan(old_snap, new_snap, audience):
-                spec = new_spec or old_spec
-                assert spec is not None
-                key = (spec.id, old_spec is not None, new_spec is not None)
+            for layer_id, old_spec, new_spec in _plan(old_snap, new_snap, audience):
+                key = (layer_id, old_spec is not None, new_spec is not None)
                 if key not in done:
                     done[key] = _layer_diff(
                         pair,
