@@ -16,8 +16,8 @@ from pathlib import Path
 from publish.errors import ReleaseError
 from publish.history.diff import diff_releases
 from publish.history.report import summary_table, write_diff
-from publish.release.manifest import verify_release
 from publish.release.store import ReleaseStore, is_release_id
+from publish.release.verify import verify_release
 
 __all__ = ["release_folder", "run_diff"]
 

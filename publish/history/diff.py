@@ -97,6 +97,7 @@ import pyogrio
 from publish.catalog import LayerSpec, Title
 from publish.domain import AUDIENCES, INTERNAL
 from publish.errors import DiffError
+from publish.features.indicators import county_layer
 from publish.history.changes import ADDED, CHANGE_COLUMNS, CHANGED, REMOVED, change_table, empty
 from publish.history.matching import (
     NEW,
@@ -411,16 +412,18 @@ def _plan(
 
 def _counties(snapshot: Snapshot, audience: str) -> Counties | None:
     """The audience's county layer in a release: its administrative layer with the fewest
-    features (as the build's indicators choose it)."""
-    admin = [s for s in snapshot.visible(audience).values() if s.role == "admin"]
-    if not admin:
+    features, as the build's indicators choose it."""
+    counts = {
+        lid: int(snapshot.layer_entry(lid).get("features", 0)) for lid in snapshot.visible(audience)
+    }
+    layer_id = county_layer(snapshot.catalog, counts)
+    if layer_id is None:
         return None
-    spec = min(admin, key=lambda s: int(snapshot.layer_entry(s.id).get("features", 0)))
     try:
-        frame = pyogrio.read_dataframe(snapshot.features, layer=spec.id)
+        frame = pyogrio.read_dataframe(snapshot.features, layer=layer_id)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise DiffError(f"{snapshot.features}: county layer {spec.id!r}: {exc}") from exc
-    return Counties.from_frame(spec.id, frame)
+        raise DiffError(f"{snapshot.features}: county layer {layer_id!r}: {exc}") from exc
+    return Counties.from_frame(layer_id, frame)
 
 
 def compare_releases(

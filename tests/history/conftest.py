@@ -15,7 +15,7 @@ import pytest
 import shapely
 import shapely.affinity
 
-from publish.build.pipeline import BuildResult
+from publish.pipeline.build import BuildResult
 from publish.release.manifest import read_manifest
 from tests.history.edits import copy_release, edit_layers
 
