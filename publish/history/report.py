@@ -15,7 +15,14 @@ from typing import Any
 from publish.history.diff import LayerDiff, ReleaseDiff
 from publish.history.page import render_html
 
-__all__ = ["DIFF_HTML", "DIFF_JSON", "summary_lines", "summary_table", "write_diff"]
+__all__ = [
+    "DIFF_HTML",
+    "DIFF_JSON",
+    "summary_line",
+    "summary_lines",
+    "summary_table",
+    "write_diff",
+]
 
 DIFF_JSON = "diff.json"
 DIFF_HTML = "diff.html"
@@ -84,6 +91,23 @@ def summary_lines(diff: ReleaseDiff) -> list[str]:
     if not changed:
         return [f"{head} none"]
     return [head, *(f"  {_line(layer)}" for layer in changed)]
+
+
+def summary_line(diff: ReleaseDiff) -> str:
+    """The whole diff in one line, e.g. ``3 layers changed: stbhhx +5 −3, ydyh ~29, dltb +6 −7
+    ~7`` (added, removed, changed features; a layer changed otherwise is named alone), or
+    ``no change``. It names only the diff's audience's layers."""
+    parts = []
+    for layer in diff.changed_layers:
+        t = layer.totals()
+        counts = [f"{sign}{t[kind]}" for sign, kind in KIND_SIGNS if t[kind]]
+        parts.append(" ".join([layer.id, *counts]))
+    if not parts:
+        return "no change"
+    return f"{len(parts)} layer{'s' if len(parts) > 1 else ''} changed: {', '.join(parts)}"
+
+
+KIND_SIGNS = (("+", "added"), ("−", "removed"), ("~", "changed"))
 
 
 def summary_table(diff: ReleaseDiff) -> list[str]:

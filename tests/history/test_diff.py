@@ -19,7 +19,7 @@ from publish.cli import main
 from publish.domain import INTERNAL, PUBLIC
 from publish.errors import DiffError
 from publish.history.diff import ReleaseDiff, compare_releases, diff_releases
-from publish.history.report import summary_lines, write_diff
+from publish.history.report import summary_line, summary_lines, write_diff
 from publish.release.manifest import read_manifest, write_manifest
 from tests.history.conftest import NEW_ID, OLD_ID, Pair
 from tests.history.edits import copy_release, read_table
@@ -217,6 +217,20 @@ def test_public_diff_never_names_an_internal_layer(
     assert "<script" not in html and "http" not in html.replace("http-equiv", "")
 
 
+def test_one_line_per_layer_and_one_for_all(pair: Pair, diffs: dict[str, ReleaseDiff]) -> None:
+    lines = summary_lines(diffs[INTERNAL])
+    assert lines[0] == f"Changes {OLD_ID} → {NEW_ID} (internal):"
+    changed = [line.split()[0] for line in lines[1:]]
+    assert sorted(changed) == sorted(pair.truth.changes)  # hl's 1 mm is not a change
+    dltb = next(line for line in lines if line.lstrip().startswith("dltb"))
+    assert "+1 −4 ~6 (geometry 3, attributes 4)" in dltb and " ha −" in dltb
+    one = summary_line(diffs[INTERNAL])
+    assert one.startswith(f"{len(pair.truth.changes)} layers changed: ")
+    assert "dltb +1 −4 ~6" in one and "ydyh ~2" in one and "spxm +1 ~1" in one
+    public = summary_line(diffs[PUBLIC])
+    assert "spxm" not in public and "dltb +1 −4 ~6" in public
+
+
 def test_same_release_gives_an_empty_diff(pair: Pair) -> None:
     for use_fingerprints in (True, False):
         diff = diff_releases(pair.old, pair.old, INTERNAL, use_fingerprints=use_fingerprints)
@@ -226,6 +240,7 @@ def test_same_release_gives_an_empty_diff(pair: Pair) -> None:
         assert doc["summary"]["layers_changed"] == 0
         assert all(not layer["changes"] for layer in doc["layers"])
         assert summary_lines(diff) == [f"Changes {OLD_ID} → {OLD_ID} (internal): none"]
+        assert summary_line(diff) == "no change"
 
 
 def test_fingerprints_only_skip_what_is_the_same(
