@@ -5,6 +5,12 @@ first-level land-use class, and the control lines' indicator deltas.
     diffs = compare_releases(old_dir, new_dir)          # {audience: ReleaseDiff}, read once
     diff = diff_releases(old_dir, new_dir, "public")    # one audience
     doc = diff.to_dict()                                # the JSON document below
+    write_diff(diff, folder)                            # diff.json, diff.html (history.report)
+
+A release is its folder, or a Snapshot (publish.history.snapshot.open_snapshot(folder,
+manifest)) for one whose manifest.json is not written yet: a build diffing the release it is
+staging against the one it replaces passes the manifest as it stands (``catalog``, ``layers``,
+``audiences`` with ``features``, ``indicators``).
 
 How features are matched and compared: publish.history.matching (ids, SQLite row comparison)
 and publish.history.measure (geometry: equals_exact, symmetric difference area, tolerance).
@@ -54,7 +60,7 @@ The JSON document (``diff.json``; schema ``onemap-diff/1``)::
             {"id": 1001, "kind": "added" | "removed" | "changed",
              "geometry": true,                    # the geometry changed (always, added/removed)
              "fields": {"DLBM": ["0101", "0301"]},  # changed attributes: [old, new]
-             "area_m2": -10.2,                    # signed: new area − old area (polygons; else null)
+             "area_m2": -10.2,                    # new area − old area (polygons; else null)
              "gained_m2": 0.0, "lost_m2": 10.2,   # polygons; else null
              "shift_m": null,                     # lines, points: Hausdorff distance moved
              "code": ["0101", "0301"],            # the code field old → new (layers with one)
@@ -427,21 +433,23 @@ def _counties(snapshot: Snapshot, audience: str) -> Counties | None:
 
 
 def compare_releases(
-    old: Path,
-    new: Path,
+    old: Path | Snapshot,
+    new: Path | Snapshot,
     *,
     audiences: Sequence[str] = AUDIENCES,
     tolerance: Tolerance | None = None,
     use_fingerprints: bool = True,
     now: datetime | None = None,
 ) -> dict[str, ReleaseDiff]:
-    """The diff of release folder `old` to release folder `new` for each audience. A layer
-    both audiences see alike is compared once. Raises DiffError for releases of different
-    cities or an unknown audience, ReleaseError for a folder that is not a readable release."""
+    """The diff of release `old` to release `new` (folders or snapshots) for each audience.
+    A layer both audiences see alike is compared once. Raises DiffError for releases of
+    different cities or an unknown audience, ReleaseError for a folder that is not a readable
+    release."""
     unknown = [a for a in audiences if a not in AUDIENCES]
     if unknown:
         raise DiffError(f"unknown audience {unknown[0]!r} (expected {', '.join(AUDIENCES)})")
-    old_snap, new_snap = open_snapshot(old), open_snapshot(new)
+    old_snap = old if isinstance(old, Snapshot) else open_snapshot(old)
+    new_snap = new if isinstance(new, Snapshot) else open_snapshot(new)
     if old_snap.city_code != new_snap.city_code:
         raise DiffError(
             f"releases {old_snap.id} and {new_snap.id} are of different cities "
@@ -484,6 +492,8 @@ def compare_releases(
     return out
 
 
-def diff_releases(old: Path, new: Path, audience: str = INTERNAL, **options: Any) -> ReleaseDiff:
+def diff_releases(
+    old: Path | Snapshot, new: Path | Snapshot, audience: str = INTERNAL, **options: Any
+) -> ReleaseDiff:
     """The diff of two release folders for one audience (see compare_releases)."""
     return compare_releases(old, new, audiences=(audience,), **options)[audience]

@@ -273,7 +273,8 @@ def _change_rows(layer: Mapping[str, Any]) -> str:
     if len(changes) > LISTED:
         more = (
             f"<p>仅列出前 {LISTED} 条，共 {len(changes)} 条；全部见 diff.json。"
-            f"<span class='en'>The first {LISTED} of {len(changes)}; all are in diff.json.</span></p>"
+            f"<span class='en'>The first {LISTED} of {len(changes)}; all are in diff.json."
+            "</span></p>"
         )
     return (
         f"<h3 id='layer-{escape(layer['id'])}'>{escape(title['zh'])} "

@@ -65,11 +65,15 @@ class Snapshot:
         return (self.manifest.get("indicators") or {}).get(audience)
 
 
-def open_snapshot(root: Path) -> Snapshot:
-    """Read a release folder's manifest and catalog; ReleaseError naming the folder if either
-    is missing or unreadable."""
+def open_snapshot(root: Path, manifest: Mapping[str, Any] | None = None) -> Snapshot:
+    """A release folder with its manifest (read from manifest.json unless given: a build passes
+    the manifest of the release it is writing) and catalog; ReleaseError naming the folder if
+    either is missing or unreadable."""
     root = Path(root)
-    manifest = read_manifest(root)
+    if manifest is None:
+        manifest = read_manifest(root)
+    elif "release" not in manifest:
+        raise ReleaseError(f"{root}: the manifest given has no release id")
     entry = manifest.get("catalog")
     if not isinstance(entry, Mapping) or not isinstance(entry.get("layers"), list):
         raise ReleaseError(f"{root}: the manifest holds no catalog")

@@ -20,6 +20,7 @@ from publish.domain import INTERNAL, PUBLIC
 from publish.errors import DiffError
 from publish.history.diff import ReleaseDiff, compare_releases, diff_releases
 from publish.history.report import summary_line, summary_lines, write_diff
+from publish.history.snapshot import open_snapshot
 from publish.release.manifest import read_manifest, write_manifest
 from tests.history.conftest import NEW_ID, OLD_ID, Pair
 from tests.history.edits import copy_release, read_table
@@ -241,6 +242,16 @@ def test_same_release_gives_an_empty_diff(pair: Pair) -> None:
         assert all(not layer["changes"] for layer in doc["layers"])
         assert summary_lines(diff) == [f"Changes {OLD_ID} → {OLD_ID} (internal): none"]
         assert summary_line(diff) == "no change"
+
+
+def test_a_release_being_written_is_read_from_its_manifest(
+    pair: Pair, docs: dict[str, dict[str, Any]]
+) -> None:
+    """A build diffs the release it stages before manifest.json exists: the manifest so far."""
+    so_far = {k: v for k, v in read_manifest(pair.new).items() if k not in ("files", "log")}
+    staged = open_snapshot(pair.new, so_far)
+    diff = compare_releases(pair.old, staged, audiences=(INTERNAL,))[INTERNAL]
+    assert _found(diff.to_dict()) == _found(docs[INTERNAL])
 
 
 def test_fingerprints_only_skip_what_is_the_same(
