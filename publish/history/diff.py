@@ -416,15 +416,24 @@ def _plan(
     return plan
 
 
-def _counties(snapshot: Snapshot, audience: str) -> Counties | None:
+def _counties(
+    snapshot: Snapshot, audience: str, read: dict[tuple[Path, str], Counties | None]
+) -> Counties | None:
     """The audience's county layer in a release: its administrative layer with the fewest
-    features, as the build's indicators choose it."""
+    features, as the build's indicators choose it (`read`: those already read)."""
     counts = {
         lid: int(snapshot.layer_entry(lid).get("features", 0)) for lid in snapshot.visible(audience)
     }
     layer_id = county_layer(snapshot.catalog, counts)
     if layer_id is None:
         return None
+    key = (snapshot.root, layer_id)
+    if key not in read:
+        read[key] = _read_counties(snapshot, layer_id)
+    return read[key]
+
+
+def _read_counties(snapshot: Snapshot, layer_id: str) -> Counties | None:
     try:
         frame = pyogrio.read_dataframe(snapshot.features, layer=layer_id)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
@@ -458,6 +467,7 @@ def compare_releases(
     tolerance = tolerance or Tolerance()
     created = now or datetime.now(UTC)
     done: dict[tuple[str, bool, bool], LayerDiff] = {}
+    counties_read: dict[tuple[Path, str], Counties | None] = {}
     out: dict[str, ReleaseDiff] = {}
     with open_pair(old_snap.features, new_snap.features) as pair:
         for audience in audiences:
@@ -477,7 +487,9 @@ def compare_releases(
                 layers.append(done[key])
             counties = None
             if any(len(layer.changes) for layer in layers):
-                counties = _counties(new_snap, audience) or _counties(old_snap, audience)
+                counties = _counties(new_snap, audience, counties_read) or _counties(
+                    old_snap, audience, counties_read
+                )
             land_use = next((layer for layer in layers if layer.role == "land_use"), None)
             out[audience] = ReleaseDiff(
                 audience=audience,

@@ -169,7 +169,7 @@ def _hl(truth: Truth):  # type: ignore[no-untyped-def]
 def _spxm(truth: Truth):  # type: ignore[no-untyped-def]
     def edit(f: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         f = f.copy()
-        f.loc[f.index[3], "SPZT"] = "已批准"
+        f.loc[f.index[3], "SPZT"] = "已批准<script>alert(1)</script>"  # escaped on the page
         truth.add("spxm", int(f["BSM"].iloc[3]), "changed", False, {"SPZT"})
         project = f.iloc[[0]].copy()
         project["BSM"] = int(f["BSM"].max()) + 1

@@ -215,7 +215,8 @@ def test_public_diff_never_names_an_internal_layer(
     assert public["summary"]["added"] == internal["added"] - 1
     assert "spxm" not in "\n".join(summary_lines(diffs[PUBLIC]))
     html = internal_html.read_text(encoding="utf-8")
-    assert "<script" not in html and "http" not in html.replace("http-equiv", "")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # a value, escaped
+    assert "<script" not in html and "http" not in html
 
 
 def test_one_line_per_layer_and_one_for_all(pair: Pair, diffs: dict[str, ReleaseDiff]) -> None:
@@ -277,6 +278,24 @@ def test_a_layer_made_public_is_new_to_the_public(pair: Pair, tmp_path: Path) ->
     internal = diff_releases(pair.old, opened, INTERNAL).to_dict()
     spxm = next(layer for layer in internal["layers"] if layer["id"] == "spxm")
     assert spxm["status"] == "kept" and spxm["catalog"] == {"access": ["internal", "public"]}
+
+
+def test_a_layer_taken_out_of_the_catalog_is_removed(pair: Pair, tmp_path: Path) -> None:
+    dropped = copy_release(pair.old, tmp_path, "20270103T000000Z-0000c0c0")
+    manifest = read_manifest(dropped)
+    manifest["catalog"]["layers"] = [
+        entry for entry in manifest["catalog"]["layers"] if entry["id"] != "zrbhd"
+    ]
+    del manifest["layers"]["zrbhd"]
+    write_manifest(dropped, manifest)
+    for audience in (PUBLIC, INTERNAL):
+        doc = diff_releases(pair.old, dropped, audience).to_dict()
+        (zrbhd,) = [layer for layer in doc["layers"] if layer["id"] == "zrbhd"]
+        old_count = read_manifest(pair.old)["layers"]["zrbhd"]["features"]
+        assert zrbhd["status"] == "removed" and zrbhd["features"]["new"] == 0
+        assert zrbhd["totals"]["removed"] == old_count == len(zrbhd["changes"])
+        assert zrbhd["totals"]["lost_m2"] > 1e8  # the protected areas: hundreds of km²
+        assert doc["summary"]["layers_changed"] == 1
 
 
 def test_different_cities_are_refused(pair: Pair, tmp_path: Path) -> None:
