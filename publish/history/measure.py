@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import lru_cache
 
 import numpy as np
 import shapely
@@ -49,22 +49,25 @@ class Tolerance:
         return {"area_m2": self.area_m2, "shift_m": self.shift_m}
 
 
+@lru_cache(maxsize=8)
+def _transformer(crs: str) -> Transformer:
+    """lon/lat → `crs` (made once per CRS: pyproj takes tens of milliseconds to make one)."""
+    return Transformer.from_crs(STORE_CRS, crs, always_xy=True)
+
+
 @dataclass(frozen=True)
 class Projector:
     """lon/lat geometries into the working CRS, vectorised."""
 
     crs: str
 
-    @cached_property
-    def _transformer(self) -> Transformer:
-        return Transformer.from_crs(STORE_CRS, self.crs, always_xy=True)
-
     def project(self, geoms: np.ndarray) -> np.ndarray:
         if not len(geoms):
             return geoms
+        transformer = _transformer(self.crs)
 
         def move(xy: np.ndarray) -> np.ndarray:
-            x, y = self._transformer.transform(xy[:, 0], xy[:, 1])
+            x, y = transformer.transform(xy[:, 0], xy[:, 1])
             return np.column_stack([x, y])
 
         return np.asarray(shapely.transform(geoms, move), dtype=object)

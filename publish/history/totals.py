@@ -90,7 +90,9 @@ class Counties:
         for code, name in zip(codes, frame[COUNTY_NAME], strict=True):
             if names.get(code) is None:
                 names[code] = None if pd.isna(name) else str(name)
-        return cls(layer, codes, dict(sorted(names.items())), np.asarray(frame.geometry.array))
+        geometries = np.asarray(frame.geometry.array, dtype=object)
+        shapely.prepare(geometries)  # many points against a few large polygons
+        return cls(layer, codes, dict(sorted(names.items())), geometries)
 
     def assign(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """The county code of each point (None outside every county or without a point)."""
