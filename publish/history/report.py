@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from publish.history.diff import LayerDiff, ReleaseDiff
+from publish.history.diff import KEPT, LayerDiff, ReleaseDiff
 from publish.history.page import render_html
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
 
 DIFF_JSON = "diff.json"
 DIFF_HTML = "diff.html"
+_SIGNS = (("+", "added"), ("−", "removed"), ("~", "changed"))
 
 
 def write_diff(diff: ReleaseDiff, folder: Path) -> tuple[Path, Path]:
@@ -72,8 +73,8 @@ def _line(layer: LayerDiff) -> str:
     )
     if area := _area(t):
         text += f", {area}"
-    if layer.status != "kept":
-        text += f"; layer {'added' if layer.status == 'added' else 'removed'}"
+    if layer.status != KEPT:
+        text += f"; layer {layer.status}"
     if layer.fields_added or layer.fields_removed:
         text += f"; fields +{list(layer.fields_added)} −{list(layer.fields_removed)}"
     if layer.catalog:
@@ -100,14 +101,11 @@ def summary_line(diff: ReleaseDiff) -> str:
     parts = []
     for layer in diff.changed_layers:
         t = layer.totals()
-        counts = [f"{sign}{t[kind]}" for sign, kind in KIND_SIGNS if t[kind]]
+        counts = [f"{sign}{t[kind]}" for sign, kind in _SIGNS if t[kind]]
         parts.append(" ".join([layer.id, *counts]))
     if not parts:
         return "no change"
     return f"{len(parts)} layer{'s' if len(parts) > 1 else ''} changed: {', '.join(parts)}"
-
-
-KIND_SIGNS = (("+", "added"), ("−", "removed"), ("~", "changed"))
 
 
 def summary_table(diff: ReleaseDiff) -> list[str]:
