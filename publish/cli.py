@@ -1,4 +1,6 @@
-"""Command line: `python -m publish sample | build | release | seed | serve | token`."""
+"""Command line: `python -m publish sample | build | release | seed | serve | token`.
+
+`release list | switch ID | diff OLD NEW [--json]` (the diff: publish.history.command)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from publish.domain import AUDIENCES, PUBLIC
+from publish.domain import AUDIENCES, INTERNAL, PUBLIC
 from publish.errors import PublishError, ReviewFailedError
 
 # Exit statuses: 2 for a usage or data error, 3 when the review refuses to publish.
@@ -75,6 +77,10 @@ def _note(args: argparse.Namespace) -> str | None:
 def _release(args: argparse.Namespace) -> int:
     from publish.release.store import ReleaseStore
 
+    if args.action == "diff":
+        from publish.history.command import run_diff
+
+        return run_diff(args)
     store = ReleaseStore(Path(args.out))
     if args.action == "list":
         releases = store.describe()
@@ -152,10 +158,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_build_arguments(
         commands.add_parser("build", help="check the catalog's layers and publish a release")
     )
-    release = commands.add_parser("release", help="list releases or switch to one")
-    release.add_argument("action", choices=("list", "switch"))
-    release.add_argument("id", nargs="?", help="release id, for switch")
+    release = commands.add_parser(
+        "release", help="list releases, switch to one, or show what changed between two"
+    )
+    release.add_argument("action", choices=("list", "switch", "diff"))
+    release.add_argument("id", nargs="?", help="release id (switch; diff: the old release)")
+    release.add_argument("other", nargs="?", help="diff: the new release")
     release.add_argument("--out", required=True, help="the tiles folder")
+    release.add_argument("--json", action="store_true", help="diff: print the JSON document")
+    release.add_argument("--audience", choices=AUDIENCES, default=INTERNAL, help="diff: whose")
+    release.add_argument("--save", metavar="DIR", help="diff: also write diff.json, diff.html")
     release.set_defaults(run=_release)
     seed = commands.add_parser(
         "seed", help="pre-render the current release's WMS/WMTS raster caches over the city"

@@ -27,3 +27,7 @@ class ReviewFailedError(BuildError):
 
 class ReleaseError(PublishError):
     """A release is missing, incomplete or cannot be switched to."""
+
+
+class DiffError(PublishError):
+    """Two releases cannot be compared (different cities, a table that cannot be read)."""

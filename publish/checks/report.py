@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from html import escape
 from pathlib import Path
@@ -21,7 +21,14 @@ from publish.checks.rules import BY_KIND
 if TYPE_CHECKING:
     from rich.console import Group
 
-__all__ = ["new_report_folder", "summary_lines", "summary_renderable", "write_report"]
+__all__ = [
+    "context_list",
+    "html_page",
+    "new_report_folder",
+    "summary_lines",
+    "summary_renderable",
+    "write_report",
+]
 
 REVIEW_JSON = "review.json"
 REVIEW_HTML = "review.html"
@@ -86,8 +93,10 @@ def read_review(path: Path) -> Review:
     return Review.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
-def render_html(review: Review, *, title: str, context: Mapping[str, Any]) -> str:
-    summary = review.summary()
+def html_page(title: str, body: Sequence[str], *, css: str = "") -> str:
+    """A self-contained page in the review report's style (inline CSS plus `css`, no scripts,
+    no external resources, lang zh-CN): `title` escaped as its title and heading, then `body`
+    (HTML the caller has escaped). The release diff's page (publish.history.page) uses it too."""
     parts = [
         "<!DOCTYPE html>",
         '<html lang="zh-CN">',
@@ -95,20 +104,28 @@ def render_html(review: Review, *, title: str, context: Mapping[str, Any]) -> st
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(title)}</title>",
-        f"<style>{_CSS}</style>",
+        f"<style>{_CSS}{css}</style>",
         "</head>",
         "<body>",
         f"<h1>{escape(title)}</h1>",
-        _status(review, summary),
-        _context(context),
-        "<h2>汇总 Summary</h2>",
-        _summary_table(summary),
-        "<h2>问题清单 Findings</h2>",
-        _findings_table(review.findings),
+        *body,
         "</body>",
         "</html>",
     ]
     return "\n".join(parts) + "\n"
+
+
+def render_html(review: Review, *, title: str, context: Mapping[str, Any]) -> str:
+    summary = review.summary()
+    body = [
+        _status(review, summary),
+        context_list(context),
+        "<h2>汇总 Summary</h2>",
+        _summary_table(summary),
+        "<h2>问题清单 Findings</h2>",
+        _findings_table(review.findings),
+    ]
+    return html_page(title, body)
 
 
 def _status(review: Review, summary: Mapping[str, Any]) -> str:
@@ -126,7 +143,8 @@ def _status(review: Review, summary: Mapping[str, Any]) -> str:
     return f"<p>{label} {escape(text)}</p>"
 
 
-def _context(context: Mapping[str, Any]) -> str:
+def context_list(context: Mapping[str, Any]) -> str:
+    """Key/value pairs as the report's definition list (lists joined with commas), escaped."""
     if not context:
         return ""
     rows = []
