@@ -278,25 +278,23 @@ export class Compare {
   }
 
   /** The releases whose `changes` tiles draw the pair's changes, each with a filter and colours
-   * when it draws only some of them (pairs further apart than one release); a release whose
-   * archive has no `changes` layer (built before there was one) draws nothing. */
+   * when it draws only some of them (pairs further apart than one release), and its tiles. */
   async overlaySources() {
     const right = this.list.byId.get(this.pair[1]);
     let sources;
     if (this.changes && !this.changes.adjacent) sources = this.stepSources();
     else if (this.changes || (this.pair[0] !== this.pair[1] && right.replaces === this.pair[0])) sources = [{ release: right, filter: null, colour: null }];
     else sources = [];
-    const withChanges = await Promise.all(
+    const found = await Promise.all(
       sources.map(async (source) => {
         try {
-          const tilejson = await getJSON(source.release.links.tilejson);
-          return (tilejson.vector_layers || []).some((layer) => layer.id === CHANGES_LAYER);
+          return { ...source, tilejson: await getJSON(source.release.links.tilejson) };
         } catch {
-          return false;
+          return null;
         }
       }),
     );
-    return sources.filter((_, i) => withChanges[i]);
+    return found.filter(Boolean);
   }
 
   stepSources() {
@@ -313,15 +311,22 @@ export class Compare {
 
   addOverlay(map, sources) {
     const byKind = ["match", ["get", "kind"], "added", CHANGE_COLOURS.added, "removed", CHANGE_COLOURS.removed, CHANGE_COLOURS.changed];
-    this.overlays = sources.map(({ release, filter, colour }, i) => {
+    this.overlays = sources.map(({ tilejson, filter, colour }, i) => {
       const id = `${OVERLAY}-${i}`;
-      map.addSource(id, { type: "vector", url: new URL(release.links.tilejson, location.href).href });
+      // the tiles, not the TileJSON's URL: its vector_layers list the plan's layers only, and
+      // MapLibre would call the `changes` layer missing (an archive built before there was one
+      // simply draws nothing)
+      const { tiles, minzoom, maxzoom, bounds } = tilejson;
+      map.addSource(id, { type: "vector", tiles, minzoom, maxzoom, bounds });
       const paint = colour ? ["coalesce", colour, CHANGE_COLOURS.changed] : byKind;
       const only = (types) => {
         const shape = ["in", ["geometry-type"], ["literal", types]];
         return filter ? ["all", filter, shape] : shape;
       };
       const common = { source: id, "source-layer": CHANGES_LAYER, metadata: { "onemap:overlay": "changes" } };
+      // the feature picked in the table: a halo under its outline, drawn even with the overlay
+      // off (and so the tiles load for the table's flights)
+      map.addLayer({ ...common, id: `${id}-selected`, type: "line", filter: ["==", KEY, ""], paint: { "line-color": "#00B8D4", "line-width": 9, "line-opacity": 0.8 } });
       map.addLayer({ ...common, id: `${id}-fill`, type: "fill", filter: only(["Polygon", "MultiPolygon"]), paint: { "fill-color": paint, "fill-opacity": 0.35 } });
       map.addLayer({ ...common, id: `${id}-line`, type: "line", filter: only(["Polygon", "MultiPolygon", "LineString", "MultiLineString"]), paint: { "line-color": paint, "line-width": 3 } });
       map.addLayer({
@@ -331,8 +336,6 @@ export class Compare {
         filter: only(["Point", "MultiPoint"]),
         paint: { "circle-radius": 6, "circle-color": paint, "circle-stroke-color": "#fff", "circle-stroke-width": 2 },
       });
-      // the feature picked in the table, drawn even with the overlay off (and so its tiles load)
-      map.addLayer({ ...common, id: `${id}-selected`, type: "line", filter: ["==", KEY, ""], paint: { "line-color": "#00B8D4", "line-width": 5 } });
       return id;
     });
     this.select(this.selected);

@@ -59,7 +59,10 @@ export function combine(earlier, later) {
   if (kinds === "changed>changed" && !geometry && !Object.keys(fields).length) return null;
   const area = (earlier.area_m2 ?? 0) + (later.area_m2 ?? 0);
   const code = earlier.code && later.code ? [earlier.code[0], later.code[1]] : later.code || earlier.code;
-  return { ...later, kind, fields, geometry, area_m2: earlier.area_m2 == null && later.area_m2 == null ? null : area, code };
+  // the geometry is drawn from the last release whose `changes` tiles hold it (a change of
+  // attributes alone is not in the tiles)
+  const release = later.geometry ? later.release : earlier.release;
+  return { ...later, kind, fields, geometry, release, area_m2: earlier.area_m2 == null && later.area_m2 == null ? null : area, code };
 }
 
 /** The diffs of `steps` (oldest first) composed: {layers: [{id, title, geometry, changes}]},
