@@ -223,6 +223,7 @@ export class Compare {
     this.ready = false;
     const source = this.maps?.right || this.main;
     const camera = { center: source.getCenter(), zoom: source.getZoom() };
+    const share = this.swipe?.share; // a new pair keeps the divider where it was
     this.teardown();
     const [leftId, rightId] = this.pair;
     const left = this.list.byId.get(leftId);
@@ -250,7 +251,7 @@ export class Compare {
     this.maps = maps;
     maps.right.addControl(zoomButtons(), "top-right");
     this.unsync = syncMaps(maps.left, maps.right);
-    this.swipe = new Swipe(this.view, rightBox, divider, this.startShare());
+    this.swipe = new Swipe(this.view, rightBox, divider, share ?? this.startShare());
     this.swipe.enable(!PHONE.matches);
     maps.right.on("moveend", () => this.onChange?.());
     for (const map of Object.values(maps)) map.on("click", (event) => this.pickAt(map, event.point));
