@@ -51,6 +51,7 @@ class Stages(Protocol):
     """Where the build reports progress (publish.pipeline.progress.Reporter)."""
 
     def stage(self, description: str, total: int | None = None) -> AbstractContextManager[Any]: ...
+    def log(self, message: str) -> None: ...
 
 
 @dataclass

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from publish.domain import INTERNAL
 from publish.errors import ReleaseError
 from publish.release.manifest import read_manifest
 from publish.release.verify import verify_release
@@ -45,7 +46,7 @@ class ReleaseInfo:
     bytes: int
     note: str | None = None
     author: str | None = None
-    changes: str | None = None  # one line: what changed since the release it replaced
+    changes: str | None = None  # one line: what changed since the release it replaced (all layers)
 
 
 class ReleaseStore:
@@ -98,7 +99,7 @@ class ReleaseStore:
                     size,
                     note=doc.get("note"),
                     author=doc.get("author"),
-                    changes=(doc.get("changes") or {}).get("summary"),
+                    changes=((doc.get("changes") or {}).get("summary") or {}).get(INTERNAL),
                 )
             )
         return out

@@ -8,6 +8,7 @@ from starlette.routing import BaseRoute, Route
 
 from publish.server.documents import healthz, style, tilejson
 from publish.server.glyphs import glyphs
+from publish.server.history import history_routes
 from publish.server.metrics import metrics_endpoint
 from publish.server.tiles import archive, tile
 from publish.server.viewer import viewer_routes
@@ -29,5 +30,6 @@ def core_routes() -> list[BaseRoute]:
         Route("/releases/{release}/tiles/{audience}.json", tilejson, methods=READ),
         Route("/releases/{release}/styles/{audience}.json", style, methods=READ),
         Route("/fonts/{fontstack}/{name}", glyphs, methods=READ),
+        *history_routes(),
         *viewer_routes(),
     ]

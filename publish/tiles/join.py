@@ -144,7 +144,8 @@ def join_many(parts: Sequence[Path], outputs: Sequence[JoinOutput]) -> dict[Path
             raise BuildError(f"{spec.path.name}: no layers to join")
     with ExitStack() as stack:
         archives = [stack.enter_context(Archive(p)) for p in parts]
-        _check_parts(archives)
+        for spec in outputs:  # a layer id once per output (two outputs may share one)
+            _check_parts([archives[i] for i in sorted(set(spec.parts))])
         outs: list[_Out] = []
         try:
             for spec in outputs:

@@ -1,11 +1,13 @@
 """The registry of release outputs, in the order the build writes them (an output may read what
-an earlier one wrote: the indicators go into the feature store). Adding a part to a release is
+an earlier one wrote: the indicators go into the feature store, the changes compare it with
+the replaced release's, the tiles carry the changes as a layer). Adding a part to a release is
 one module here and one line below; see publish.release.output for what an output declares."""
 
 from __future__ import annotations
 
 from publish.release.output import ReleaseOutput
 from publish.release.outputs.catalog import CATALOG
+from publish.release.outputs.changes import CHANGES
 from publish.release.outputs.features import FEATURES
 from publish.release.outputs.indicators import INDICATORS
 from publish.release.outputs.ogc import OGC
@@ -15,9 +17,10 @@ from publish.release.outputs.tiles import TILES
 
 RELEASE_OUTPUTS: tuple[ReleaseOutput, ...] = (
     CATALOG,
-    TILES,
     FEATURES,
     INDICATORS,
+    CHANGES,  # reads the features and indicators; the tiles carry its `changes` layer
+    TILES,
     OGC,
     STYLE,
     REVIEW,
