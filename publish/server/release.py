@@ -143,7 +143,11 @@ def _load_audience(
         archive_path=archive.path,
         archive_stat=os.stat(archive.path),
         tilejson=MappingProxyType(
-            build_tilejson(archive, layers=layers, extra={"onemap:release": release_id})
+            build_tilejson(
+                archive,
+                layers=layers | frozenset(entry[TILES.key].get("extra_layers") or ()),
+                extra={"onemap:release": release_id},
+            )
         ),
         style=MappingProxyType(style),
         services=MappingProxyType(services),

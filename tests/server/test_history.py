@@ -130,6 +130,14 @@ def test_the_changes_are_a_layer_of_each_audience_archive(history: History) -> N
     assert not _changes_features(_release(history, history.first) / "tiles" / "public.pmtiles", 12)
 
 
+def test_the_tilejson_names_the_changes_layer(client: TestClient, history: History) -> None:
+    for path in ("/tiles/public.json", f"/releases/{history.second}/tiles/public.json"):
+        ids = {layer["id"] for layer in client.get(path).json()["vector_layers"]}
+        assert "changes" in ids and "spxm" not in ids, path
+    first = client.get(f"/releases/{history.first}/tiles/public.json").json()
+    assert "changes" not in {layer["id"] for layer in first["vector_layers"]}
+
+
 def test_release_list_shows_note_author_and_changes(
     history: History, capsys: pytest.CaptureFixture[str]
 ) -> None:
