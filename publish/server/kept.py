@@ -50,7 +50,16 @@ class KeptReleases:
         self._kept_open = kept_open
         self._open: OrderedDict[str, Release] = OrderedDict()
         self._lock = threading.Lock()
-        self._loading = threading.Lock()  # one load at a time: a burst loads a release once
+        # one load at a time, so a burst of requests loads a release once; an open one is
+        # served without waiting for it
+        self._loading = threading.Lock()
+
+    def _held(self, release_id: str) -> Release | None:
+        with self._lock:
+            release = self._open.get(release_id)
+            if release is not None:
+                self._open.move_to_end(release_id)
+            return release
 
     def get(self, release_id: str) -> Release:
         """The release `release_id`; UnknownReleaseError (404) if this folder does not keep it."""
@@ -59,12 +68,13 @@ class KeptReleases:
             return current
         if not is_release_id(release_id) or not (self.store.releases / release_id).is_dir():
             raise UnknownReleaseError(release_id)
+        release = self._held(release_id)
+        if release is not None:
+            return release
         with self._loading:
-            with self._lock:
-                release = self._open.get(release_id)
-                if release is not None:
-                    self._open.move_to_end(release_id)
-                    return release
+            release = self._held(release_id)  # loaded while this request waited
+            if release is not None:
+                return release
             try:
                 release = self._loader(self.store.root, f"{RELEASES}/{release_id}")
             except PublishError as exc:

@@ -7,6 +7,7 @@ and has no entry. A public diff is checked to name no layer the release keeps in
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from publish.domain import AUDIENCES, PUBLIC
@@ -42,10 +43,9 @@ def write(job: ReleaseJob) -> dict[str, Any] | None:
     return entry
 
 
-def diff_files(manifest: dict[str, Any] | Any, audience: str) -> dict[str, str] | None:
+def diff_files(manifest: Mapping[str, Any], audience: str) -> dict[str, str] | None:
     """The audience's diff files ({"json", "html"}, relative paths) in a release's manifest."""
-    entry = manifest.get(CHANGES_KEY) if isinstance(manifest, dict) else None
-    files = ((entry or {}).get("diff") or {}).get(audience)
+    files = ((manifest.get(CHANGES_KEY) or {}).get("diff") or {}).get(audience)
     return files if isinstance(files, dict) else None
 
 
@@ -57,7 +57,7 @@ def check(part: OutputPart) -> list[str]:
         if (info or {}).get("access") != PUBLIC
     }
     for audience in AUDIENCES:
-        files = diff_files(dict(part.manifest), audience)
+        files = diff_files(part.manifest, audience)
         if files is None:
             problems.append(f"no diff for the {audience} audience")
             continue
