@@ -1,14 +1,17 @@
 """The tiles: each audience's PMTiles archive (tiles/<audience>.pmtiles), joined in one walk over
-the layers' archives, with the audience's `changes` layer (publish.history.layer: what changed
-since the replaced release) when there are any. Checked with `publish.tiles.archive.verify` and
-against the audience's layers; the server serves from the opened `Archive`."""
+the layers' archives, with the audience's extra layers — layers that are not catalog layers but
+are made by the release's outputs, e.g. `changes` (publish.history.layer: what changed since the
+replaced release). Checked with `publish.tiles.archive.verify` and against the audience's layers
+plus the extra layers the registry knows; the server serves from the opened `Archive`."""
 
 from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from publish.domain import AUDIENCES, INTERNAL
 from publish.history.layer import CHANGES_LAYER, FIELDS, changes_frame
@@ -20,9 +23,25 @@ from publish.tiles.inputs import write_layer
 from publish.tiles.job import run_tippecanoe
 from publish.tiles.join import JoinOutput, join_many
 
+if TYPE_CHECKING:
+    import geopandas as gpd
 
-def _changes_archives(job: ReleaseJob, folder: Path) -> dict[str, Path]:
-    """Each audience's `changes` layer tiled into `folder` (none without changes)."""
+
+@dataclass(frozen=True)
+class ExtraLayer:
+    """A layer an output adds to the archives: `frames(job)` → {audience: its features in the
+    feature store's CRS (EPSG:4326) with `fields`}; an audience left out, or given no feature,
+    gets no such layer. Tiled from `minzoom` (default: the catalog's lowest) to the release's top
+    zoom."""
+
+    name: str
+    fields: tuple[str, ...]
+    frames: Callable[[ReleaseJob], Mapping[str, gpd.GeoDataFrame]]
+    minzoom: int | None = None
+
+
+def _changes_frames(job: ReleaseJob) -> dict[str, gpd.GeoDataFrame]:
+    """Each audience's `changes` layer: the features its diff names (none without a diff)."""
     entry = job.manifest.get(CHANGES_KEY)
     if not entry or job.previous is None:
         return {}
@@ -31,19 +50,38 @@ def _changes_archives(job: ReleaseJob, folder: Path) -> dict[str, Path]:
     out = {}
     for audience in AUDIENCES:
         doc = json.loads((job.staged / entry["diff"][audience]["json"]).read_text("utf-8"))
-        frame = changes_frame(doc, old_store, new_store)
-        if len(frame) == 0:
-            continue
-        layer = write_layer(
-            [frame],
-            folder / f"changes-{audience}.geojsonl",
-            CHANGES_LAYER,
-            FIELDS,
-            minzoom=min(s.minzoom for s in job.catalog.layers),
-            maxzoom=job.top_zoom,
-        )
-        out[audience] = folder / f"changes-{audience}.pmtiles"
-        run_tippecanoe([layer], out[audience], CHANGES_LAYER)
+        out[audience] = changes_frame(doc, old_store, new_store)
+    return out
+
+
+# The registry of extra layers, tiled in this order after the catalog's layers.
+EXTRA_LAYERS: tuple[ExtraLayer, ...] = (ExtraLayer(CHANGES_LAYER, FIELDS, _changes_frames),)
+EXTRA_LAYER_NAMES = frozenset(extra.name for extra in EXTRA_LAYERS)
+
+
+def _extra_archives(job: ReleaseJob, folder: Path) -> dict[str, list[tuple[str, Path]]]:
+    """Each audience's extra layers tiled into `folder`: {audience: [(name, archive)]}."""
+    out: dict[str, list[tuple[str, Path]]] = {audience: [] for audience in AUDIENCES}
+    lowest = min(s.minzoom for s in job.catalog.layers)
+    for extra in EXTRA_LAYERS:
+        with job.stages.stage(f"tile the {extra.name} layer"):
+            frames = extra.frames(job)
+            for audience in AUDIENCES:
+                frame = frames.get(audience)
+                if frame is None or len(frame) == 0:
+                    continue
+                minzoom = lowest if extra.minzoom is None else min(extra.minzoom, job.top_zoom)
+                layer = write_layer(
+                    [frame],
+                    folder / f"{extra.name}-{audience}.geojsonl",
+                    extra.name,
+                    extra.fields,
+                    minzoom=minzoom,
+                    maxzoom=job.top_zoom,
+                )
+                archive = folder / f"{extra.name}-{audience}.pmtiles"
+                run_tippecanoe([layer], archive, extra.name)
+                out[audience].append((extra.name, archive))
     return out
 
 
@@ -51,15 +89,14 @@ def write(job: ReleaseJob) -> dict[str, Any]:
     order = [s.id for s in job.catalog.layers]
     parts = [job.layers[lid].tiles_path for lid in order]
     city = (job.catalog.meta.get("city") or {}).get("name", "onemap")
-    with tempfile.TemporaryDirectory(dir=job.staged.parent, prefix=".changes-") as tmp:
-        with job.stages.stage("tile the changes"):
-            changes = _changes_archives(job, Path(tmp))
+    with tempfile.TemporaryDirectory(dir=job.staged.parent, prefix=".extra-") as tmp:
+        extras = _extra_archives(job, Path(tmp))
         outputs = {}
         for audience, specs in job.audiences():
             members = [order.index(s.id) for s in specs]
-            if audience in changes:
+            for _, archive in extras[audience]:
                 members.append(len(parts))
-                parts.append(changes[audience])
+                parts.append(archive)
             outputs[audience] = JoinOutput(
                 job.path(f"tiles/{audience}.pmtiles"),
                 tuple(members),
@@ -75,8 +112,8 @@ def write(job: ReleaseJob) -> dict[str, Any]:
             "joined_tiles": stats[out.path].joined,
             "largest_tile_bytes": stats[out.path].largest_tile,
             "tiles_over_500kb": stats[out.path].over_limit,
-            # layers besides the audience's own (the changes since the replaced release)
-            "extra_layers": [CHANGES_LAYER] if audience in changes else [],
+            # layers besides the audience's own, made by the release's outputs (EXTRA_LAYERS)
+            "extra_layers": [name for name, _ in extras[audience]],
         }
         for audience, out in outputs.items()
     }
@@ -92,8 +129,8 @@ def check(part: OutputPart) -> list[str]:
     if problems:
         return [f"{path.name}: {p}" for p in problems[:5]]
     extra_layers = set(part.entry.get("extra_layers") or ())
-    if extra_layers - {CHANGES_LAYER}:
-        return [f"{path.name}: unknown extra layers {sorted(extra_layers - {CHANGES_LAYER})}"]
+    if unknown := sorted(extra_layers - EXTRA_LAYER_NAMES):
+        return [f"{path.name}: unknown extra layers {unknown}"]
     with Archive(path) as archive:
         held = set(archive.vector_layers())
         top = part.manifest.get("top_zoom")
