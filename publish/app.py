@@ -2,9 +2,10 @@
 
 The core (publish.server: settings, releases, the guard, the middleware stack, the core routes)
 knows nothing of its wings; this module puts them together: the core's routes and each wing's
-(the OGC API: publish.ogc; raster tiles: publish.raster; WMS/WMTS: publish.wms), the parts of a
-release it loads (the registry of release outputs, publish.release.outputs), and the guard's
-internal paths, derived from the whole route table (publish.server.guard.InternalPaths).
+(the OGC API: publish.ogc; raster tiles: publish.raster; WMS/WMTS: publish.wms; the monitoring
+dashboard: publish.dashboard), the parts of a release it loads (the registry of release outputs,
+publish.release.outputs), and the guard's internal paths, derived from the whole route table
+(publish.server.guard.InternalPaths).
 
 How to add …
 - an endpoint: a route in its wing's route list (or in publish.server.routes). If it serves
@@ -23,6 +24,7 @@ from functools import partial
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
+from publish.dashboard.routes import dashboard_routes
 from publish.ogc.routes import ogc_routes
 from publish.raster.routes import raster_routes
 from publish.release.outputs import KEPT_OUTPUTS, RELEASE_OUTPUTS
@@ -45,7 +47,7 @@ from publish.wms.routes import wms_routes
 
 def route_table() -> list[BaseRoute]:
     """Every route of the server: the core's and the wings'."""
-    return [*core_routes(), *ogc_routes(), *raster_routes(), *wms_routes()]
+    return [*core_routes(), *ogc_routes(), *raster_routes(), *wms_routes(), *dashboard_routes()]
 
 
 def create_app(settings: Settings) -> Starlette:

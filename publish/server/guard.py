@@ -20,10 +20,11 @@ AUTHORIZED = "onemap.authorized"  # set in the ASGI scope once a request's token
 INTERNAL_MOUNT = "/internal"
 AUDIENCE_PARAM = "{audience}"
 _PARAM = re.compile(r"(\{[^}]*\})")  # a path parameter, kept by re.split
-# The internal viewer's page (publish.server.viewer): the same static page as the public one,
-# holding no data. A browser cannot send a Bearer token when it navigates, so the page itself is
-# open; it asks for the token and sends it with every request it makes, which the guard checks.
-OPEN_INTERNAL_PAGES = frozenset({"/internal/"})
+# The internal viewer's page (publish.server.viewer) and the internal dashboard's
+# (publish.dashboard): the same static pages as the public ones, holding no data. A browser
+# cannot send a Bearer token when it navigates, so the page itself is open; it asks for the
+# token and sends it with every request it makes, which the guard checks.
+OPEN_INTERNAL_PAGES = frozenset({"/internal/", "/internal/dashboard"})
 
 
 def _templates(routes: Iterable[BaseRoute], prefix: str = "") -> Iterator[str]:

@@ -57,21 +57,26 @@ class _Assets(StaticFiles):
         return response
 
 
-def _page_body(static_dir: Path) -> bytes:
+def _page_body(static_dir: Path, name: str) -> bytes:
     try:
-        return (static_dir / "index.html").read_bytes()
+        return (static_dir / name).read_bytes()
     except FileNotFoundError:
         raise ViewerNotBuiltError() from None
 
 
-async def page(request: Request) -> Response:
-    """The viewer page (the same file at / and /internal/)."""
-    body = _page_body(STATIC_DIR)
+def static_page(request: Request, name: str) -> Response:
+    """The built page `name` of publish/viewer/static (revalidated by its ETag)."""
+    body = _page_body(STATIC_DIR, name)
     etag = body_etag(body)
     headers = {"Cache-Control": PAGE_CACHE_CONTROL, "ETag": etag}
     if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(body, headers=headers, media_type="text/html; charset=utf-8")
+
+
+async def page(request: Request) -> Response:
+    """The viewer page (the same file at / and /internal/)."""
+    return static_page(request, "index.html")
 
 
 async def internal_redirect(request: Request) -> Response:
