@@ -1,6 +1,8 @@
 // Bundles the viewer into publish/viewer/static/ (served by publish.server.viewer at /static/):
-// index.html, app-<hash>.js, app-<hash>.css and MapLibre's worker as maplibre-gl-worker-<hash>.mjs.
-// Every asset name carries its content hash (cached for a year); index.html is revalidated.
+// index.html, app-<hash>.js, app-<hash>.css and MapLibre's worker as maplibre-gl-worker-<hash>.mjs;
+// and the monitoring dashboard (publish.dashboard): dashboard.html, dashboard-<hash>.js and .css,
+// with MapLibre in a chunk of its own that the dashboard loads when its map comes into view.
+// Every asset name carries its content hash (cached for a year); the pages are revalidated.
 import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
@@ -12,19 +14,29 @@ const out = join(here, "..", "publish", "viewer", "static");
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
-const result = await esbuild.build({
-  entryPoints: { app: join(here, "src", "main.js") },
+const options = {
   bundle: true,
   format: "esm",
   target: ["es2022"],
   minify: true,
   sourcemap: false,
   legalComments: "linked",
-  entryNames: "[name]-[hash]",
   outdir: out,
   metafile: true,
   loader: { ".svg": "dataurl" },
   logLevel: "warning",
+};
+const result = await esbuild.build({
+  ...options,
+  entryPoints: { app: join(here, "src", "main.js") },
+  entryNames: "[name]-[hash]",
+});
+const dashboard = await esbuild.build({
+  ...options,
+  entryPoints: { dashboard: join(here, "src", "dashboard", "main.js") },
+  entryNames: "[name]-[hash]",
+  chunkNames: "chunk-[hash]",
+  splitting: true,
 });
 
 const outputs = Object.keys(result.metafile.outputs).map((p) => basename(p));
@@ -42,3 +54,13 @@ const page = readFileSync(join(here, "src", "index.html"), "utf8")
   .replaceAll("{{WORKER}}", `/static/${worker}`);
 writeFileSync(join(out, "index.html"), page);
 console.log(`viewer built into ${out}: ${appJs}, ${appCss}, ${worker}`);
+
+const dashboardOutputs = Object.keys(dashboard.metafile.outputs).map((p) => basename(p));
+const dashJs = dashboardOutputs.find((n) => /^dashboard-.*\.js$/.test(n));
+const dashCss = dashboardOutputs.find((n) => /^dashboard-.*\.css$/.test(n));
+const dashPage = readFileSync(join(here, "src", "dashboard", "dashboard.html"), "utf8")
+  .replaceAll("{{APP_JS}}", `/static/${dashJs}`)
+  .replaceAll("{{APP_CSS}}", `/static/${dashCss}`)
+  .replaceAll("{{WORKER}}", `/static/${worker}`);
+writeFileSync(join(out, "dashboard.html"), dashPage);
+console.log(`dashboard built: ${dashJs}, ${dashCss}`);

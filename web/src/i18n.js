@@ -18,6 +18,7 @@ const STRINGS = {
     other: "其他",
     layer: "图层",
     searching: "正在加载地名…",
+    dashboard: "监测评估",
   },
   en: {
     title: "Territorial spatial plan One Map",
@@ -37,10 +38,16 @@ const STRINGS = {
     other: "Other",
     layer: "Layer",
     searching: "Loading place names…",
+    dashboard: "Monitoring",
   },
 };
 
 let current = "zh";
+
+/** More strings ({zh: {...}, en: {...}}), e.g. the dashboard's. */
+export function addStrings(more) {
+  for (const code of Object.keys(STRINGS)) Object.assign(STRINGS[code], more[code] || {});
+}
 
 export function lang() {
   return current;

@@ -3,11 +3,12 @@ import "maplibre-gl/dist/maplibre-gl.css";
 import "./viewer.css";
 import * as maplibregl from "maplibre-gl";
 import { Protocol } from "pmtiles";
-import { audience, getJSON, paths, setToken, token } from "./api.js";
+import { audience, getJSON, paths } from "./api.js";
 import { Compare } from "./compare.js";
 import { lang, setLang, t } from "./i18n.js";
 import { InfoPanel, addHighlightLayers } from "./info.js";
 import { LayerList } from "./layers.js";
+import { login } from "./login.js";
 import { newMap, zoomButtons } from "./maps.js";
 import { readHash, writeHash } from "./permalink.js";
 import { Search } from "./search.js";
@@ -33,31 +34,11 @@ function sheet() {
   return show;
 }
 
-async function login() {
-  const dialog = $("#login");
-  const error = $("#login-error");
-  for (;;) {
-    if (token()) {
-      try {
-        return await getJSON(paths.layers);
-      } catch (e) {
-        if (e.status !== 401 && e.status !== 404) throw e;
-        setToken(null);
-        error.hidden = false;
-        error.textContent = t("loginFailed");
-      }
-    }
-    dialog.showModal();
-    await new Promise((resolve) => $("#login-form").addEventListener("submit", resolve, { once: true }));
-    setToken($("#login-token").value.trim());
-  }
-}
-
 async function start() {
   const initial = readHash();
   setLang(initial.lang || "zh");
   document.body.classList.add(`audience-${audience}`);
-  const doc = audience === "internal" ? await login() : await getJSON(paths.layers);
+  const doc = audience === "internal" ? await login(() => getJSON(paths.layers)) : await getJSON(paths.layers);
   const titleKey = audience === "internal" ? "titleInternal" : "title";
   $("#title").dataset.i18n = titleKey;
   setLang(lang());
@@ -110,6 +91,7 @@ async function start() {
     permalink();
   });
   $("#lang").textContent = lang() === "zh" ? "EN" : "中文";
+  $("#dashboard-link").href = audience === "internal" ? "/internal/dashboard" : "/dashboard";
   permalink();
   window.onemap = { map, layers, info, site, compare, ready: true, audience };
   if (initial.compare) {
