@@ -19,3 +19,14 @@ WAIT_IDLE = """() => new Promise((resolve) => {
   if (map.loaded() && map.areTilesLoaded() && !map.isMoving()) resolve(true);
   else map.once('idle', () => resolve(true));
 })"""
+# True once the monitoring dashboard has drawn its cards, table and charts (its map, below the
+# first view, loads when scrolled to).
+DASHBOARD_READY = "() => window.onemapDashboard && window.onemapDashboard.ready"
+# Resolves when the dashboard's county map (loaded when it came into view) has drawn its tiles.
+DASHBOARD_MAP_IDLE = """() => new Promise((resolve) => {
+  const map = window.onemapDashboard.countyMap.map;
+  if (map.loaded() && map.areTilesLoaded()) resolve(true); else map.once('idle', () => resolve(true));
+})"""
+DASHBOARD_MAP_LOADED = (
+    "() => { const m = window.onemapDashboard.countyMap.map; return !!m && m.loaded(); }"
+)

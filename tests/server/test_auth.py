@@ -102,6 +102,10 @@ def test_append_adds_a_missing_newline(tmp_path: Path) -> None:
         ("/releases/any/tiles/public.json", False),
         ("/releases/any/tiles/internally.json", False),
         ("/releases/a/b/tiles/internal.json", False),
+        ("/indicators/internal.json", True),
+        ("/indicators/internal.xlsx", True),
+        ("/indicators/public.csv", False),
+        ("/internal/dashboard", True),  # guarded, but an open page (publish.server.guard)
     ],
 )
 def test_internal_paths(path: str, internal: bool) -> None:
@@ -125,6 +129,7 @@ def test_internal_paths_come_from_the_routes() -> None:
     assert "/internal/reviews/7" in internal
     assert "/reports/internal/7" not in InternalPaths.from_routes(route_table())
     assert set(InternalPaths.from_routes(route_table()).prefixes) == {
+        "/indicators/internal",
         "/internal",
         "/raster/internal",
         "/releases/{release}/styles/internal",
