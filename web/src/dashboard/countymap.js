@@ -77,7 +77,7 @@ export class CountyMap {
       layers: [
         { id: "background", type: "background", paint: { "background-color": "#f4f3ee" } },
         ...this.adminLayers.flatMap((layer) => [
-          { id: `fill-${layer}`, type: "fill", source: "plan", "source-layer": layer, filter: inCounties, paint: { "fill-color": NONE, "fill-opacity": 0.9 } },
+          { id: `fill-${layer}`, type: "fill", source: "plan", "source-layer": layer, filter: inCounties, paint: { "fill-color": NONE } },
           { id: `line-${layer}`, type: "line", source: "plan", "source-layer": layer, filter: inCounties, paint: { "line-color": "#444", "line-width": 1.2 } },
         ]),
       ],
