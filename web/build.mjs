@@ -48,7 +48,9 @@ const workerHash = createHash("sha256").update(readFileSync(workerSrc)).digest("
 const worker = `maplibre-gl-worker-${workerHash}.mjs`;
 copyFileSync(workerSrc, join(out, worker));
 
+const login = readFileSync(join(here, "src", "login.html"), "utf8").replace(/^<!--.*-->\n/, "");
 const page = readFileSync(join(here, "src", "index.html"), "utf8")
+  .replaceAll("{{LOGIN}}", login)
   .replaceAll("{{APP_JS}}", `/static/${appJs}`)
   .replaceAll("{{APP_CSS}}", `/static/${appCss}`)
   .replaceAll("{{WORKER}}", `/static/${worker}`);
@@ -59,6 +61,7 @@ const dashboardOutputs = Object.keys(dashboard.metafile.outputs).map((p) => base
 const dashJs = dashboardOutputs.find((n) => /^dashboard-.*\.js$/.test(n));
 const dashCss = dashboardOutputs.find((n) => /^dashboard-.*\.css$/.test(n));
 const dashPage = readFileSync(join(here, "src", "dashboard", "dashboard.html"), "utf8")
+  .replaceAll("{{LOGIN}}", login)
   .replaceAll("{{APP_JS}}", `/static/${dashJs}`)
   .replaceAll("{{APP_CSS}}", `/static/${dashCss}`)
   .replaceAll("{{WORKER}}", `/static/${worker}`);

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from publish.pipeline.build import BuildOptions, build
 from publish.pipeline.progress import Reporter
@@ -28,7 +27,7 @@ from publish.sample.generate import generate
 from publish.server.auth import append_token_hash, new_token
 from publish.server.settings import Settings
 from tests.dashboard.standin import add_monitoring
-from tests.server.helpers import TestClient, make_client, point_current
+from tests.server.helpers import TestClient, catalog_subset, make_client, point_current
 from tests.viewer.browser import Server, serve
 from tests.viewer.conftest import browser, new_page, shots
 
@@ -49,17 +48,6 @@ class Releases:
 
     def release(self, rid: str) -> Path:
         return self.tiles / "releases" / rid
-
-
-def _catalog(sample: Path, out: Path) -> Path:
-    doc = yaml.safe_load((sample / "layers.yml").read_text(encoding="utf-8"))
-    doc["layers"] = [
-        {**layer, "source": str(sample / layer["source"])}
-        for layer in doc["layers"]
-        if layer["id"] in LAYERS
-    ]
-    out.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
-    return out
 
 
 def _link_copy(release: Path, tiles: Path) -> None:
@@ -88,7 +76,7 @@ def releases(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Rele
         if revision > 1:
             sample = root / f"revision{revision}"
             generate(sample, parcels=PARCELS, seed=SEED, revision=revision)
-        catalog = _catalog(sample, root / f"layers{revision}.yml")
+        catalog = catalog_subset(sample, LAYERS, root / f"layers{revision}.yml")
         note = f"第{revision}版"
         result = build(BuildOptions(catalog=catalog, out=tiles, note=note), reporter)
         if revision == 1:

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
 from publish.pipeline.build import BuildOptions, build
 from publish.pipeline.progress import Reporter
@@ -25,6 +24,7 @@ from tests.server.helpers import (
     Built,
     Probe,
     TestClient,
+    catalog_subset,
     find_empty_tile,
     find_tile,
     make_client,
@@ -37,14 +37,7 @@ SERVED_LAYERS = ("xzq_xian", "stbhhx", "czkfbj", "hl", "spxm")
 @pytest.fixture(scope="session")
 def built_releases(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
     root = tmp_path_factory.mktemp("server")
-    catalog = root / "layers.yml"
-    doc = yaml.safe_load((sample_dir / "layers.yml").read_text(encoding="utf-8"))
-    doc["layers"] = [
-        {**layer, "source": str(sample_dir / layer["source"])}
-        for layer in doc["layers"]
-        if layer["id"] in SERVED_LAYERS
-    ]
-    catalog.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    catalog = catalog_subset(sample_dir, SERVED_LAYERS, root / "layers.yml")
     out = root / "tiles"
     reporter = Reporter(io.StringIO(), rich=False)
     first = build(BuildOptions(catalog=catalog, out=out), reporter)

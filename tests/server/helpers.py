@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import mapbox_vector_tile
+import yaml
 
 from publish.app import create_app
 from publish.server.settings import Settings
@@ -31,6 +32,7 @@ __all__ = [
     "Built",
     "Probe",
     "TestClient",
+    "catalog_subset",
     "decode",
     "find_empty_tile",
     "find_tile",
@@ -60,6 +62,19 @@ class Probe:
     public: tuple[int, int, int]  # a stored public tile
     empty: tuple[int, int, int]  # inside the bounds and zooms, nothing stored
     maxzoom: int
+
+
+def catalog_subset(sample: Path, layers: Iterable[str], out: Path) -> Path:
+    """The sample's catalog with only `layers` (sources made absolute), written to `out`."""
+    wanted = set(layers)
+    doc = yaml.safe_load((sample / "layers.yml").read_text(encoding="utf-8"))
+    doc["layers"] = [
+        {**layer, "source": str(sample / layer["source"])}
+        for layer in doc["layers"]
+        if layer["id"] in wanted
+    ]
+    out.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return out
 
 
 def point_current(tiles_dir: Path, release_id: str) -> None:

@@ -95,9 +95,10 @@ def test_pages_and_the_open_internal_page(client: TestClient, token: str) -> Non
 
 def test_page_loads_only_our_assets(client: TestClient) -> None:
     page = client.get("/").text
-    assets = re.findall(r'(?:src|href)="(/[^"]*)"', page)
+    assets = re.findall(r'<(?:script|link)\b[^>]*?(?:src|href)="(/[^"]*)"', page)
     assets += re.findall(r'name="onemap-worker" content="([^"]+)"', page)
     assert len(assets) == 3  # the script, the style sheet, MapLibre's worker
+    assert re.findall(r'<a\b[^>]*href="(/[^"]*)"', page) == ["/dashboard"]  # its only link
     assert all(a.startswith("/static/") for a in assets)
     assert not re.search(r'(?:src|href|content)="(?:https?:)?//', page)
     for asset in assets:
