@@ -12,17 +12,13 @@ from typing import Any
 import httpx
 import pytest
 
+from support.browser import DASHBOARD_MAP_IDLE, DASHBOARD_MAP_LOADED, DASHBOARD_READY, MAP_READY
 from tests.dashboard.conftest import Releases
 from tests.viewer.browser import Server, colour_mask, pixels, save_screenshot, serve
 
 pytestmark = pytest.mark.slow
 
-READY = "() => window.onemapDashboard && window.onemapDashboard.ready"
-MAP_IDLE = """() => new Promise((resolve) => {
-  const map = window.onemapDashboard.countyMap.map;
-  if (map.loaded() && map.areTilesLoaded()) resolve(true); else map.once('idle', () => resolve(true));
-})"""
-MAP_LOADED = "() => { const m = window.onemapDashboard.countyMap.map; return !!m && m.loaded(); }"
+READY, MAP_IDLE, MAP_LOADED = DASHBOARD_READY, DASHBOARD_MAP_IDLE, DASHBOARD_MAP_LOADED
 STATUS_COLOURS = {"ok": "#2e7d32", "warning": "#f9a825", "breach": "#c62828", None: "#9e9e9e"}
 KIND_COLOURS = ("#c62828", "#ef6c00")  # the conflict chart's first two series
 
@@ -145,6 +141,29 @@ def test_year_and_language_switch(dashboard_server: Server, new_page: Any) -> No
     names = page.locator(".card-name").all_inner_texts()
     assert names[0] == "Ecological protection red line area"
     assert page.locator("#map-link").get_attribute("href") == "/"
+    # the address keeps the view: a reload opens it as it was
+    assert page.url.endswith("/dashboard?year=2035&lang=en")
+    page.reload()
+    page.wait_for_function(READY)
+    assert page.locator("#title").inner_text() == "Plan implementation monitoring"
+    assert page.locator("#year").input_value() == "2035"
+    watch.assert_clean(page, dashboard_server.base)
+
+
+def test_the_print_layout_fits_a4(dashboard_server: Server, new_page: Any) -> None:
+    page = new_page(703, 1000)  # A4's width less the 12 mm margins, at 96 dpi
+    watch = _open(page, dashboard_server.base + "/dashboard")
+    page.emulate_media(media="print")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 703
+    for hidden in ("#map-panel", "#year", "#csv", "#print"):
+        assert not page.locator(hidden).is_visible(), hidden
+    for shown in (".card", "#county-table", ".trend canvas", "#conflict-chart canvas"):
+        assert page.locator(shown).first.is_visible(), shown
+    # three cards a row
+    tops = [round(c.bounding_box()["y"]) for c in page.locator(".card").all()[:3]]
+    assert len(set(tops)) == 1
+    pdf = page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF")
     watch.assert_clean(page, dashboard_server.base)
 
 
@@ -189,6 +208,18 @@ def test_the_staff_dashboard_asks_for_the_token(dashboard_server: Server, new_pa
     assert "approved_projects" in ids  # the internal-only indicator
     assert page.locator("#title").inner_text() == "规划实施监测（内部版）"
     assert page.locator("#map-link").get_attribute("href") == "/internal/"
+    # to the staff map and back: the token kept for the session, the viewer links here
+    page.click("#map-link")
+    page.wait_for_function(MAP_READY)
+    address, _, view = page.url.partition("#")
+    assert address == dashboard_server.base + "/internal/"
+    assert "spxm" in view  # the staff map, with the session's token: its internal layer shown
+    assert page.locator("#dashboard-link").get_attribute("href") == "/internal/dashboard"
+    page.click("#dashboard-link")
+    page.wait_for_function(READY)
+    assert "approved_projects" in page.locator(".card").evaluate_all(
+        "cs => cs.map(c => c.dataset.indicator)"
+    )
     watch.assert_clean(page, dashboard_server.base)
 
 

@@ -69,7 +69,7 @@ async function start() {
     setLang(lang());
     document.title = t(titleKey);
     $("#lang").textContent = lang() === "zh" ? "EN" : "中文";
-    $("#release").textContent = `${t("release")} ${data.release}`;
+    $("#release").textContent = `${t("release")} ${data.release} · ${t("dataYear")} ${data.doc.year ?? "—"}`;
     options($("#year"), data.years.map((y) => [y, String(y)]), state.year);
     const scopes = [data.city, ...data.counties].filter(Boolean);
     options($("#trend-scope"), scopes.map((s) => [`${s.scope}:${s.code}`, s.name]), state.trendScope);
@@ -85,6 +85,9 @@ async function start() {
     renderConflictTable($("#conflict-table"), data.conflicts);
     countyMap.update({ year: state.year });
     downloads(state.year);
+    // the view is its address: language and target year (a link, a bookmark, a reload keep it)
+    const query = new URLSearchParams({ year: String(state.year), ...(lang() === "en" ? { lang: "en" } : {}) });
+    history.replaceState(null, "", `${location.pathname}?${query}`);
   };
 
   $("#year").addEventListener("change", (e) => {
