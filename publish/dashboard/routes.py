@@ -11,6 +11,7 @@ releases and query (the audience's document cache), with an ETag."""
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
@@ -111,7 +112,9 @@ def _answer(request: Request, fmt: str) -> Response:
     return Response(body, headers=headers, media_type=media_type)
 
 
-def _endpoint(fmt: str) -> Any:
+def _endpoint(fmt: str) -> Callable[[Request], Awaitable[Response]]:
+    """The endpoint of one format; its work (files, rendering) runs in a worker thread."""
+
     async def indicators(request: Request) -> Response:
         return await anyio.to_thread.run_sync(_answer, request, fmt)
 

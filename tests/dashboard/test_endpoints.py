@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import string
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from publish.dashboard.table import COLUMNS
@@ -202,3 +206,44 @@ def test_a_foreign_host_is_refused_not_crashed(client: TestClient) -> None:
     for path in ("/dashboard", "/indicators/public.json"):
         r = client.get(path, headers={"Host": "evil.example.com"})
         assert r.status_code == 400
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    audience=st.text(alphabet=string.ascii_letters + string.digits + "-_.~%", max_size=16),
+    fmt=st.sampled_from(["json", "csv", "xlsx"]),
+    year=st.one_of(st.none(), st.text(max_size=12)),
+    language=st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=40),
+)
+def test_no_client_input_gives_a_5xx(
+    client: TestClient, audience: str, fmt: str, year: str | None, language: str
+) -> None:
+    params = {} if year is None else {"year": year}
+    r = client.get(
+        f"/indicators/{audience}.{fmt}", params=params, headers={"Accept-Language": language}
+    )
+    assert r.status_code in (200, 400, 401, 404), (r.status_code, r.text)
+
+
+def test_the_page_assets_go_out_compressed_and_cached(client: TestClient) -> None:
+    page = client.get("/dashboard").text
+    assets = re.findall(r'<(?:script|link)\b[^>]*?(?:src|href)="(/[^"]*)"', page)
+    assets += re.findall(r'name="onemap-worker" content="([^"]+)"', page)
+    assert len(assets) == 3 and all(a.startswith("/static/") for a in assets)
+    script = next(a for a in assets if re.search(r"/dashboard-[^/]+\.js$", a))
+    for asset in assets:
+        r = client.get(asset, headers={"Accept-Encoding": "gzip"})
+        assert r.status_code == 200
+        assert r.headers["content-encoding"] == "gzip", asset  # ECharts and MapLibre: ~4× less
+        assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
+    # MapLibre is a chunk the script loads when the map comes into view, not with the page
+    body = client.get(script).text
+    lazy = re.findall(r'import\("\./(chunk-[^"]+\.js)"\)', body)
+    assert len(lazy) == 1
+    chunk = client.get(f"/static/{lazy[0]}", headers={"Accept-Encoding": "gzip"})
+    assert chunk.status_code == 200 and "maplibre" in chunk.text.lower()
+    assert len(body.encode()) < 700_000 < len(chunk.content)
