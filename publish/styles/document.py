@@ -11,7 +11,8 @@ Drawing order, bottom to top:
     administrative boundaries, the lowest level first
     the three control lines, in control_lines.yml's order
     point layers (villages)
-    labels: points, then administrative names, the highest level last (placed first)
+    labels: points, then administrative names, the highest level last (placed first); the
+            administrative names are drawn from the `labels` layer's points, one per area
 
 Only the audience's layers are in the style: a public style names no internal layer anywhere.
 """
@@ -24,10 +25,12 @@ from typing import Any
 
 from publish.catalog import Catalog, LayerSpec
 from publish.domain import AUDIENCES, INTERNAL, PUBLIC
+from publish.features.labels import labelled_layers
 from publish.styles.expressions import match_expression
 from publish.styles.landuse import land_use_fill, land_use_legend
 from publish.styles.layers import (
     SOURCE,
+    area_label_layer,
     circle_layer,
     fill_from,
     fill_layer,
@@ -118,11 +121,13 @@ def build_style(
     if glyphs_url is not None:
         labelled = [(s, point_kinds[s.id].label) for s in points]
         labelled += reversed([(s, lv.label) for s, lv in zip(admin, levels, strict=True)])
+        areas = {s.id for s in labelled_layers(admin)}  # named from their label points
         for spec, label in labelled:
             if label is None:
                 continue
             meta = metadata(spec, [], part="label")
-            layer = label_layer(spec, label, symbols.font, lang, meta)
+            make = area_label_layer if spec.id in areas else label_layer
+            layer = make(spec, label, symbols.font, lang, meta)
             if layer is not None:
                 layers.append(layer)
 

@@ -11,6 +11,7 @@ import pyogrio
 import pytest
 
 from publish.catalog import load_catalog
+from publish.features.labels import LABEL_FIELDS
 from publish.gpkg.schema import gpkg_has_rtree
 from publish.pipeline.build import BuildResult
 from publish.release.manifest import read_manifest
@@ -59,7 +60,8 @@ def test_archive_layers_per_audience(built: BuildResult, sample_dir: Path, audie
     catalog = load_catalog(sample_dir / "layers.yml")
     path = built.path / "tiles" / f"{audience}.pmtiles"
     assert verify(path) == []
-    want = {s.id for s in catalog.for_audience(audience)}
+    # the audience's layers, and the label points of its administrative areas (`labels`)
+    want = {s.id for s in catalog.for_audience(audience)} | {"labels"}
     with Archive(path) as archive:
         layers = {v["id"] for v in archive.metadata()["vector_layers"]}
         assert layers == want
@@ -67,7 +69,7 @@ def test_archive_layers_per_audience(built: BuildResult, sample_dir: Path, audie
         west, south, east, north = archive.bounds
         assert 109.5 < west < 110 and 28.7 < south < 29 and 111 < east < 111.6 and 29.6 < north < 30
     # decoded tiles hold exactly the audience's layers and only published fields
-    fields = {s.id: set(s.fields) for s in catalog.layers}
+    fields = {s.id: set(s.fields) for s in catalog.layers} | {"labels": set(LABEL_FIELDS)}
     seen: set[str] = set()
     for _x, _y, tile in decoded_tiles(path, 12):
         for name, layer in tile.items():

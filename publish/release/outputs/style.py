@@ -1,6 +1,6 @@
 """The map style: each audience's MapLibre style (styles/<audience>.json), generated from the
-catalog. Checked as a MapLibre style that draws only the audience's layers (and, for the public,
-names no internal URL); the server serves the parsed document."""
+catalog. Checked as a MapLibre style that draws only the audience's layers and the extra layers
+of its archive (`labels`), and, for the public, names no internal URL; the server serves the parsed document."""
 
 from __future__ import annotations
 
@@ -54,12 +54,19 @@ def check(part: OutputPart) -> list[str]:
     except ReleaseError as exc:
         return [f"{part.entry}: {exc}"]
     problems = []
-    extra = sorted(set(source_layers(style)) - part.layers)
+    extra = sorted(set(source_layers(style)) - part.layers - _extra_layers(part))
     if extra:
         problems.append(f"style draws layers not listed for {part.audience}: {extra}")
     if not part.restricted:
         problems += [f"public style refers to {u}" for u in source_urls(style) if INTERNAL in u]
     return problems
+
+
+def _extra_layers(part: OutputPart) -> set[str]:
+    """The layers the audience's archive holds besides its catalog layers (e.g. `labels`)."""
+    audience = (part.manifest.get("audiences") or {}).get(part.audience) or {}
+    tiles = audience.get("tiles") if isinstance(audience, dict) else None
+    return set(tiles.get("extra_layers") or ()) if isinstance(tiles, dict) else set()
 
 
 STYLE = ReleaseOutput("style", write, check=check, load=read_style)

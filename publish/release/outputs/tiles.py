@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from publish.domain import AUDIENCES, INTERNAL
+from publish.domain import AUDIENCES, INTERNAL, LABELS_LAYER
+from publish.features.labels import LABEL_FIELDS, label_frames
 from publish.history.layer import CHANGES_LAYER, FIELDS, changes_frame
 from publish.release.manifest import read_manifest
 from publish.release.output import OutputPart, ReleaseJob, ReleaseOutput
@@ -55,7 +56,10 @@ def _changes_frames(job: ReleaseJob) -> dict[str, gpd.GeoDataFrame]:
 
 
 # The registry of extra layers, tiled in this order after the catalog's layers.
-EXTRA_LAYERS: tuple[ExtraLayer, ...] = (ExtraLayer(CHANGES_LAYER, FIELDS, _changes_frames),)
+EXTRA_LAYERS: tuple[ExtraLayer, ...] = (
+    ExtraLayer(CHANGES_LAYER, FIELDS, _changes_frames),
+    ExtraLayer(LABELS_LAYER, LABEL_FIELDS, label_frames),  # one point per admin area's name
+)
 EXTRA_LAYER_NAMES = frozenset(extra.name for extra in EXTRA_LAYERS)
 
 
