@@ -180,6 +180,17 @@ def conflict_frames(job: ReleaseJob) -> Mapping[str, gpd.GeoDataFrame]:
     return frames
 
 
+def drawn_kinds(job: ReleaseJob, audience: str) -> list[str]:
+    """The kinds of the audience's `conflicts` tile layer (those with an area), in KINDS
+    order; none when its archive has no such layer."""
+    tiles = job.entry("tiles", audience) or {}
+    if CONFLICTS_KEY not in (tiles.get("extra_layers") or ()):
+        return []
+    doc = json.loads(job.path(job.entry(CONFLICTS_KEY, audience)).read_text(encoding="utf-8"))
+    present = {row["kind"] for row in doc["areas"] if row["area_m2"] > 0}
+    return [kind["id"] for kind in doc["kinds"] if kind["id"] in present]
+
+
 def read_conflicts(part: OutputPart) -> dict[str, Any]:
     """The audience's conflicts document (ValueError, OSError when unreadable)."""
     doc = json.loads(part.file().read_text(encoding="utf-8"))
