@@ -27,9 +27,11 @@ subjects it touches; a subject the polygon covers counts whole, one across its e
 (intersection, or the polygons taken away one after another) — vectorised shapely calls. The
 pieces are split by county (the administrative layer with the fewest features, codes XZQDM,
 names XZQMC): a piece inside one county stays whole, one across a county boundary is cut.
-Pieces under SLIVER_M2 (1 m²: the noise of two layers digitised apart) are dropped. The
-subject's own features are taken as not overlapping one another (parcels and planned blocks
-tile the ground). Areas are in the catalog's working CRS (metres).
+The pieces of one kind in one county are then merged (a coverage union, or a full union where
+they overlap, so features of the subject layer that overlap count once): neighbouring parcels'
+pieces become one polygon, a conflict "patch" (the `features` counted). Polygons under
+SLIVER_M2 (1 m²: the noise of two layers digitised apart) are dropped. Areas are in the
+catalog's working CRS (metres).
 """
 
 from __future__ import annotations
@@ -225,13 +227,13 @@ def _outside(subject: np.ndarray, parts: np.ndarray) -> np.ndarray:
     return out[~gone]
 
 
-def _conflict(subject: np.ndarray, other: np.ndarray, inside: bool) -> np.ndarray:
-    """The polygons of subject ∩ union(other), or subject − union(other)."""
-    if len(subject) == 0 or (inside and len(other) == 0):
+def _conflict(subject: np.ndarray, parts: np.ndarray, inside: bool) -> np.ndarray:
+    """The polygons of subject ∩ parts, or subject − parts (`parts`: the polygons of the other
+    selection's union)."""
+    if len(subject) == 0 or (inside and len(parts) == 0):
         return np.empty(0, dtype=object)
-    parts = _polygons(np.array([shapely.union_all(other)], dtype=object))
     if len(parts) == 0:
-        return _polygons(subject) if not inside else np.empty(0, dtype=object)
+        return _polygons(subject)
     return _polygons(_inside(subject, parts) if inside else _outside(subject, parts))
 
 
@@ -250,6 +252,29 @@ def _by_county(
     parts, index = shapely.get_parts(geoms, return_index=True)
     polygon = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
     return parts[polygon], owner[index][polygon]
+
+
+def _union(group: np.ndarray) -> shapely.Geometry:
+    """The union of polygons that tile: a coverage union, fast, unless they overlap, do not
+    share their vertices or it is not valid — then a full union."""
+    try:
+        merged = shapely.coverage_union_all(group)
+    except shapely.errors.GEOSException:  # not noded as a coverage
+        return shapely.union_all(group)
+    total = float(shapely.area(group).sum())
+    if not shapely.is_valid(merged) or abs(shapely.area(merged) - total) > 1e-9 * total + SLIVER_M2:
+        merged = shapely.union_all(group)
+    return merged
+
+
+def _merged(polygons: np.ndarray, owner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each county's polygons merged: (polygons, county index of each)."""
+    merged, index = [np.empty(0, dtype=object)], [np.empty(0, dtype=owner.dtype)]
+    for county in np.unique(owner):
+        parts = _polygons(np.array([_union(polygons[owner == county])], dtype=object))
+        merged.append(parts)
+        index.append(np.full(len(parts), county, dtype=owner.dtype))
+    return np.concatenate(merged), np.concatenate(index)
 
 
 @dataclass(frozen=True)
@@ -307,12 +332,17 @@ def compute_conflicts(
     units = _counties(counties)
     frames = []
     areas: list[dict[str, Any]] = []
+    unions: dict[str, np.ndarray] = {}
     for kind in kinds:
         missing = [s for s in (kind.subject, kind.other) if s not in selections]
         if missing:
             raise BuildError(f"conflicts: {kind.id} needs the selection {missing[0]!r}")
-        pieces = _conflict(selections[kind.subject], selections[kind.other], kind.inside)
-        polygons, owner = _by_county(pieces, units)
+        if kind.other not in unions:  # each selection unioned once, whichever kinds use it
+            unions[kind.other] = _polygons(
+                np.array([shapely.union_all(selections[kind.other])], dtype=object)
+            )
+        pieces = _conflict(selections[kind.subject], unions[kind.other], kind.inside)
+        polygons, owner = _merged(*_by_county(pieces, units))
         area = shapely.area(polygons)
         keep = area >= SLIVER_M2
         polygons, owner, area = polygons[keep], owner[keep], area[keep]

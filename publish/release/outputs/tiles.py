@@ -58,7 +58,8 @@ def _changes_frames(job: ReleaseJob) -> dict[str, gpd.GeoDataFrame]:
 # The registry of extra layers, tiled in this order after the catalog's layers.
 EXTRA_LAYERS: tuple[ExtraLayer, ...] = (
     ExtraLayer(CHANGES_LAYER, FIELDS, _changes_frames),
-    ExtraLayer(CONFLICTS_KEY, CONFLICT_FIELDS, conflict_frames),
+    # pieces of parcels and planned blocks: below z8 they are specks, and cost tiles
+    ExtraLayer(CONFLICTS_KEY, CONFLICT_FIELDS, conflict_frames, minzoom=8),
 )
 EXTRA_LAYER_NAMES = frozenset(extra.name for extra in EXTRA_LAYERS)
 
