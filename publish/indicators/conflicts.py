@@ -329,7 +329,7 @@ def compute_conflicts(
         counties.crs is None or CRS.from_user_input(counties.crs) != CRS.from_user_input(crs)
     ):
         raise BuildError(f"conflicts: counties must be in {crs}, got {counties.crs}")
-    units = _counties(counties)
+    units = _counties(counties) if kinds else []  # nothing to place: the counties unread
     frames = []
     areas: list[dict[str, Any]] = []
     unions: dict[str, np.ndarray] = {}
