@@ -175,18 +175,16 @@ def selected(
     """The selection's non-empty geometries of `frame` (in `crs`), repaired where invalid."""
     if frame.crs is None or CRS.from_user_input(frame.crs) != CRS.from_user_input(crs):
         raise BuildError(f"conflicts: {selection.name} must be in {crs}, got {frame.crs}")
+    if selection.classes is not None and (not code_field or code_field not in frame.columns):
+        raise BuildError(f"conflicts: {selection.name}: the layer has no code field")
     geoms = np.asarray(frame.geometry.array, dtype=object)
-    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    wanted = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if selection.classes is not None:
-        if not code_field or code_field not in frame.columns:
-            raise BuildError(f"conflicts: {selection.name}: the layer has no code field")
-        keep &= np.isin(first_level(frame[code_field]), selection.classes)
-    geoms = geoms[keep]
-    invalid = ~shapely.is_valid(geoms)
-    if invalid.any():
-        geoms = geoms.copy()
-        geoms[invalid] = shapely.make_valid(geoms[invalid])
-    return geoms
+        wanted &= np.isin(first_level(frame[code_field]), selection.classes)
+    chosen = geoms[wanted]  # a copy: repairing it leaves the frame as it is
+    broken = ~shapely.is_valid(chosen)
+    chosen[broken] = shapely.make_valid(chosen[broken])
+    return chosen
 
 
 def _polygons(geoms: np.ndarray) -> np.ndarray:

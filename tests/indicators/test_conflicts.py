@@ -259,7 +259,12 @@ def test_bad_inputs_are_named() -> None:
             [KINDS[0]], {"current_construction": frame.geometry.array}, counties=None, crs=M
         )
     with pytest.raises(BuildError, match="no XZQMC column"):
-        compute_conflicts([], {}, counties=COUNTIES[["XZQDM", "geometry"]], crs=M)
+        compute_conflicts(
+            [KINDS[0]],
+            {"current_construction": frame.geometry.array, "red_line": frame.geometry.array},
+            counties=COUNTIES[["XZQDM", "geometry"]],
+            crs=M,
+        )
 
 
 def test_kinds_follow_the_layers_an_audience_sees(catalog: Catalog) -> None:
