@@ -3,22 +3,28 @@ its archive, the style that draws it and the review's warnings — the release s
 
 from __future__ import annotations
 
+import io
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from publish.checks.findings import Review, Severity
 from publish.indicators.conflicts import KINDS
-from publish.pipeline.build import BuildResult
+from publish.pipeline.build import BuildOptions, BuildResult, build
+from publish.pipeline.progress import Reporter
 from publish.release.manifest import read_manifest
 from publish.release.outputs.conflicts import CONFLICT_FIELDS, SCHEMA
+from publish.release.verify import verify_release
 from publish.styles import build_legend, validate_style
 from publish.tiles.archive import Archive
 from tests.mvt import decoded_tiles
 
 AUDIENCES = ("public", "internal")
+KINDS_IDS = [kind.id for kind in KINDS]
 
 
 def _doc(release: Path, audience: str) -> dict[str, Any]:
@@ -112,3 +118,46 @@ def test_the_review_warns_per_county_and_kind(full_release: BuildResult) -> None
         assert {finding.layer, finding.other_layer} <= {"dltb", "ydyh", "stbhhx", "yjjbnt"}
     html = (full_release.path / "review.html").read_text(encoding="utf-8")
     assert "规划冲突" in html
+
+
+@pytest.fixture(scope="module")
+def red_line_internal(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    """The sample with its red line made internal, built."""
+    root = tmp_path_factory.mktemp("red_line_internal")
+    shutil.copytree(sample_dir, root / "sample")
+    path = root / "sample" / "layers.yml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for layer in doc["layers"]:
+        if layer["id"] == "stbhhx":
+            layer["access"] = "internal"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return build(
+        BuildOptions(catalog=path, out=root / "tiles"), Reporter(io.StringIO(), rich=False)
+    )
+
+
+def test_the_public_never_sees_a_kind_of_an_internal_layer(red_line_internal: BuildResult) -> None:
+    release = red_line_internal.path
+    assert verify_release(release) == []
+    public, internal = (_doc(release, a) for a in AUDIENCES)
+    red = {"current_construction_in_red_line", "planned_construction_in_red_line"}
+    assert [k["id"] for k in internal["kinds"]] == [k.id for k in KINDS]
+    assert [k["id"] for k in public["kinds"]] == [k.id for k in KINDS if k.id not in red]
+    assert "stbhhx" not in (release / "conflicts" / "public.json").read_text(encoding="utf-8")
+    assert {r["kind"] for r in public["areas"]}.isdisjoint(red)
+    # the kinds both see have the same figures
+    assert public["areas"] == [r for r in internal["areas"] if r["kind"] not in red]
+    for audience, want in (("public", set(KINDS_IDS) - red), ("internal", set(KINDS_IDS))):
+        path = release / "tiles" / f"{audience}.pmtiles"
+        kinds = {
+            feature["properties"]["kind"]
+            for _x, _y, tile in decoded_tiles(path, 12)
+            for feature in tile.get("conflicts", {}).get("features", [])
+        }
+        assert kinds == want, audience
+        style = (release / "styles" / f"{audience}.json").read_text(encoding="utf-8")
+        assert ("生态保护红线" in style) == (audience == "internal")
+    # the review (for staff) still names every kind
+    review = json.loads((release / "review.json").read_bytes())
+    named = {f["value"] for f in review["findings"] if f["kind"] == "plan_conflict"}
+    assert named >= red

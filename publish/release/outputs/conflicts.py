@@ -19,7 +19,7 @@ from pyproj import Transformer
 
 from publish.checks.findings import Finding, make_finding
 from publish.domain import INTERNAL
-from publish.errors import PublishError
+from publish.errors import BuildError, PublishError
 from publish.features.indicators import county_layer
 from publish.features.store import STORE_CRS
 from publish.gpkg.schema import quote
@@ -46,12 +46,16 @@ def _read_codes(job: ReleaseJob, layer_id: str, classes: tuple[str, ...]) -> gpd
     the code column, in the working CRS: the current-use parcels are not read whole."""
     field = job.catalog.layer(layer_id).code_field or ""
     wanted = ", ".join(f"'{c}'" for c in sorted(classes))
-    frame = pyogrio.read_dataframe(
-        job.layers[layer_id].features_path,
-        layer=layer_id,
-        columns=[field],
-        where=f"substr({quote(field)}, 1, 2) IN ({wanted})",
-    )
+    path = job.layers[layer_id].features_path
+    try:
+        frame = pyogrio.read_dataframe(
+            path,
+            layer=layer_id,
+            columns=[field],
+            where=f"substr({quote(field)}, 1, 2) IN ({wanted})",
+        )
+    except Exception as exc:  # pyogrio raises its own and GDAL's errors
+        raise BuildError(f"conflicts: cannot read layer {layer_id} from {path} ({exc})") from exc
     return frame.to_crs(job.catalog.crs)
 
 
