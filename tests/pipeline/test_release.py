@@ -60,11 +60,14 @@ def test_archive_layers_per_audience(built: BuildResult, sample_dir: Path, audie
     catalog = load_catalog(sample_dir / "layers.yml")
     path = built.path / "tiles" / f"{audience}.pmtiles"
     assert verify(path) == []
-    # the audience's layers, and the label points of its administrative areas (`labels`)
-    want = {s.id for s in catalog.for_audience(audience)} | {"labels"}
+    want = {s.id for s in catalog.for_audience(audience)}
+    # besides the audience's layers, those the release's outputs add: the label points of its
+    # administrative areas and the plan conflicts
+    extra = set(read_manifest(built.path)["audiences"][audience]["tiles"]["extra_layers"])
+    assert extra == {"labels", "conflicts"}
     with Archive(path) as archive:
         layers = {v["id"] for v in archive.metadata()["vector_layers"]}
-        assert layers == want
+        assert layers == want | extra
         assert archive.maxzoom == max(s.maxzoom for s in catalog.layers)
         west, south, east, north = archive.bounds
         assert 109.5 < west < 110 and 28.7 < south < 29 and 111 < east < 111.6 and 29.6 < north < 30
@@ -73,6 +76,8 @@ def test_archive_layers_per_audience(built: BuildResult, sample_dir: Path, audie
     seen: set[str] = set()
     for _x, _y, tile in decoded_tiles(path, 12):
         for name, layer in tile.items():
+            if name in extra:
+                continue
             assert name in want
             seen.add(name)
             for feature in layer["features"]:

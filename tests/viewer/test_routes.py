@@ -149,8 +149,13 @@ def test_layer_list_per_audience(client: TestClient, token: str) -> None:
         "dl",
         "zrbhd",
         "dltb",
+        "conflicts",  # not a catalog layer: the archive's conflict analysis (规划分析评价)
     }
     by_id = {item["layer"]: item for item in doc["layers"]}
+    conflicts = by_id["conflicts"]
+    assert conflicts["group_title"] == {"zh": "规划分析评价", "en": "Plan analysis"}
+    assert field_titles(conflicts)["area_m2"] == ("冲突面积", "Conflict area")
+    assert not conflicts["visible"] and len(conflicts["entries"]) == 6
     assert by_id["ydyh"]["code_field"] == "YDYHFLDM" and by_id["ydyh"]["group"] == "用地用海"
     assert by_id["cun"]["name_field"] == "CJMC"
     assert by_id["stbhhx"]["entries"][0]["colour"] == "#E60000"

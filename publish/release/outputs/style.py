@@ -1,6 +1,7 @@
 """The map style: each audience's MapLibre style (styles/<audience>.json), generated from the
-catalog. Checked as a MapLibre style that draws only the audience's layers and the extra layers
-of its archive (`labels`), and, for the public, names no internal URL; the server serves the parsed document."""
+catalog (and the conflict kinds its archive's `conflicts` layer holds). Checked as a MapLibre
+style that draws only the audience's layers and the extra layers of its archive (`labels`,
+`conflicts`), and, for the public, names no internal URL; the server serves the parsed document."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from publish.domain import INTERNAL
 from publish.errors import ReleaseError
 from publish.release.output import OutputPart, ReleaseJob, ReleaseOutput
+from publish.release.outputs.conflicts import drawn_kinds
 from publish.styles.served import source_layers, source_urls
 
 TILES_URL = "/tiles/{audience}.json"
@@ -26,6 +28,7 @@ def write(job: ReleaseJob) -> dict[str, str]:
             audience,
             tiles_url=TILES_URL.format(audience=audience),
             glyphs_url=GLYPHS_URL,
+            conflict_kinds=drawn_kinds(job, audience),
         )
         out[audience] = f"styles/{audience}.json"
         job.path(out[audience]).write_text(
