@@ -5,7 +5,8 @@
 Each round, in child processes: (1) the diff as the build and `release diff` make it
 (publish.history: both audiences, the JSON document and the HTML page written to a scratch
 folder), timed from the call, not the interpreter's start ("of which compared": until the
-diffs are computed, before the files are written); (2) the bare computation on the
+diffs are computed, before the files are written; it reads the releases' row hashes when they
+have them: publish.features.rowhashes); (2) the bare computation on the
 layers whose fingerprints differ (the ones the diff reads): each layer's BSM and geometry first
 loaded into memory in the city's working CRS (timed apart: "load"), then pandas merge on BSM,
 shapely ``equals_exact`` on the matched pairs and ``symmetric_difference`` area on the pairs
@@ -102,10 +103,10 @@ def main() -> None:
     args = parser.parse_args()
     print(
         "| round | diff (s) | of which compared (s) | diff peak RSS (MiB) | bare compute (s) "
-        "| bare load (s) | bare peak RSS (MiB) | diff / bare compute "
+        "| bare load (s) | bare peak RSS (MiB) | compared / bare compute | diff / bare compute "
         "| diff / (bare load + compute) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for round_ in range(1, args.rounds + 1):
         with tempfile.TemporaryDirectory(prefix="bench-diff-") as scratch:
             ours = _child(OURS, args.old, args.new, scratch)
@@ -115,6 +116,7 @@ def main() -> None:
             f"| {round_} | {ours['seconds']:.2f} | {ours['compared']:.2f} "
             f"| {ours['rss'] / 2**20:.0f} "
             f"| {bare['compute']:.2f} | {bare['load']:.2f} | {bare['rss'] / 2**20:.0f} "
+            f"| {ours['compared'] / bare['compute']:.2f}× "
             f"| {ours['seconds'] / bare['compute']:.2f}× | {ours['seconds'] / whole:.2f}× |"
         )
     print(

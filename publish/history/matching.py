@@ -16,6 +16,11 @@ Both releases' feature GeoPackages are attached read-only to SQLite connections
    and two halves of the runs, are read on two threads, each with its own connection;
 3. the rows of added and removed features are read by feature id.
 
+When both releases hold the layer's row hashes (publish.features.rowhashes: one 64-bit hash per
+row, written by the build), step 1 reads the ids from them instead of the tables and, when both
+tables have the same columns, step 2 compares only the pairs whose hashes differ: a million
+unchanged rows are then never read at all.
+
 Nothing here looks inside a geometry: :mod:`publish.history.diff` decides whether a differing
 blob is a real change.
 """
@@ -35,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from publish.errors import ReleaseError
+from publish.features.rowhashes import RowHashes, read_row_hashes, row_hashes_path
 from publish.gpkg.errors import GeoPackageError
 from publish.gpkg.schema import quote, table_schema
 
@@ -254,6 +260,11 @@ def _normalise(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return out, missing
 
 
+def _unique(index: pd.Index, missing: np.ndarray) -> bool:
+    """Every id present and carried by one row only."""
+    return not missing.any() and bool(index.is_unique)
+
+
 def _duplicated(ids: np.ndarray, missing: np.ndarray) -> np.ndarray:
     """Rows whose (present) id another present row carries too."""
     dup = np.zeros(len(ids), dtype=bool)
@@ -280,13 +291,19 @@ def _problems(
 # -- runs --------------------------------------------------------------------------------------
 
 
-def _runs(old_fids: np.ndarray, new_fids: np.ndarray) -> list[list[int]]:
+def _runs(
+    old_fids: np.ndarray, new_fids: np.ndarray, *, contiguous: bool = False
+) -> list[list[int]]:
     """[first old fid, last old fid, offset to the new fid] for each stretch of pairs (sorted by
-    old fid) whose new fid is the old one plus a constant offset."""
+    old fid) whose new fid is the old one plus a constant offset (and, with `contiguous`, whose
+    old fids follow each other: a run then holds only the given pairs)."""
     if not len(old_fids):
         return []
     offset = new_fids - old_fids
-    breaks = np.flatnonzero(np.diff(offset) != 0) + 1
+    cut = np.diff(offset) != 0
+    if contiguous:
+        cut |= np.diff(old_fids) != 1
+    breaks = np.flatnonzero(cut) + 1
     starts = np.concatenate([[0], breaks])
     ends = np.concatenate([breaks - 1, [len(old_fids) - 1]])
     return np.column_stack([old_fids[starts], old_fids[ends], offset[starts]]).tolist()
@@ -388,20 +405,52 @@ def read_rows(conn: sqlite3.Connection, side: Side | None, fids: np.ndarray) -> 
 # -- the whole layer ---------------------------------------------------------------------------
 
 
+def _row_hashes(side: Side | None) -> RowHashes | None:
+    """The side's row hashes, if the release has them for this table and id field."""
+    if side is None or side.id_column is None:
+        return None
+    hashes = read_row_hashes(row_hashes_path(side.path, side.table))
+    if hashes is None or hashes.id_column.lower() != side.id_column.lower():
+        return None
+    return hashes
+
+
+def _differing_only(
+    old: RowHashes, new: RowHashes, pair_old: np.ndarray, pair_new: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs whose row hashes differ (the others are equal rows)."""
+    differ = (
+        old.hash[np.searchsorted(old.fid, pair_old)] != new.hash[np.searchsorted(new.fid, pair_new)]
+    )
+    return pair_old[differ], pair_new[differ]
+
+
 def match_layer(pair: Pair, old: Side | None, new: Side | None) -> LayerMatch:
     """Match one layer's features between the sides (None: the layer is absent on that side:
     every feature of the other side is added or removed)."""
-    (old_fids, old_raw), (new_fids, new_raw) = pair.run(_read_ids, [old, new])
+    old_hashes, new_hashes = _row_hashes(old), _row_hashes(new)
+    if old_hashes is not None and new_hashes is not None:
+        old_fids, old_raw = old_hashes.fid, old_hashes.id
+        new_fids, new_raw = new_hashes.fid, new_hashes.id
+    else:
+        (old_fids, old_raw), (new_fids, new_raw) = pair.run(_read_ids, [old, new])
     old_ids, old_missing = _normalise(old_raw)
     new_ids, new_missing = _normalise(new_raw)
     if old_ids.dtype != new_ids.dtype and len(old_ids) and len(new_ids):
         old_ids, new_ids = _as_text(old_ids), _as_text(new_ids)  # one side holds text ids
     old_index, new_index = pd.Index(old_ids), pd.Index(new_ids)
-    old_dup, new_dup = _duplicated(old_ids, old_missing), _duplicated(new_ids, new_missing)
-    # an id repeated on one side matches nothing on the other either
-    old_ok = ~old_missing & ~old_dup & ~old_index.isin(new_index[new_dup])
-    new_ok = ~new_missing & ~new_dup & ~new_index.isin(old_index[old_dup])
-    position = pd.Index(new_ids[new_ok]).get_indexer(old_ids[old_ok])
+    if _unique(old_index, old_missing) and _unique(new_index, new_missing):
+        # every id present and once a side (as a build writes them): one hash table a side
+        old_dup, new_dup = np.zeros(len(old_ids), bool), np.zeros(len(new_ids), bool)
+        old_ok, new_ok = old_dup.copy(), new_dup.copy()
+        old_ok[:], new_ok[:] = True, True
+        position = new_index.get_indexer(old_index)
+    else:
+        old_dup, new_dup = _duplicated(old_ids, old_missing), _duplicated(new_ids, new_missing)
+        # an id repeated on one side matches nothing on the other either
+        old_ok = ~old_missing & ~old_dup & ~old_index.isin(new_index[new_dup])
+        new_ok = ~new_missing & ~new_dup & ~new_index.isin(old_index[old_dup])
+        position = pd.Index(new_ids[new_ok]).get_indexer(old_ids[old_ok])
     paired = position >= 0
     pair_old = old_fids[old_ok][paired]
     pair_new = new_fids[new_ok][position[paired]]
@@ -410,7 +459,18 @@ def match_layer(pair: Pair, old: Side | None, new: Side | None) -> LayerMatch:
     added_mask = new_ok.copy()
     added_mask[np.flatnonzero(new_ok)[position[paired]]] = False
     differing = _no_pairs()
-    if old is not None and new is not None and len(pair_old):
+    if (
+        old is not None
+        and new is not None
+        and old_hashes is not None
+        and new_hashes is not None
+        and old_hashes.columns == new_hashes.columns
+    ):
+        old_diff, new_diff = _differing_only(old_hashes, new_hashes, pair_old, pair_new)
+        if len(old_diff):
+            runs = _runs(old_diff, new_diff, contiguous=True)
+            differing = _compare(pair, old, new, runs, np.empty(0, dtype=np.int64))
+    elif old is not None and new is not None and len(pair_old):
         unpaired = np.setdiff1d(old_fids, pair_old, assume_unique=True)
         differing = _compare(pair, old, new, _runs(pair_old, pair_new), unpaired)
     return LayerMatch(

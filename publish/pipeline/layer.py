@@ -6,6 +6,10 @@ A layer's outputs live in the layer cache, one folder per content fingerprint:
                                         /tiles.pmtiles   the layer alone, tiled by tippecanoe
                                         /layer.json      stats and the layer's own findings
 
+A layer of a role with a low-zoom overview (publish.tiles.overview: planning zones, planned land
+use, farmland) is tiled with its features from the overview's detail zoom and, below it, the
+layer dissolved per code, both in the one tile layer.
+
 The folder is assembled under a temporary name and renamed when complete, so a killed build
 never leaves an entry that looks finished. Feature ids are the 1-based row numbers of the source:
 the same number is the GeoPackage fid, the MVT feature id and the OGC API item id.
@@ -32,6 +36,7 @@ from publish.features.store import LayerTableWriter
 from publish.sources import iter_batches, source_fields
 from publish.tiles.inputs import LayerInput, write_geojsonseq
 from publish.tiles.job import TippecanoeJob
+from publish.tiles.overview import append_overview, overview_for
 
 FEATURES = "features.gpkg"
 TILES = "tiles.pmtiles"
@@ -181,8 +186,11 @@ class LayerBuild:
                 yield frame
 
         seq = self.work / SEQ
+        # a dense layer's features start at its detail zoom; its overview goes below
+        overview = overview_for(spec)
+        detail = overview.detail_zoom if overview is not None else None
         try:
-            written = write_geojsonseq(checked(), seq, present, id_field="fid")
+            written = write_geojsonseq(checked(), seq, present, id_field="fid", minzoom=detail)
         except SourceError as exc:
             self.out.findings = [source_error_finding(spec, exc)]
             return self.out
@@ -204,6 +212,8 @@ class LayerBuild:
                 self.work / FEATURES, spec.id, present, self.out.geometry or "polygon"
             )
         info = writer.close()
+        if overview is not None and written and not self.out.blocked:
+            append_overview(self.work / FEATURES, seq, spec, overview)
         self.out.count = int(info.count)
         self.out.bounds = info.bounds if info.count else None
         self.out.area_m2 = float(info.area_m2)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -71,6 +71,8 @@ class ReleaseJob:
     server_config: Mapping[str, Any]  # config/pygeoapi.yml
     stages: Stages
     frame: Callable[[LayerResult], gpd.GeoDataFrame]  # a layer in the working CRS, read once
+    # what an output made for a later one (not for the manifest), by the output's key
+    made: dict[str, Any] = field(default_factory=dict)
 
     def audiences(self) -> Iterator[tuple[str, tuple[LayerSpec, ...]]]:
         """Each audience with its layers, in catalog order."""

@@ -9,11 +9,13 @@ year; the page and the layer list are revalidated (ETag).
 
 from __future__ import annotations
 
+from mimetypes import guess_type
 from pathlib import Path
 from typing import Any
 
+from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
@@ -43,7 +45,10 @@ class ViewerNotBuiltError(ServerError):
 
 
 class _Assets(StaticFiles):
-    """StaticFiles with a year's caching: every asset name carries its content's hash."""
+    """StaticFiles with a year's caching: every asset name carries its content's hash. A client
+    that accepts brotli gets the `<asset>.br` the viewer's build wrote beside a script or style
+    sheet (web/build.mjs, quality 11: MapLibre's 1.7 MB of script is ~400 KiB in brotli against
+    ~475 KiB gzipped on the fly); every other client, or a Range request, the asset itself."""
 
     async def check_config(self) -> None:
         if self.directory is None or not Path(self.directory).is_dir():
@@ -52,9 +57,33 @@ class _Assets(StaticFiles):
     def file_response(
         self, full_path: Any, stat_result: Any, scope: Scope, status_code: int = 200
     ) -> Response:
-        response = super().file_response(full_path, stat_result, scope, status_code)
+        brotli = _brotli_twin(Path(full_path), Headers(scope=scope))
+        if brotli is not None:
+            response: Response = FileResponse(
+                brotli,
+                status_code=status_code,
+                media_type=guess_type(str(full_path))[0] or "application/octet-stream",
+                headers={"Content-Encoding": "br", "Vary": "Accept-Encoding"},
+            )
+        else:
+            response = super().file_response(full_path, stat_result, scope, status_code)
         response.headers["Cache-Control"] = ASSET_CACHE_CONTROL
         return response
+
+
+def _brotli_twin(path: Path, headers: Headers) -> Path | None:
+    """The asset's brotli twin when the client accepts brotli and asks for the whole file."""
+    accepted = {
+        coding.strip()
+        for coding, _, weight in (
+            part.partition(";") for part in headers.get("accept-encoding", "").split(",")
+        )
+        if weight.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    }
+    if "br" not in accepted or "range" in headers:
+        return None
+    twin = path.with_name(path.name + ".br")
+    return twin if twin.is_file() else None
 
 
 def _page_body(static_dir: Path, name: str) -> bytes:

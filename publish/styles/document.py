@@ -10,24 +10,30 @@ Drawing order, bottom to top:
               areas, ...), then "other" layers of no kind
     administrative boundaries, the lowest level first
     the three control lines, in control_lines.yml's order
+    plan conflicts (the `conflicts` layer, when the archive holds it: styles/conflicts.yml)
     point layers (villages)
-    labels: points, then administrative names, the highest level last (placed first)
+    labels: points, then administrative names, the highest level last (placed first); the
+            administrative names are drawn from the `labels` layer's points, one per area
 
 Only the audience's layers are in the style: a public style names no internal layer anywhere.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
 from publish.catalog import Catalog, LayerSpec
 from publish.domain import AUDIENCES, INTERNAL, PUBLIC
+from publish.features.labels import labelled_layers
+from publish.styles.conflicts import conflict_layers
 from publish.styles.expressions import match_expression
 from publish.styles.landuse import land_use_fill, land_use_legend
 from publish.styles.layers import (
     SOURCE,
+    area_label_layer,
     circle_layer,
     fill_from,
     fill_layer,
@@ -59,12 +65,14 @@ def build_style(
     sprite_url: str | None = None,
     lang: str = "zh",
     styles_dir: str | Path | None = None,
+    conflict_kinds: Sequence[str] = (),
 ) -> dict[str, Any]:
     """A MapLibre style v8 document for the audience's layers of `catalog`.
 
     `tiles_url` is the TileJSON URL of the vector source "plan"; without `glyphs_url` the style
     has no labels (MapLibre cannot draw text without glyphs). `styles_dir` overrides the folder
-    of symbol files (default: the repository's styles/).
+    of symbol files (default: the repository's styles/). `conflict_kinds`: the conflict kinds
+    the archive's `conflicts` layer holds (none: no such layer drawn).
     """
     if audience not in AUDIENCES:
         raise ValueError(f"audience must be one of {', '.join(AUDIENCES)} (got {audience!r})")
@@ -104,6 +112,7 @@ def build_style(
         for spec in specs:
             if spec.role == control.role:
                 layers += _control_line(spec, control.fill, control.line)
+    layers += conflict_layers(conflict_kinds, styles_dir)
 
     points = [s for s in others if s.geometry in ("point", None)]
     point_kinds = {
@@ -118,11 +127,13 @@ def build_style(
     if glyphs_url is not None:
         labelled = [(s, point_kinds[s.id].label) for s in points]
         labelled += reversed([(s, lv.label) for s, lv in zip(admin, levels, strict=True)])
+        areas = {s.id for s in labelled_layers(admin)}  # named from their label points
         for spec, label in labelled:
             if label is None:
                 continue
             meta = metadata(spec, [], part="label")
-            layer = label_layer(spec, label, symbols.font, lang, meta)
+            make = area_label_layer if spec.id in areas else label_layer
+            layer = make(spec, label, symbols.font, lang, meta)
             if layer is not None:
                 layers.append(layer)
 

@@ -11,6 +11,10 @@ carries metadata the viewer and the legend read:
     onemap:part    "outline" (outline of the fill above it), "edges" (parcel edges) or "label";
                    absent on the layer that carries the legend entries
 
+Administrative areas are labelled from the `labels` layer (one point per area, filtered by
+`layer`), not from their polygons: that label layer's source-layer is `labels` while its
+onemap:layer stays the catalog id, so a viewer toggles it with the area's boundaries.
+
 A layer's minzoom is the catalog's; no maxzoom is set, so a layer stays visible when the map
 is zoomed in beyond its tiles (MapLibre overzooms the last tiles).
 """
@@ -20,11 +24,13 @@ from __future__ import annotations
 from typing import Any
 
 from publish.catalog import LayerSpec
+from publish.domain import LABELS_LAYER
 from publish.styles.expressions import match_expression, zoom_width
 from publish.styles.symbols import Circle, Fill, Label, Line
 
 __all__ = [
     "SOURCE",
+    "area_label_layer",
     "circle_layer",
     "fill_from",
     "fill_layer",
@@ -154,7 +160,26 @@ def label_layer(
         ]
         if english:
             text = ["coalesce", ["get", english[0]], text]
+    return _symbol(_base(spec, "label", "symbol", label.minzoom, True, meta), label, font, text)
+
+
+def area_label_layer(
+    spec: LayerSpec, label: Label, font: tuple[str, ...], lang: str, meta: dict[str, Any]
+) -> dict[str, Any]:
+    """The names of `spec`'s areas drawn from their label points: the `labels` layer's points
+    whose `layer` is the catalog id (one point per area, publish.features.labels), centred."""
     layer = _base(spec, "label", "symbol", label.minzoom, True, meta)
+    layer["source-layer"] = LABELS_LAYER
+    layer["filter"] = ["==", ["get", "layer"], spec.id]
+    text: Any = ["get", "name"]
+    if lang == "en":
+        text = ["coalesce", ["get", "name_en"], text]
+    return _symbol(layer, label, font, text)
+
+
+def _symbol(
+    layer: dict[str, Any], label: Label, font: tuple[str, ...], text: Any
+) -> dict[str, Any]:
     if label.maxzoom is not None and label.maxzoom > layer.get("minzoom", 0):
         layer["maxzoom"] = label.maxzoom
     layout: dict[str, Any] = {

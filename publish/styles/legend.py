@@ -15,6 +15,7 @@ from publish.styles.expressions import is_match, match_table, width_at
 
 __all__ = ["build_legend"]
 
+_OWN = ("group_title", "fields")
 _KIND = {"fill": "fill", "line": "line", "circle": "point"}
 _COLOUR = {"fill": "fill-color", "line": "line-color", "circle": "circle-color"}
 _OPACITY = {"fill": "fill-opacity", "line": "line-opacity", "circle": "circle-opacity"}
@@ -23,7 +24,8 @@ _OPACITY = {"fill": "fill-opacity", "line": "line-opacity", "circle": "circle-op
 def build_legend(style: dict[str, Any]) -> list[dict[str, Any]]:
     """One item per catalog layer in the style, the top of the map first:
     {layer, group, title: {zh, en}, visible, entries: [{label_zh, label_en, colour, kind,
-    dash?, width?, opacity?, outline?, values?}]}."""
+    dash?, width?, opacity?, outline?, values?}], group_title?, fields?} (the last two from
+    the metadata of a layer the catalog does not hold, e.g. `conflicts`)."""
     items: dict[str, dict[str, Any]] = {}
     for layer in style.get("layers", []):
         meta = layer.get("metadata") or {}
@@ -38,6 +40,8 @@ def build_legend(style: dict[str, Any]) -> list[dict[str, Any]]:
                 "title": meta.get("onemap:title"),
                 "visible": False,
                 "entries": [],
+                # a layer the catalog does not hold names its group and fields itself
+                **{key: meta[f"onemap:{key}"] for key in _OWN if f"onemap:{key}" in meta},
             },
         )
         part = meta.get("onemap:part")

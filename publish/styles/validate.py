@@ -1,7 +1,8 @@
 """A structural check of a MapLibre style document, in pure Python.
 
 Not the full style specification: the checks that catch what a generator gets wrong — version,
-sources, unique ids, source and source-layer of each layer, property names for the layer type,
+sources, unique ids, source and source-layer of each layer (an administrative label layer draws
+the `labels` layer filtered to its catalog layer), property names for the layer type,
 colours, zoom ranges, match expressions MapLibre would reject (a label twice, a wrong arity),
 interpolation stops, glyphs for text, and the onemap metadata. `validate_style` returns the
 problems found, an empty list for a good style.
@@ -12,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from typing import Any
+
+from publish.domain import LABELS_LAYER
 
 __all__ = ["validate_style"]
 
@@ -68,6 +71,15 @@ def validate_style(style: Any, layer_ids: Iterable[str] | None = None) -> list[s
     return problems
 
 
+def _area_label(layer: dict[str, Any], meta: dict[str, Any]) -> bool:
+    """A label layer drawn from the `labels` layer's points of one catalog layer."""
+    return (
+        layer.get("source-layer") == LABELS_LAYER
+        and meta.get("onemap:part") == "label"
+        and layer.get("filter") == ["==", ["get", "layer"], meta.get("onemap:layer")]
+    )
+
+
 def _layer(
     layer: dict[str, Any], sources: dict[str, Any], allowed: set[str] | None, style: dict[str, Any]
 ) -> list[str]:
@@ -82,12 +94,15 @@ def _layer(
             source_layer = layer.get("source-layer")
             if not isinstance(source_layer, str) or not source_layer:
                 problems.append("a vector layer needs a source-layer")
-            elif allowed is not None and source_layer not in allowed:
-                problems.append(f"source-layer {source_layer!r} is not a catalog layer")
         meta = layer.get("metadata") or {}
+        source_layer = layer.get("source-layer")
+        if _area_label(layer, meta):
+            source_layer = meta["onemap:layer"]  # drawn from the labels layer, named for its area
+        if allowed is not None and isinstance(source_layer, str) and source_layer not in allowed:
+            problems.append(f"source-layer {source_layer!r} is not a catalog layer")
         if not isinstance(meta.get("onemap:layer"), str):
             problems.append("metadata onemap:layer is missing")
-        elif meta["onemap:layer"] != layer.get("source-layer"):
+        elif meta["onemap:layer"] != source_layer:
             problems.append("metadata onemap:layer differs from source-layer")
         title = meta.get("onemap:title")
         if not (

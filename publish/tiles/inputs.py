@@ -92,6 +92,8 @@ def write_geojsonseq(
     id_field: str | None = None,
     minzoom: int | None = None,
     maxzoom: int | None = None,
+    with_ids: bool = True,
+    append: bool = False,
 ) -> int:
     """Stream `frames` (EPSG:4326) into newline-delimited GeoJSON at `path`; return the count.
 
@@ -100,17 +102,20 @@ def write_geojsonseq(
     `minzoom`/`maxzoom` are given, the member `"tippecanoe": {"minzoom": .., "maxzoom": ..}`
     that limits the feature (hence the layer) to those zooms. Rows with a missing or empty
     geometry are skipped (not counted), but still use up their row number, so ids stay stable.
+    With `with_ids=False` the features carry no id (they stand for no source feature: a low-zoom
+    overview, publish.tiles.overview); with `append` they go after what `path` holds.
     """
     zoom_member = ""
     if minzoom is not None or maxzoom is not None:
         zooms = {k: v for k, v in (("minzoom", minzoom), ("maxzoom", maxzoom)) if v is not None}
         zoom_member = ',"tippecanoe":' + json.dumps(zooms, separators=(",", ":"))
+    id_member = '"id":{},' if with_ids else ""
     fields = list(fields)
     count = 0
     row = 1
     path = Path(path)
     chosen: list[np.ndarray] = []  # ids from `id_field`, checked for duplicates at the end
-    with open(path, "w", encoding="utf-8", newline="\n") as out:
+    with open(path, "a" if append else "w", encoding="utf-8", newline="\n") as out:
         for frame in frames:
             n = len(frame)
             if n == 0:
@@ -135,7 +140,8 @@ def write_geojsonseq(
                     ids[idx].tolist(), geo_json[idx].tolist(), [props[i] for i in idx], strict=True
                 )
             lines = [
-                f'{{"type":"Feature","id":{i},"geometry":{g},"properties":{p}{zoom_member}}}\n'
+                f'{{"type":"Feature",{id_member.format(i)}"geometry":{g},'
+                f'"properties":{p}{zoom_member}}}\n'
                 for i, g, p in rows
             ]
             out.write("".join(lines))

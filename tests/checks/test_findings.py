@@ -22,9 +22,11 @@ def _finding(kind: str = "duplicate_id", layer: str = "a", feature: str | None =
 
 
 def test_severity_of_each_kind() -> None:
-    assert severity_of("invalid_geometry") is Severity.WARNING
+    warnings = {"invalid_geometry", "plan_conflict"}
+    for kind in warnings:
+        assert severity_of(kind) is Severity.WARNING
     for kind in KINDS:
-        if kind != "invalid_geometry":
+        if kind not in warnings:
             assert severity_of(kind) is Severity.BLOCKING
     with pytest.raises(ValueError, match="unknown finding kind"):
         severity_of("no_such_kind")

@@ -1,8 +1,8 @@
-"""STAND-IN, to be removed by the lead when the indicator model (slice "model") and the conflicts
-(slice "conflicts") of issue 14 land: writes `monitoring/<audience>.json` and
-`conflicts/<audience>.json` into a built release, shaped as /work/notes/contract14.md says,
-ONLY if the release has no `monitoring` entry yet, and adds their manifest entries (the
-manifest's digests rewritten, as the build writes them).
+"""STAND-IN, to be removed by the lead when the indicator model (slice "model") of issue 14 lands:
+writes `monitoring/<audience>.json` into a built release, shaped as /work/notes/contract14.md
+says, ONLY if the release has no `monitoring` entry yet — and `conflicts/<audience>.json` only
+where the release has no conflicts of its own (the conflicts slice writes them now) — and adds
+their manifest entries (the manifest's digests rewritten, as the build writes them).
 
 The figures are real, computed here from the release's own feature store with shapely in the
 release's working CRS (manifest `crs`): areas of the red line, the urban boundary and the
@@ -241,8 +241,10 @@ def add_monitoring(release: Path, targets: dict[str, dict[str, Any]] | None = No
         monitoring, used[audience] = _monitoring(
             release, audience, crs, units, manifest["release"], (targets or {}).get(audience)
         )
-        conflicts = _conflicts(release, audience, crs, units, manifest["release"])
-        for key, doc in (("monitoring", monitoring), ("conflicts", conflicts)):
+        documents = {"monitoring": monitoring}
+        if "conflicts" not in manifest["audiences"][audience]:  # the conflicts output's own wins
+            documents["conflicts"] = _conflicts(release, audience, crs, units, manifest["release"])
+        for key, doc in documents.items():
             path = release / key / f"{audience}.json"
             path.parent.mkdir(exist_ok=True)
             path.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")

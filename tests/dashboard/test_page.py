@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 READY, MAP_IDLE, MAP_LOADED = DASHBOARD_READY, DASHBOARD_MAP_IDLE, DASHBOARD_MAP_LOADED
 STATUS_COLOURS = {"ok": "#2e7d32", "warning": "#f9a825", "breach": "#c62828", None: "#9e9e9e"}
-KIND_COLOURS = ("#c62828", "#ef6c00")  # the conflict chart's first two series
+KIND_COLOURS = ("#c62828", "#ef6c00", "#6a1b9a", "#1565c0", "#00838f", "#558b2f")  # its series
 
 
 class Watch:
@@ -99,10 +99,19 @@ def test_cards_table_and_charts_are_drawn(
         image = pixels(chart.locator(".trend-chart").screenshot())
         colour = STATUS_COLOURS[_status(monitoring, indicator["id"], city, year)]
         assert colour_mask(image, colour, 6).sum() > 150, indicator["id"]
+    # the conflict chart: a bar series per kind, in its colour where its county areas show
+    conflicts = _public(dashboard_server)["conflicts"]
     image = pixels(page.locator("#conflict-chart").screenshot())
-    for colour in KIND_COLOURS:
-        assert colour_mask(image, colour, 6).sum() > 500
-    assert page.locator("#conflict-table tbody tr").count() == 2 * (len(counties) + 1)
+    largest = max(a["area_ha"] for a in conflicts["areas"] if a["scope"] == "county")
+    for kind, colour in zip(conflicts["kinds"], KIND_COLOURS, strict=False):
+        biggest = max(
+            a["area_ha"]
+            for a in conflicts["areas"]
+            if a["kind"] == kind["id"] and a["scope"] == "county"
+        )
+        if biggest > 0.2 * largest:
+            assert colour_mask(image, colour, 6).sum() > 200, kind["id"]
+    assert page.locator("#conflict-table tbody tr").count() == len(conflicts["areas"])
     watch.assert_clean(page, dashboard_server.base)
 
 

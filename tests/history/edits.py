@@ -11,6 +11,7 @@ from typing import Any
 import geopandas as gpd
 import pyogrio
 
+from publish.features.rowhashes import row_hashes_path, write_row_hashes
 from publish.release.manifest import read_manifest, write_manifest
 
 Edit = Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame]
@@ -58,6 +59,9 @@ def edit_layers(release: Path, edits: dict[str, Edit], **manifest_changes: Any) 
                 promote_to_multi=True,
                 layer_options={"OVERWRITE": "YES"},
             )
+        # the row hashes the diff reads, as a build writes them for the edited table
+        store = release / "features" / "internal.gpkg"
+        write_row_hashes(store, layer_id, "BSM", row_hashes_path(store, layer_id))
         entry = manifest["layers"][layer_id]
         entry["fingerprint"] = f"edited-{entry['fingerprint']}"
         entry["features"] = len(out)

@@ -11,6 +11,7 @@ import pyogrio
 import pytest
 
 from publish.catalog import load_catalog
+from publish.features.labels import LABEL_FIELDS
 from publish.gpkg.schema import gpkg_has_rtree
 from publish.pipeline.build import BuildResult
 from publish.release.manifest import read_manifest
@@ -60,17 +61,23 @@ def test_archive_layers_per_audience(built: BuildResult, sample_dir: Path, audie
     path = built.path / "tiles" / f"{audience}.pmtiles"
     assert verify(path) == []
     want = {s.id for s in catalog.for_audience(audience)}
+    # besides the audience's layers, those the release's outputs add: the label points of its
+    # administrative areas and the plan conflicts
+    extra = set(read_manifest(built.path)["audiences"][audience]["tiles"]["extra_layers"])
+    assert extra == {"labels", "conflicts"}
     with Archive(path) as archive:
         layers = {v["id"] for v in archive.metadata()["vector_layers"]}
-        assert layers == want
+        assert layers == want | extra
         assert archive.maxzoom == max(s.maxzoom for s in catalog.layers)
         west, south, east, north = archive.bounds
         assert 109.5 < west < 110 and 28.7 < south < 29 and 111 < east < 111.6 and 29.6 < north < 30
     # decoded tiles hold exactly the audience's layers and only published fields
-    fields = {s.id: set(s.fields) for s in catalog.layers}
+    fields = {s.id: set(s.fields) for s in catalog.layers} | {"labels": set(LABEL_FIELDS)}
     seen: set[str] = set()
     for _x, _y, tile in decoded_tiles(path, 12):
         for name, layer in tile.items():
+            if name in extra:
+                continue
             assert name in want
             seen.add(name)
             for feature in layer["features"]:

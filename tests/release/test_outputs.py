@@ -58,6 +58,13 @@ def _public_tiles_are_the_internal_archive(root: Path) -> None:
     shutil.copy(root / "tiles" / "internal.pmtiles", root / "tiles" / "public.pmtiles")
 
 
+def _public_conflicts_naming_an_internal_layer(root: Path) -> None:
+    path = root / "conflicts" / "public.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["kinds"][0]["layers"] = ["spxm", "stbhhx"]
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+
+
 def _review_unreadable(root: Path) -> None:
     (root / "review.json").write_text("{", encoding="utf-8")
 
@@ -76,10 +83,11 @@ def _catalog_without_a_layer(root: Path) -> None:
         (_public_config_with_internal_collection, "ogc (public): ogc/public.yml: collections"),
         (_public_style_with_internal_url, "style (public): public style refers to /tiles/int"),
         (_public_tiles_are_the_internal_archive, "tiles (public): archive holds layers"),
+        (_public_conflicts_naming_an_internal_layer, "conflicts (public): conflicts/public.json"),
         (_review_unreadable, "review: review.json: unreadable"),
         (_catalog_without_a_layer, "catalog: catalog.yml lacks layers ['spxm']"),
     ],
-    ids=["store", "ogc", "style", "tiles", "review", "catalog"],
+    ids=["store", "ogc", "style", "tiles", "conflicts", "review", "catalog"],
 )
 def test_a_damaged_part_is_named_though_the_digests_match(
     full_release: BuildResult, tmp_path: Path, damage: Callable[[Path], None], expected: str

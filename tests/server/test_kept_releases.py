@@ -35,6 +35,7 @@ def test_a_kept_release_serves_its_own_documents_and_tiles(
         "stbhhx",
         "czkfbj",
         "hl",
+        "labels",
     } and decode(r.content, gzipped=False)
 
     style = client.get(f"/releases/{kept}/styles/public.json")

@@ -64,7 +64,7 @@ def test_every_legend_colour_is_painted_by_its_own_layer(style: dict[str, Any]) 
 
 def test_every_catalog_layer_has_entries_and_the_top_comes_first(style: dict[str, Any]) -> None:
     legend = build_legend(style)
-    drawn = list(dict.fromkeys(x["source-layer"] for x in style["layers"][1:]))
+    drawn = list(dict.fromkeys(x["metadata"]["onemap:layer"] for x in style["layers"][1:]))
     assert [item["layer"] for item in legend] == list(reversed(drawn))
     assert all(item["entries"] for item in legend)
     visible = {item["layer"]: item["visible"] for item in legend}

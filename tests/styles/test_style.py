@@ -49,14 +49,18 @@ def test_the_style_is_structurally_valid(catalog: Catalog, audience: str) -> Non
     assert style["layers"][0]["type"] == "background"
     for layer in style["layers"][1:]:
         assert layer["source"] in style["sources"]
-        assert layer["source-layer"] in ids
-        assert layer["metadata"]["onemap:layer"] == layer["source-layer"]
-        spec = catalog.layer(layer["source-layer"])
+        spec = catalog.layer(layer["metadata"]["onemap:layer"])
+        assert spec.id in ids
+        if layer["source-layer"] == "labels":  # an admin layer's names, from its label points
+            assert (spec.role, layer["type"]) == ("admin", "symbol")
+            assert layer["filter"] == ["==", ["get", "layer"], spec.id]
+        else:
+            assert layer["source-layer"] == spec.id
         assert layer["metadata"]["onemap:group"] == spec.group
         assert layer["metadata"]["onemap:title"] == {"zh": spec.title_zh, "en": spec.title_en}
         assert layer.get("minzoom", 0) >= spec.minzoom
-    # every catalog layer of the audience is drawn
-    assert {layer.get("source-layer") for layer in style["layers"][1:]} == set(ids)
+    # every catalog layer of the audience is drawn, from its own tiles
+    assert {layer.get("source-layer") for layer in style["layers"][1:]} == {*ids, "labels"}
 
 
 def test_the_public_style_names_no_internal_layer(catalog: Catalog) -> None:
@@ -71,7 +75,7 @@ def test_the_public_style_names_no_internal_layer(catalog: Catalog) -> None:
 
 def test_layers_are_drawn_in_the_planning_map_order(catalog: Catalog) -> None:
     style = style_for(catalog, "internal")
-    drawn = [(layer["source-layer"], layer["type"]) for layer in style["layers"][1:]]
+    drawn = [(x["metadata"]["onemap:layer"], x["type"]) for x in style["layers"][1:]]
     first: dict[str, int] = {}
     for index, (layer_id, kind) in enumerate(drawn):
         if kind != "symbol":
@@ -177,9 +181,17 @@ def test_control_lines_and_boundaries_take_their_conventional_symbols(catalog: C
 
 def test_labels_use_the_name_fields_and_need_glyphs(catalog: Catalog) -> None:
     style = style_for(catalog, "public")
-    labels = {x["source-layer"]: x["layout"] for x in style["layers"] if x["type"] == "symbol"}
+    symbols = [x for x in style["layers"] if x["type"] == "symbol"]
+    labels = {x["metadata"]["onemap:layer"]: x["layout"] for x in symbols}
     assert labels["cun"]["text-field"] == ["get", "CJMC"]
-    assert labels["xzq_xian"]["text-field"] == ["get", "XZQMC"]
+    # areas are named once each, from their label points (publish.features.labels)
+    assert labels["xzq_xian"]["text-field"] == ["get", "name"]
+    assert [x["source-layer"] for x in symbols] == ["cun", "labels", "labels"]
+    english = style_for(catalog, "public", lang="en")
+    (county,) = [x for x in english["layers"] if x["id"] == "xzq_xian-label"]
+    assert county["layout"]["text-field"] == ["coalesce", ["get", "name_en"], ["get", "name"]]
+    assert county["filter"] == ["==", ["get", "layer"], "xzq_xian"]
+    assert validate_style(english, [s.id for s in catalog.for_audience("public")]) == []
     assert all(layout["text-font"] == ["Noto Sans Regular"] for layout in labels.values())
     assert labels["xzq_xian"]["text-size"] > labels["xzq_xiang"]["text-size"]
     bare = style_for(catalog, "public", glyphs_url=None)
@@ -196,3 +208,16 @@ def test_lang_and_audience_are_checked(catalog: Catalog) -> None:
         style_for(catalog, "everyone")
     with pytest.raises(ValueError, match="lang"):
         style_for(catalog, "public", lang="fr")
+
+
+def test_an_area_label_layer_must_filter_the_labels_layer_to_its_own_layer(
+    catalog: Catalog,
+) -> None:
+    style = style_for(catalog, "public")
+    ids = [s.id for s in catalog.for_audience("public")]
+    (county,) = [x for x in style["layers"] if x["id"] == "xzq_xian-label"]
+    county["filter"] = ["==", ["get", "layer"], "xzq_xiang"]  # another layer's points
+    assert any("labels" in p and "not a catalog layer" in p for p in validate_style(style, ids))
+    county["filter"] = ["==", ["get", "layer"], "xzq_xian"]
+    county["metadata"]["onemap:layer"] = "spxm"  # an internal layer: not the public's
+    assert validate_style(style, ids)

@@ -59,3 +59,19 @@ def test_an_unknown_geometry_kind_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown geometry kind 'blob'"):
         LayerInput("a", tmp_path / "a.geojsonl", 0, 1, "blob", 3)
     assert LayerInput("a", tmp_path / "a.geojsonl", 0, 1, None, 3).geometry is None
+
+
+def test_features_without_ids_appended_after_the_layer(tmp_path: Path) -> None:
+    """An overview (publish.tiles.overview) goes after the layer's features, without ids."""
+    path = tmp_path / "layer.geojsonl"
+    assert write_geojsonseq([parcels(2, 1)], path, ["DLBM"], minzoom=12) == 2
+    added = write_geojsonseq(
+        [parcels(3, 1)], path, ["DLBM"], minzoom=8, maxzoom=11, with_ids=False, append=True
+    )
+    assert added == 3
+    lines = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+    assert [f.get("id") for f in lines] == [1, 2, None, None, None]
+    assert [f["tippecanoe"] for f in lines] == [{"minzoom": 12}] * 2 + [
+        {"minzoom": 8, "maxzoom": 11}
+    ] * 3
+    assert all(list(f["properties"]) == ["DLBM"] for f in lines)

@@ -71,7 +71,9 @@ def test_map_reaches_idle_with_grouped_layers(viewer_server: Server, new_page: A
     groups = page.locator(".layer-group h3").all_inner_texts()
     assert groups[:6] == ["三区三线", "规划分区", "用地用海", "现状", "行政区", "村庄"]
     # each layer has a toggle and its legend swatch(es) from the style
-    assert page.locator(".layer input[type=checkbox]").count() == 12
+    # the 12 public catalog layers and the conflicts (规划分析评价), off until ticked
+    assert page.locator(".layer input[type=checkbox]").count() == 13
+    assert not page.locator('input[data-layer="conflicts"]').is_checked()
     assert page.locator('.layer[data-layer="ghfq"] .legend li').count() == 10
     # the planning zones are the surface the style opens with; a tick switches surfaces
     assert page.locator('input[data-layer="ghfq"]').is_checked()

@@ -110,6 +110,27 @@ def test_page_loads_only_our_assets(client: TestClient) -> None:
     assert client.get("/static/nope.js").status_code == 404
 
 
+def test_assets_go_in_brotli_to_a_browser_that_accepts_it(client: TestClient) -> None:
+    """Chromium asks for `gzip, deflate, br, zstd`: the build's brotli twin goes out as is."""
+    page = client.get("/").text
+    assets = re.findall(r'(?:src|href)="(/static/[^"]*)"', page)
+    assets += re.findall(r'name="onemap-worker" content="([^"]+)"', page)
+    for asset in assets:
+        twin = (STATIC_DIR / asset.removeprefix("/static/")).with_suffix(Path(asset).suffix + ".br")
+        r = client.get(asset, headers={"Accept-Encoding": "gzip, deflate, br, zstd"})
+        assert r.status_code == 200, asset
+        assert (r.headers["content-encoding"], r.headers["vary"]) == ("br", "Accept-Encoding")
+        assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert r.headers["content-type"].split(";")[0] in ("text/javascript", "text/css")
+        assert r.content == twin.read_bytes()  # httpx has no brotli decoder here: raw bytes
+        whole = (STATIC_DIR / asset.removeprefix("/static/")).stat().st_size
+        assert len(r.content) < whole / 3
+        refused = client.get(asset, headers={"Accept-Encoding": "br;q=0, gzip"})
+        assert refused.headers["content-encoding"] == "gzip"
+        ranged = client.get(asset, headers={"Accept-Encoding": "br", "Range": "bytes=0-9"})
+        assert ranged.status_code == 206 and "content-encoding" not in ranged.headers
+
+
 def test_layer_list_per_audience(client: TestClient, token: str) -> None:
     public = client.get("/styles/public/layers.json")
     assert public.status_code == 200
@@ -129,8 +150,13 @@ def test_layer_list_per_audience(client: TestClient, token: str) -> None:
         "dl",
         "zrbhd",
         "dltb",
+        "conflicts",  # not a catalog layer: the archive's conflict analysis (规划分析评价)
     }
     by_id = {item["layer"]: item for item in doc["layers"]}
+    conflicts = by_id["conflicts"]
+    assert conflicts["group_title"] == {"zh": "规划分析评价", "en": "Plan analysis"}
+    assert field_titles(conflicts)["area_m2"] == ("冲突面积", "Conflict area")
+    assert not conflicts["visible"] and len(conflicts["entries"]) == 6
     assert by_id["ydyh"]["code_field"] == "YDYHFLDM" and by_id["ydyh"]["group"] == "用地用海"
     assert by_id["cun"]["name_field"] == "CJMC"
     assert by_id["stbhhx"]["entries"][0]["colour"] == "#E60000"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from publish.release.output import ReleaseOutput
 from publish.release.outputs.catalog import CATALOG
 from publish.release.outputs.changes import CHANGES
+from publish.release.outputs.conflicts import CONFLICTS
 from publish.release.outputs.features import FEATURES
 from publish.release.outputs.indicators import INDICATORS
 from publish.release.outputs.ogc import OGC
@@ -19,6 +20,7 @@ RELEASE_OUTPUTS: tuple[ReleaseOutput, ...] = (
     CATALOG,
     FEATURES,
     INDICATORS,
+    CONFLICTS,  # adds its warnings to the review; the tiles carry its `conflicts` layer
     CHANGES,  # reads the features and indicators; the tiles carry its `changes` layer
     TILES,
     OGC,

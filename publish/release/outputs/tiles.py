@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from publish.domain import AUDIENCES, INTERNAL
+from publish.domain import AUDIENCES, INTERNAL, LABELS_LAYER
+from publish.features.labels import LABEL_FIELDS, label_frames
 from publish.history.layer import CHANGES_LAYER, FIELDS, changes_frame
 from publish.release.manifest import read_manifest
 from publish.release.output import OutputPart, ReleaseJob, ReleaseOutput
 from publish.release.outputs.changes import CHANGES_KEY
+from publish.release.outputs.conflicts import CONFLICT_FIELDS, CONFLICTS_KEY, conflict_frames
 from publish.tiles.archive import Archive, verify
 from publish.tiles.inputs import write_layer
 from publish.tiles.job import run_tippecanoe
@@ -55,7 +57,12 @@ def _changes_frames(job: ReleaseJob) -> dict[str, gpd.GeoDataFrame]:
 
 
 # The registry of extra layers, tiled in this order after the catalog's layers.
-EXTRA_LAYERS: tuple[ExtraLayer, ...] = (ExtraLayer(CHANGES_LAYER, FIELDS, _changes_frames),)
+EXTRA_LAYERS: tuple[ExtraLayer, ...] = (
+    ExtraLayer(CHANGES_LAYER, FIELDS, _changes_frames),
+    ExtraLayer(LABELS_LAYER, LABEL_FIELDS, label_frames),  # one point per admin area's name
+    # pieces of parcels and planned blocks: below z8 they are specks, and cost tiles
+    ExtraLayer(CONFLICTS_KEY, CONFLICT_FIELDS, conflict_frames, minzoom=8),
+)
 EXTRA_LAYER_NAMES = frozenset(extra.name for extra in EXTRA_LAYERS)
 
 
@@ -66,9 +73,13 @@ def _extra_archives(job: ReleaseJob, folder: Path) -> dict[str, list[tuple[str, 
     for extra in EXTRA_LAYERS:
         with job.stages.stage(f"tile the {extra.name} layer"):
             frames = extra.frames(job)
+            tiled: dict[int, Path] = {}  # an audience given the same frame as another shares it
             for audience in AUDIENCES:
                 frame = frames.get(audience)
                 if frame is None or len(frame) == 0:
+                    continue
+                if id(frame) in tiled:
+                    out[audience].append((extra.name, tiled[id(frame)]))
                     continue
                 minzoom = lowest if extra.minzoom is None else min(extra.minzoom, job.top_zoom)
                 layer = write_layer(
@@ -82,6 +93,7 @@ def _extra_archives(job: ReleaseJob, folder: Path) -> dict[str, list[tuple[str, 
                 archive = folder / f"{extra.name}-{audience}.pmtiles"
                 run_tippecanoe([layer], archive, extra.name)
                 out[audience].append((extra.name, archive))
+                tiled[id(frame)] = archive
     return out
 
 
@@ -95,8 +107,9 @@ def write(job: ReleaseJob) -> dict[str, Any]:
         for audience, specs in job.audiences():
             members = [order.index(s.id) for s in specs]
             for _, archive in extras[audience]:
-                members.append(len(parts))
-                parts.append(archive)
+                if archive not in parts:  # an archive two audiences share is one part
+                    parts.append(archive)
+                members.append(parts.index(archive))
             outputs[audience] = JoinOutput(
                 job.path(f"tiles/{audience}.pmtiles"),
                 tuple(members),
