@@ -111,7 +111,14 @@ def test_cards_table_and_charts_are_drawn(
         )
         if biggest > 0.2 * largest:
             assert colour_mask(image, colour, 6).sum() > 200, kind["id"]
-    assert page.locator("#conflict-table tbody tr").count() == len(conflicts["areas"])
+    # the conflict table: a row per kind, a cell per kind × unit holding the document's area
+    assert page.locator("#conflict-table tbody tr").count() == len(conflicts["kinds"])
+    cells = page.locator("#conflict-table td").evaluate_all(
+        "tds => tds.map(td => [td.dataset.kind, td.dataset.code, Number(td.dataset.ha)])"
+    )
+    assert sorted(map(tuple, cells)) == sorted(
+        (a["kind"], a["code"], a["area_ha"]) for a in conflicts["areas"]
+    )
     watch.assert_clean(page, dashboard_server.base)
 
 

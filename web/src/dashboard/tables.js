@@ -44,20 +44,32 @@ export function renderStatusLegend(container) {
   );
 }
 
-/** The conflict areas per county: rows kind × (city, counties), hectares and feature counts. */
+/** The conflict areas: a row per kind, a column for the city and each county (hectares; the
+ * number of features in the cell's title). */
 export function renderConflictTable(table, conflicts) {
   if (!conflicts || !conflicts.kinds?.length) {
     table.replaceChildren(el("caption", "", t("noConflicts")));
     return;
   }
-  const names = new Map(conflicts.kinds.map((k) => [k.id, pick(k.name)]));
-  const head = el("tr");
-  for (const key of ["kind", "county", "areaHa", "features"]) head.append(el("th", "", t(key)));
-  const body = el("tbody");
+  const units = [];
   for (const area of conflicts.areas) {
-    const tr = el("tr", area.scope === "city" ? "city-row" : "");
-    tr.append(el("td", "", names.get(area.kind) || area.kind), el("td", "", area.name || area.code));
-    tr.append(el("td", "num", formatNumber(area.area_ha, 2)), el("td", "num", String(area.features)));
+    if (!units.some((u) => u.scope === area.scope && u.code === area.code)) units.push(area);
+  }
+  units.sort((a, b) => (a.scope === "city" ? -1 : b.scope === "city" ? 1 : 0));
+  const head = el("tr");
+  head.append(el("th", "", t("kind")));
+  for (const unit of units) head.append(el("th", unit.scope === "city" ? "num city-col" : "num", unit.name || unit.code));
+  const body = el("tbody");
+  for (const kind of conflicts.kinds) {
+    const tr = el("tr");
+    tr.append(el("th", "", pick(kind.name)));
+    for (const unit of units) {
+      const area = conflicts.areas.find((a) => a.kind === kind.id && a.scope === unit.scope && a.code === unit.code);
+      const td = el("td", unit.scope === "city" ? "num city-col" : "num", formatNumber(area?.area_ha, 2));
+      Object.assign(td.dataset, { kind: kind.id, code: unit.code, ha: String(area?.area_ha ?? "") });
+      td.title = `${t("features")}: ${area?.features ?? 0}`;
+      tr.append(td);
+    }
     body.append(tr);
   }
   const thead = el("thead");
