@@ -34,6 +34,8 @@ GEOGRAPHIC_CRS = ("EPSG:4326", "EPSG:4490")
 FEATURE_PROVIDER = "publish.ogc.features.GeoPackageProvider"
 TILE_PROVIDER = "publish.ogc.tiles.PMTilesProvider"
 SITE_CHECK_PROCESSOR = "publish.sitecheck.process.SiteCheckProcessor"
+# The monitoring's county map (publish.indicators.tables): a collection besides the layers'.
+INDICATORS_COLLECTION = "indicators"
 
 
 def load_server_config(path: Path) -> dict[str, Any]:
@@ -110,6 +112,40 @@ def _collection(
         ],
     }
     return resource
+
+
+def indicators_collection(
+    audience: str, table: str, *, bounds: Sequence[float] | None, crs: str
+) -> dict[str, Any]:
+    """The collection `indicators`: the counties with one column per indicator value and
+    `<id>_status` (publish.indicators.tables), from the audience's feature store."""
+    return {
+        "type": "collection",
+        "title": {"zh": "规划指标（分县）", "en": "Plan indicators by county"},
+        "description": {
+            "zh": "各县指标值与状态（达标、预警、未达标）",
+            "en": "Each county's indicator values and status (ok, warning, breach)",
+        },
+        "keywords": {"zh": ["实施监督", "规划指标"], "en": ["monitoring", "indicators"]},
+        "extents": {
+            "spatial": {
+                "bbox": [round(float(v), 7) for v in (bounds or (-180, -90, 180, 90))],
+                "crs": CRS84_URI,
+            }
+        },
+        "providers": [
+            {
+                "type": "feature",
+                "name": FEATURE_PROVIDER,
+                "data": f"features/{audience}.gpkg",
+                "table": table,
+                "id_field": "fid",
+                "title_field": "name",
+                "storage_crs": CRS84_URI,
+                "crs": offered_crs(crs),
+            }
+        ],
+    }
 
 
 def site_check_process(audience: str) -> dict[str, Any]:
@@ -204,7 +240,7 @@ def resolve_config(
     """
     root = Path(root).resolve()
     out = copy.deepcopy(dict(doc))
-    unknown = sorted(set(collections(out)) - set(layers))
+    unknown = sorted(set(collections(out)) - set(layers) - {INDICATORS_COLLECTION})
     if unknown:
         raise ReleaseError(f"{source}: collections not listed for this audience: {unknown}")
     for rid, resource in (out.get("resources") or {}).items():

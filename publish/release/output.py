@@ -29,6 +29,8 @@ from publish.errors import ReleaseError
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from publish.indicators.model import Model
+
 
 class LayerResult(Protocol):
     """What the build made of one layer (publish.pipeline.layer.LayerOutput)."""
@@ -71,6 +73,7 @@ class ReleaseJob:
     server_config: Mapping[str, Any]  # config/pygeoapi.yml
     stages: Stages
     frame: Callable[[LayerResult], gpd.GeoDataFrame]  # a layer in the working CRS, read once
+    model: Model | None = None  # the catalog's indicator model (publish.indicators), if any
 
     def audiences(self) -> Iterator[tuple[str, tuple[LayerSpec, ...]]]:
         """Each audience with its layers, in catalog order."""

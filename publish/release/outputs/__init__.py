@@ -10,6 +10,7 @@ from publish.release.outputs.catalog import CATALOG
 from publish.release.outputs.changes import CHANGES
 from publish.release.outputs.features import FEATURES
 from publish.release.outputs.indicators import INDICATORS
+from publish.release.outputs.monitoring import MONITORING
 from publish.release.outputs.ogc import OGC
 from publish.release.outputs.review import REVIEW
 from publish.release.outputs.style import STYLE
@@ -19,6 +20,7 @@ RELEASE_OUTPUTS: tuple[ReleaseOutput, ...] = (
     CATALOG,
     FEATURES,
     INDICATORS,
+    MONITORING,  # the indicator model's figures: monitoring/<aud>.json, feature tables
     CHANGES,  # reads the features and indicators; the tiles carry its `changes` layer
     TILES,
     OGC,

@@ -1,0 +1,108 @@
+"""Implementation monitoring (实施监督): the catalog's indicator model (publish.indicators)
+computed per audience — the public from the indicators whose layers are all public, staff
+every indicator — written as monitoring/<audience>.json (publish.indicators.document), as the
+`indicators` and `indicators_map` tables of the audience's feature store
+(publish.indicators.tables; the OGC API serves the map as the collection `indicators`), and
+named in the manifest as audiences[<audience>]["monitoring"]. `previous` and `delta` come from
+the replaced release's own monitoring file. A catalog without `indicators:` has no entry.
+Checked: the file parses, and a public one names no internal layer."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from publish.domain import PUBLIC
+from publish.errors import PublishError
+from publish.indicators.compute import Evaluator, evaluate
+from publish.indicators.document import SCHEMA, monitoring_document
+from publish.indicators.scopes import scope_layers, scope_units
+from publish.indicators.tables import write_map_table, write_results_table
+from publish.release.manifest import read_manifest
+from publish.release.output import OutputPart, ReleaseJob, ReleaseOutput
+
+MONITORING_KEY = "monitoring"
+
+
+def monitoring_file(audience: str) -> str:
+    return f"{MONITORING_KEY}/{audience}.json"
+
+
+def _previous(previous: Path | None, audience: str) -> Mapping[str, Any] | None:
+    """The replaced release's monitoring document for `audience`, None when it has none."""
+    if previous is None:
+        return None
+    try:
+        manifest = read_manifest(previous)
+        entry = ((manifest.get("audiences") or {}).get(audience) or {}).get(MONITORING_KEY)
+        if not isinstance(entry, str):
+            return None
+        doc = json.loads((previous / entry).read_text(encoding="utf-8"))
+    except (OSError, ValueError, PublishError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def write(job: ReleaseJob) -> dict[str, str]:
+    model = job.model
+    if model is None:
+        return {}
+    evaluator = Evaluator(job.catalog, lambda lid: job.frame(job.layers[lid]), model)
+    out = {}
+    for audience, specs in job.audiences():
+        visible = {s.id for s in specs}
+        with job.stages.stage(f"monitoring ({audience})"):
+            counts = {lid: job.layers[lid].count for lid in visible}
+            county, township = scope_layers(
+                job.catalog, counts, model.county_layer, model.township_layer
+            )
+            units = scope_units(
+                job.catalog,
+                job.frame(job.layers[county]) if county else None,
+                job.frame(job.layers[township]) if township else None,
+            )
+            indicators = [i for i in model.for_audience(audience) if set(i.layers) <= visible]
+            doc = monitoring_document(
+                model,
+                evaluate(evaluator, indicators, units),
+                units,
+                release=job.release_id,
+                audience=audience,
+                previous=_previous(job.previous, audience),
+            )
+            out[audience] = monitoring_file(audience)
+            job.path(out[audience]).write_text(
+                json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8"
+            )
+            store = job.staged / job.entry("features", audience)
+            write_results_table(store, doc)
+            counties = [u for u in units if u.scope == "county"]
+            write_map_table(store, doc, counties, job.catalog.crs)
+    return out
+
+
+def check(part: OutputPart) -> list[str]:
+    try:
+        doc = json.loads(part.file().read_text(encoding="utf-8"))
+    except (OSError, ValueError, PublishError) as exc:
+        return [f"{part.entry}: unreadable ({exc})"]
+    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
+        return [f"{part.entry}: not a {SCHEMA} document"]
+    if part.audience != PUBLIC:
+        return []
+    internal = {
+        lid
+        for lid, info in (part.manifest.get("layers") or {}).items()
+        if (info or {}).get("access") != PUBLIC
+    }
+    named = {lid for i in doc.get("indicators") or () for lid in i.get("layers") or ()}
+    text = json.dumps(doc.get("indicators") or [], ensure_ascii=False)
+    mentioned = {lid for lid in internal if re.search(rf"\b{re.escape(lid)}\b", text)}
+    leak = sorted((named & internal) | mentioned)
+    return [f"{part.entry}: the public monitoring names internal layers {leak}"] if leak else []
+
+
+MONITORING = ReleaseOutput(MONITORING_KEY, write, check=check)
