@@ -10,8 +10,8 @@ own), a value `v` and a target `t`:
 * ``between [lo, hi]``: breach if v < lo or v > hi; warning if lo <= v < lo * (1 + band) or
   hi * (1 - band) < v <= hi (within the band of either edge, relative to that edge); else ok.
 
-So a value exactly on a target is a warning, and the band's far edge is ok. A value of None
-(not computable) has no status.
+So, with a band above 0, a value exactly on a target is a warning and the band's far edge is
+ok (with band 0 there is no warning). A value of None (not computable) has no status.
 """
 
 from __future__ import annotations
