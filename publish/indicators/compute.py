@@ -3,11 +3,14 @@
 How the figures are measured (in the catalog's working CRS, metres):
 
 * A selection (a layer's features matching a formula's `where`) is made into disjoint pieces
-  ONCE per build: its geometries (repaired with make_valid where invalid) as they are when they
-  form a valid coverage (no overlaps: the survey's parcels), else the parts of their union, so
-  features overlapping inside a layer count once.
-* Its area in a unit: the pieces the unit contains, whole, plus the pieces crossing its edge
-  clipped to it (one STRtree query for every unit, vectorised shapely).
+  ONCE per build: its geometries (repaired with make_valid where invalid) as they are when the
+  layer is a valid coverage (no overlaps: the survey's parcels; tested once per layer of 2,000
+  features or more), else the parts of their union, so features overlapping inside a layer
+  count once.
+* Its area in a unit: each unit of a scope is cut by a 4 km grid into small cells; a piece
+  within a cell counts whole for the cell's unit, a piece crossing cells is clipped to each
+  (STRtree queries, vectorised shapely: a piece is never clipped against a whole county). The
+  city's area is its counties' sum (the city is their union).
 * overlap(a, b): the pieces of a intersected with the pieces of b (both disjoint, so the
   intersections are too), measured like an area.
 * count(): the selected features whose point on surface lies in the unit (so counties sum to
@@ -26,7 +29,6 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
 from publish.catalog import Catalog
@@ -38,6 +40,8 @@ __all__ = ["Evaluator", "Result", "evaluate"]
 
 # Below this many geometries a union is cheap: no coverage test.
 _COVERAGE_TEST_FROM = 2_000
+# The grid (metres) units are cut by before pieces crossing their edges are clipped.
+_CELL = 4_000.0
 
 
 @dataclass(frozen=True)
@@ -64,14 +68,6 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     return parts[np.isin(shapely.get_type_id(parts), (3, 6))]
 
 
-def _disjoint(geoms: np.ndarray) -> np.ndarray:
-    """Pieces with the union's area and no overlaps between them."""
-    geoms = _polygonal(geoms)
-    if len(geoms) >= _COVERAGE_TEST_FROM and bool(shapely.coverage_is_valid(geoms)):
-        return geoms
-    return _polygonal(shapely.get_parts(shapely.union_all(geoms)))
-
-
 class Evaluator:
     """Evaluates formulas on a build's layers; each selection's pieces and each (selection, unit)
     figure are computed once and shared by every indicator and audience."""
@@ -85,6 +81,8 @@ class Evaluator:
         self._features: dict[Selection, np.ndarray] = {}
         self._pieces: dict[tuple[Selection, ...], np.ndarray] = {}
         self._figures: dict[tuple[object, ...], np.ndarray] = {}
+        self._coverage: dict[str, bool] = {}
+        self._grids: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray, shapely.STRtree]] = {}
 
     # -- selections ------------------------------------------------------------------------
 
@@ -96,22 +94,34 @@ class Evaluator:
             spec = self.catalog.layer(selection.layer)
             for where in selection.where:
                 column = spec.code_field if where.field is None else where.field
-                text = frame[column].astype(object).where(frame[column].notna(), None)
-                values = pd.Series([None if v is None else str(v).strip() for v in text])
-                if where.prefix:
-                    hit = values.map(lambda v, w=where.values: v is not None and v.startswith(w))
-                else:
-                    hit = values.isin(where.values)
-                keep &= hit.to_numpy(dtype=bool)
+                text = frame[column].astype("string").str.strip()
+                prefix = text.str.startswith(where.values)
+                hit = prefix if where.prefix else text.isin(where.values)
+                keep &= hit.fillna(False).to_numpy(dtype=bool)
             geoms = np.asarray(frame.geometry.array, dtype=object)[keep]
             self._features[selection] = _repaired(geoms)
         return self._features[selection]
+
+    def is_coverage(self, layer: str) -> bool:
+        """Whether the layer's polygons overlap nowhere (GEOS's coverage test): then its features
+        are disjoint pieces as they are. Tested once per layer, for large layers only (a union
+        of a few thousand features is quicker than the test)."""
+        if layer not in self._coverage:
+            frame = self.frame(layer)
+            verdict = False
+            if len(frame) >= _COVERAGE_TEST_FROM:
+                geoms = _polygonal(_repaired(np.asarray(frame.geometry.array, dtype=object)))
+                verdict = bool(shapely.coverage_is_valid(geoms))
+            self._coverage[layer] = verdict
+        return self._coverage[layer]
 
     def pieces(self, *selections: Selection) -> np.ndarray:
         """Disjoint polygons covering the first selection (inside the others, for overlap())."""
         if selections not in self._pieces:
             if len(selections) == 1:
-                pieces = _disjoint(self.features(selections[0]))
+                pieces = _polygonal(self.features(selections[0]))
+                if not self.is_coverage(selections[0].layer):
+                    pieces = _polygonal(shapely.get_parts(shapely.union_all(pieces)))
             else:
                 inner, outer = self.pieces(selections[0]), self.pieces(*selections[1:])
                 pairs = shapely.STRtree(outer).query(inner, predicate="intersects")
@@ -122,27 +132,57 @@ class Evaluator:
 
     # -- figures per unit --------------------------------------------------------------------
 
+    def _cells(self, units: Sequence[ScopeUnit]) -> tuple[np.ndarray, np.ndarray, shapely.STRtree]:
+        """The units cut by a square grid into small polygons (a piece crossing a unit's edge is
+        clipped to a few small cells, not to the whole unit), each cell's unit index, and their
+        tree."""
+        key = tuple(u.key for u in units)
+        if key not in self._grids:
+            cells, owners = [], []
+            for index, unit in enumerate(units):
+                minx, miny, maxx, maxy = unit.geometry.bounds
+                xs, ys = np.meshgrid(np.arange(minx, maxx, _CELL), np.arange(miny, maxy, _CELL))
+                boxes = shapely.box(xs.ravel(), ys.ravel(), xs.ravel() + _CELL, ys.ravel() + _CELL)
+                shapely.prepare(unit.geometry)
+                inside = shapely.contains(unit.geometry, boxes)
+                cut = _polygonal(shapely.intersection(boxes[~inside], unit.geometry))
+                mine = np.concatenate([boxes[inside], cut[shapely.area(cut) > 0]])
+                cells.append(mine)
+                owners.append(np.full(len(mine), index))
+            every = np.concatenate(cells) if cells else np.empty(0, dtype=object)
+            owner = np.concatenate(owners) if owners else np.empty(0, dtype=int)
+            self._grids[key] = (every, owner, shapely.STRtree(every))
+        return self._grids[key]
+
+    def _clipped(self, pieces: np.ndarray, units: Sequence[ScopeUnit]) -> np.ndarray:
+        """Area (m²) of `pieces` inside each of `units` (disjoint units: one scope)."""
+        cells, owner, tree = self._cells(units)
+        areas = shapely.area(pieces)
+        within = tree.query(pieces, predicate="within")  # (piece, cell): whole
+        sums = np.bincount(owner[within[1]], weights=areas[within[0]], minlength=len(units))
+        rest = np.ones(len(pieces), dtype=bool)
+        rest[within[0]] = False
+        crossing = pieces[rest]
+        meets = tree.query(crossing, predicate="intersects")
+        clipped = shapely.area(shapely.intersection(crossing[meets[0]], cells[meets[1]]))
+        return sums + np.bincount(owner[meets[1]], weights=clipped, minlength=len(units))
+
     def _areas(self, selections: tuple[Selection, ...], units: Sequence[ScopeUnit]) -> np.ndarray:
-        """Area (m²) of the pieces inside each unit."""
+        """Area (m²) of the pieces inside each unit; the city's is its counties' sum (the city is
+        their union) when they are among the units."""
         key = ("area", selections, tuple(u.key for u in units))
         if key not in self._figures:
             pieces = self.pieces(*selections)
-            geoms = np.array([u.geometry for u in units], dtype=object)
-            tree = shapely.STRtree(pieces)
-            meets = tree.query(geoms, predicate="intersects")
-            inside = tree.query(geoms, predicate="contains")
-            n = max(len(pieces), 1)
-            whole = inside[0].astype(np.int64) * n + inside[1]
-            crossing = ~np.isin(meets[0].astype(np.int64) * n + meets[1], whole)
-            sums = np.bincount(
-                inside[0], weights=shapely.area(pieces[inside[1]]), minlength=len(units)
-            )
-            if crossing.any():
-                unit_of, piece_of = meets[0][crossing], meets[1][crossing]
-                for geom in geoms:
-                    shapely.prepare(geom)
-                clipped = shapely.area(shapely.intersection(pieces[piece_of], geoms[unit_of]))
-                sums += np.bincount(unit_of, weights=clipped, minlength=len(units))
+            sums = np.zeros(len(units))
+            scopes = np.array([u.scope for u in units])
+            has_counties = bool((scopes == "county").any())
+            for scope in dict.fromkeys(scopes.tolist()):
+                if scope == "city" and has_counties:
+                    continue
+                chosen = np.flatnonzero(scopes == scope)
+                sums[chosen] = self._clipped(pieces, [units[int(i)] for i in chosen])
+            if has_counties:
+                sums[scopes == "city"] = sums[scopes == "county"].sum()
             self._figures[key] = sums
         return self._figures[key]
 
