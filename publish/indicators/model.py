@@ -193,10 +193,7 @@ def parse_model(doc: Any, path: Path, catalog: Catalog) -> Model:
     """The model document `doc` (read from `path`) checked against `catalog`."""
     if not isinstance(doc, dict) or not isinstance(doc.get("indicators"), list):
         raise ModelError(f"{path}: expected a mapping with an 'indicators' list")
-    if unknown := sorted(set(doc) - _MODEL_KEYS):
-        raise ModelError(
-            f"{path}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(_MODEL_KEYS))})"
-        )
+    _no_unknown_keys(doc, _MODEL_KEYS, str(path))
     year = doc.get("year")
     if not _is_int(year):
         raise ModelError(f"{path}: key 'year' must be a year such as 2025 (got {year!r})")
@@ -212,6 +209,13 @@ def parse_model(doc: Any, path: Path, catalog: Catalog) -> Model:
             raise ModelError(f"{path}: indicator {indicator.id!r}: key 'id' is not unique")
         indicators.append(indicator)
     return Model(path, int(year), float(band), tuple(indicators), values, county, township)
+
+
+def _no_unknown_keys(entry: dict[str, Any], allowed: set[str], where: str) -> None:
+    if unknown := sorted(set(entry) - allowed):
+        raise ModelError(
+            f"{where}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})"
+        )
 
 
 def _is_int(value: Any) -> TypeGuard[int]:
@@ -282,10 +286,7 @@ def _indicator(
     for key in ("id", "name", "unit", "kind", "formula"):
         if entry.get(key) in (None, ""):
             raise ModelError(f"{where}: key {key!r} is required")
-    if unknown := sorted(set(entry) - _INDICATOR_KEYS):
-        raise ModelError(
-            f"{where}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(_INDICATOR_KEYS))})"
-        )
+    _no_unknown_keys(entry, _INDICATOR_KEYS, where)
 
     def fail(key: str, problem: str) -> ModelError:
         return ModelError(f"{where}: key {key!r} {problem} (got {entry.get(key)!r})")
@@ -393,10 +394,7 @@ def _target(entry: Any, index: int, where: str, band: float) -> Target:
     here = f"{where}: key 'targets' #{index + 1}"
     if not isinstance(entry, dict):
         raise ModelError(f"{here}: expected a mapping of keys")
-    if unknown := sorted(set(entry) - _TARGET_KEYS):
-        raise ModelError(
-            f"{here}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(_TARGET_KEYS))})"
-        )
+    _no_unknown_keys(entry, _TARGET_KEYS, here)
 
     def fail(key: str, problem: str) -> ModelError:
         return ModelError(f"{here}: key {key!r} {problem} (got {entry.get(key)!r})")

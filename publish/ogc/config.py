@@ -63,6 +63,25 @@ def offered_crs(crs: str) -> list[str]:
     return list(dict.fromkeys(uris))
 
 
+def _extents(bounds: Sequence[float] | None) -> dict[str, Any]:
+    box = bounds or (-180, -90, 180, 90)
+    return {"spatial": {"bbox": [round(float(v), 7) for v in box], "crs": CRS84_URI}}
+
+
+def _feature_provider(audience: str, table: str, crs: str, **extra: Any) -> dict[str, Any]:
+    """Our GeoPackage feature provider on `table` of the audience's feature store."""
+    return {
+        "type": "feature",
+        "name": FEATURE_PROVIDER,
+        "data": f"features/{audience}.gpkg",
+        "table": table,
+        "id_field": "fid",
+        **extra,
+        "storage_crs": CRS84_URI,
+        "crs": offered_crs(crs),
+    }
+
+
 def _collection(
     spec: LayerSpec,
     audience: str,
@@ -81,23 +100,9 @@ def _collection(
         "title": {"zh": spec.title_zh, "en": spec.title_en},
         "description": {"zh": description_zh, "en": spec.description or spec.title_en},
         "keywords": {"zh": keywords_zh, "en": [spec.title_en]},
-        "extents": {
-            "spatial": {
-                "bbox": [round(float(v), 7) for v in (bounds or (-180, -90, 180, 90))],
-                "crs": CRS84_URI,
-            }
-        },
+        "extents": _extents(bounds),
         "providers": [
-            {
-                "type": "feature",
-                "name": FEATURE_PROVIDER,
-                "data": f"features/{audience}.gpkg",
-                "table": spec.id,
-                "id_field": "fid",
-                **provider_extra,
-                "storage_crs": CRS84_URI,
-                "crs": offered_crs(crs),
-            },
+            _feature_provider(audience, spec.id, crs, **provider_extra),
             {
                 "type": "tile",
                 "name": TILE_PROVIDER,
@@ -127,24 +132,8 @@ def indicators_collection(
             "en": "Each county's indicator values and status (ok, warning, breach)",
         },
         "keywords": {"zh": ["实施监督", "规划指标"], "en": ["monitoring", "indicators"]},
-        "extents": {
-            "spatial": {
-                "bbox": [round(float(v), 7) for v in (bounds or (-180, -90, 180, 90))],
-                "crs": CRS84_URI,
-            }
-        },
-        "providers": [
-            {
-                "type": "feature",
-                "name": FEATURE_PROVIDER,
-                "data": f"features/{audience}.gpkg",
-                "table": table,
-                "id_field": "fid",
-                "title_field": "name",
-                "storage_crs": CRS84_URI,
-                "crs": offered_crs(crs),
-            }
-        ],
+        "extents": _extents(bounds),
+        "providers": [_feature_provider(audience, table, crs, title_field="name")],
     }
 
 
