@@ -97,3 +97,11 @@ def test_values_change_where_the_layers_changed(revisions: list[Revision]) -> No
         removed = sum(1 for c in villages if c["kind"] == "removed")
         assert after.row("villages")["delta"] == added - removed
         assert after.row("projects_under_review")["delta"] > 0
+
+
+def test_every_revision_still_shows_a_warning_and_a_breach(revisions: list[Revision]) -> None:
+    for revision in revisions:
+        county = {r["status"] for r in revision.doc["results"] if r["scope"] == "county"}
+        assert {"ok", "warning", "breach"} <= county
+        assert revision.row("farmland_protection", "county", "430802")["status"] == "warning"
+        assert revision.row("cultivated_land", "county", "430822")["status"] == "breach"

@@ -4,6 +4,7 @@ on each feature, and quotients or figures that cannot be computed are None."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import shapely
 from publish.catalog import Catalog, parse_catalog
 from publish.indicators.compute import Evaluator, evaluate
 from publish.indicators.model import Model, parse_model
+from publish.indicators.rules import Target
 from publish.indicators.scopes import scope_units
 
 CRS = "EPSG:4546"
@@ -122,3 +124,15 @@ def test_figures(catalog: Catalog, tmp_path: Path, overlap_in_grid: bool) -> Non
     assert got[("per_person", "430801")] == pytest.approx(4_000.0)
     assert got[("per_person", "430802")] is None  # divided by 0
     assert got[("per_person", "430800")] is None  # no figure for the city
+
+
+def test_targets_naming_no_unit_are_reported(catalog: Catalog, tmp_path: Path) -> None:
+    from publish.release.outputs.monitoring import unmatched_targets
+
+    model = _model(catalog, tmp_path, {"red": ("km²", "area(lines)")})
+    target = Target("county", "439999", 2035, "at_least", 1.0, 0.02)
+    indicator = replace(model.indicators[0], targets=(target, replace(target, code="430801")))
+    units = scope_units(catalog, _frames(False)["xian"], None)
+    assert unmatched_targets([indicator], units) == [
+        "red: a 2035 target names county 439999, which no admin feature has"
+    ]

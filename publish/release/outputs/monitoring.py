@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,8 @@ from publish.domain import PUBLIC
 from publish.errors import PublishError
 from publish.indicators.compute import Evaluator, evaluate
 from publish.indicators.document import SCHEMA, monitoring_document
-from publish.indicators.scopes import scope_layers, scope_units
+from publish.indicators.model import Indicator
+from publish.indicators.scopes import ScopeUnit, scope_layers, scope_units
 from publish.indicators.tables import write_map_table, write_results_table
 from publish.release.manifest import read_manifest
 from publish.release.output import OutputPart, ReleaseJob, ReleaseOutput
@@ -46,6 +47,17 @@ def _previous(previous: Path | None, audience: str) -> Mapping[str, Any] | None:
     return doc if isinstance(doc, dict) else None
 
 
+def unmatched_targets(indicators: Sequence[Indicator], units: Sequence[ScopeUnit]) -> list[str]:
+    """The targets naming a county or township no admin feature has (they are not shown)."""
+    known = {u.key for u in units}
+    return [
+        f"{i.id}: a {t.year} target names {t.scope} {t.code}, which no admin feature has"
+        for i in indicators
+        for t in i.targets
+        if t.scope != "city" and (t.scope, t.code) not in known
+    ]
+
+
 def write(job: ReleaseJob) -> dict[str, str]:
     model = job.model
     if model is None:
@@ -65,6 +77,8 @@ def write(job: ReleaseJob) -> dict[str, str]:
                 job.frame(job.layers[township]) if township else None,
             )
             indicators = [i for i in model.for_audience(audience) if set(i.layers) <= visible]
+            for line in unmatched_targets(indicators, units):
+                job.stages.log(f"monitoring ({audience}): {line}")
             doc = monitoring_document(
                 model,
                 evaluate(evaluator, indicators, units),
