@@ -1,0 +1,12 @@
+"""The indicator model (指标模型) and implementation monitoring (实施监督).
+
+* :mod:`publish.indicators.model`: indicators.yml and its values CSV, checked against the catalog.
+* :mod:`publish.indicators.formulas`: the formula vocabulary and its safe parser.
+* :mod:`publish.indicators.rules`: target rules and statuses (ok / warning / breach).
+* :mod:`publish.indicators.scopes`: the city, county and township units.
+* :mod:`publish.indicators.compute`: a model evaluated on a build's layers, per unit.
+* :mod:`publish.indicators.document`: monitoring/<audience>.json.
+* :mod:`publish.indicators.tables`: the `indicators` and `indicators_map` feature-store tables.
+
+The release output is publish.release.outputs.monitoring.
+"""
