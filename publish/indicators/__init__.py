@@ -7,6 +7,8 @@
 * :mod:`publish.indicators.compute`: a model evaluated on a build's layers, per unit.
 * :mod:`publish.indicators.document`: monitoring/<audience>.json.
 * :mod:`publish.indicators.tables`: the `indicators` and `indicators_map` feature-store tables.
+* :mod:`publish.indicators.reuse`: figures taken over from the replaced release when their
+  inputs did not change.
 
 The release output is publish.release.outputs.monitoring.
 """

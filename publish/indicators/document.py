@@ -18,7 +18,7 @@ from publish.indicators.model import Model
 from publish.indicators.rules import Target
 from publish.indicators.scopes import ScopeUnit
 
-__all__ = ["SCHEMA", "monitoring_document", "previous_values", "status_target"]
+__all__ = ["SCHEMA", "monitoring_document", "previous_values", "result_row", "status_target"]
 
 SCHEMA = "onemap-indicators/1"
 Key = tuple[str, str, str]  # indicator, scope, code

@@ -22,7 +22,14 @@ import pyogrio
 from publish.errors import BuildError
 from publish.indicators.scopes import ScopeUnit
 
-__all__ = ["MAP_TABLE", "RESULTS_TABLE", "write_map_table", "write_results_table"]
+__all__ = [
+    "MAP_TABLE",
+    "RESULTS_TABLE",
+    "map_frame",
+    "results_frame",
+    "write_map_table",
+    "write_results_table",
+]
 
 RESULTS_TABLE = "indicators"
 MAP_TABLE = "indicators_map"

@@ -14,6 +14,7 @@ import pytest
 
 from publish.pipeline.build import BuildOptions, BuildResult, build
 from publish.pipeline.progress import Reporter
+from publish.release.manifest import read_manifest
 from publish.sample.generate import generate
 
 Key = tuple[str, str, str]
@@ -23,6 +24,7 @@ Key = tuple[str, str, str]
 class Revision:
     doc: dict[str, Any]  # monitoring/internal.json
     changes: dict[str, Any]  # the sample's changes.json (from the revision before)
+    log: list[str]  # the build's log (manifest)
 
     def values(self) -> dict[Key, float | None]:
         return {(r["indicator"], r["scope"], r["code"]): r["value"] for r in self.doc["results"]}
@@ -46,7 +48,13 @@ def revisions(
     tiles = root / "tiles"
     shutil.copytree(full_release.path.parents[1], tiles, symlinks=True)
     first = tiles / "releases" / full_release.release_id
-    out = [Revision(json.loads((first / "monitoring" / "internal.json").read_text("utf-8")), {})]
+    out = [
+        Revision(
+            json.loads((first / "monitoring" / "internal.json").read_text("utf-8")),
+            {},
+            read_manifest(first)["log"],
+        )
+    ]
     for number in (2, 3):
         sample = root / f"revision-{number}"
         generate(sample, parcels=2_000, seed=7, revision=number)
@@ -56,7 +64,7 @@ def revisions(
         )
         doc = json.loads((result.path / "monitoring" / "internal.json").read_text("utf-8"))
         changes = json.loads((sample / "changes.json").read_text("utf-8"))
-        out.append(Revision(doc, changes))
+        out.append(Revision(doc, changes, read_manifest(result.path)["log"]))
     return out
 
 
@@ -105,3 +113,11 @@ def test_every_revision_still_shows_a_warning_and_a_breach(revisions: list[Revis
         assert {"ok", "warning", "breach"} <= county
         assert revision.row("farmland_protection", "county", "430802")["status"] == "warning"
         assert revision.row("cultivated_land", "county", "430822")["status"] == "breach"
+
+
+def test_unchanged_figures_are_reused(revisions: list[Revision]) -> None:
+    """The farmland layer, the counties and the townships are the same in every revision: its
+    figures are taken over, not computed; everything reading a changed layer is computed."""
+    for revision in revisions[1:]:
+        lines = [line for line in revision.log if "unchanged, reused:" in line]
+        assert [line.split("reused: ")[1] for line in lines] == ["farmland_protection"] * 2

@@ -136,3 +136,32 @@ def test_targets_naming_no_unit_are_reported(catalog: Catalog, tmp_path: Path) -
     assert unmatched_targets([indicator], units) == [
         "red: a 2035 target names county 439999, which no admin feature has"
     ]
+
+
+def test_reused_only_when_nothing_changed(catalog: Catalog, tmp_path: Path) -> None:
+    from publish.indicators.reuse import reused_results
+
+    model = _model(catalog, tmp_path, {"red": ("km²", "area(lines)"),
+                                       "per_person": ("m²/人", "ratio(area(lines), value(people))")})  # fmt: skip
+    red, per_person = model.indicators
+    units = scope_units(catalog, _frames(False)["xian"], None)
+    manifest = {"layers": {"lines": {"fingerprint": "a"}, "xian": {"fingerprint": "x"}}}
+    doc = {
+        "indicators": [red.document(), per_person.document()],
+        "results": [{"indicator": "red", "scope": u.scope, "code": u.code, "value": 1.5} for u in units],
+    }  # fmt: skip
+
+    def reuse(indicator: Any = red, **change: Any) -> Any:
+        kwargs = {"manifest": manifest, "previous_manifest": manifest, "previous_doc": doc}
+        return reused_results(indicator, units, ["xian"], **(kwargs | change))
+
+    kept = reuse()
+    assert [(r.unit.key, r.value) for r in kept] == [(u.key, 1.5) for u in units]
+    other = {"layers": {"lines": {"fingerprint": "b"}, "xian": {"fingerprint": "x"}}}
+    assert reuse(previous_manifest=other) is None  # the layer changed
+    counties = {"layers": {"lines": {"fingerprint": "a"}, "xian": {"fingerprint": "y"}}}
+    assert reuse(previous_manifest=counties) is None  # the units changed
+    assert reuse(per_person) is None  # value(): always computed
+    assert reuse(replace(red, formula_text="area( lines )")) is None
+    assert reuse(previous_doc={**doc, "results": doc["results"][:1]}) is None
+    assert reuse(previous_doc=None) is None

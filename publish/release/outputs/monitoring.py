@@ -4,7 +4,8 @@ every indicator — written as monitoring/<audience>.json (publish.indicators.do
 `indicators` and `indicators_map` tables of the audience's feature store
 (publish.indicators.tables; the OGC API serves the map as the collection `indicators`), and
 named in the manifest as audiences[<audience>]["monitoring"]. `previous` and `delta` come from
-the replaced release's own monitoring file. A catalog without `indicators:` has no entry.
+the replaced release's own monitoring file, and so are the figures of an indicator none of whose
+inputs changed (publish.indicators.reuse). A catalog without `indicators:` has no entry.
 Checked: the file parses, and a public one names no internal layer."""
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from typing import Any
 
 from publish.domain import PUBLIC
 from publish.errors import PublishError
-from publish.indicators.compute import Evaluator, evaluate
+from publish.indicators.compute import Evaluator, Result, evaluate
 from publish.indicators.document import SCHEMA, monitoring_document
 from publish.indicators.model import Indicator
+from publish.indicators.reuse import reused_results
 from publish.indicators.scopes import ScopeUnit, scope_layers, scope_units
 from publish.indicators.tables import write_map_table, write_results_table
 from publish.release.manifest import read_manifest
@@ -32,19 +34,53 @@ def monitoring_file(audience: str) -> str:
     return f"{MONITORING_KEY}/{audience}.json"
 
 
-def _previous(previous: Path | None, audience: str) -> Mapping[str, Any] | None:
-    """The replaced release's monitoring document for `audience`, None when it has none."""
+Previous = tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]
+
+
+def _previous(previous: Path | None, audience: str) -> Previous:
+    """The replaced release's manifest and monitoring document for `audience` (None, None when
+    there is none; the manifest alone when it has no monitoring)."""
     if previous is None:
-        return None
+        return None, None
     try:
         manifest = read_manifest(previous)
+    except PublishError:
+        return None, None
+    try:
         entry = ((manifest.get("audiences") or {}).get(audience) or {}).get(MONITORING_KEY)
         if not isinstance(entry, str):
-            return None
+            return manifest, None
         doc = json.loads((previous / entry).read_text(encoding="utf-8"))
-    except (OSError, ValueError, PublishError):
-        return None
-    return doc if isinstance(doc, dict) else None
+    except (OSError, ValueError):
+        return manifest, None
+    return manifest, (doc if isinstance(doc, dict) else None)
+
+
+def _results(
+    job: ReleaseJob,
+    evaluator: Evaluator,
+    indicators: Sequence[Indicator],
+    units: Sequence[ScopeUnit],
+    scope_ids: Sequence[str],
+    previous: Previous,
+) -> tuple[list[Result], list[str]]:
+    """Each indicator's results, reused from the replaced release when nothing they depend on
+    changed (publish.indicators.reuse), else computed; and the ids of those reused."""
+    results: list[Result] = []
+    reused: list[str] = []
+    for indicator in indicators:
+        kept = reused_results(
+            indicator,
+            units,
+            scope_ids,
+            manifest=job.manifest,
+            previous_manifest=previous[0],
+            previous_doc=previous[1],
+        )
+        if kept is not None:
+            reused.append(indicator.id)
+        results += kept if kept is not None else evaluate(evaluator, [indicator], units)
+    return results, reused
 
 
 def unmatched_targets(indicators: Sequence[Indicator], units: Sequence[ScopeUnit]) -> list[str]:
@@ -79,14 +115,15 @@ def write(job: ReleaseJob) -> dict[str, str]:
             indicators = [i for i in model.for_audience(audience) if set(i.layers) <= visible]
             for line in unmatched_targets(indicators, units):
                 job.stages.log(f"monitoring ({audience}): {line}")
+            previous = _previous(job.previous, audience)
+            scope_ids = [lid for lid in (county, township) if lid]
+            results, reused = _results(job, evaluator, indicators, units, scope_ids, previous)
+            if reused:
+                job.stages.log(f"monitoring ({audience}): unchanged, reused: {', '.join(reused)}")
             doc = monitoring_document(
-                model,
-                evaluate(evaluator, indicators, units),
-                units,
-                release=job.release_id,
-                audience=audience,
-                previous=_previous(job.previous, audience),
-            )
+                model, results, units, release=job.release_id, audience=audience,
+                previous=previous[1],
+            )  # fmt: skip
             out[audience] = monitoring_file(audience)
             job.path(out[audience]).write_text(
                 json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8"
