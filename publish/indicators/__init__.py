@@ -1,6 +1,7 @@
 """The indicator model (指标模型) and implementation monitoring (实施监督).
 
-* :mod:`publish.indicators.model`: indicators.yml and its values CSV, checked against the catalog.
+* :mod:`publish.indicators.model`: indicators.yml, checked against the catalog.
+* :mod:`publish.indicators.values`: the model's values CSV (figures not from layers).
 * :mod:`publish.indicators.formulas`: the formula vocabulary and its safe parser.
 * :mod:`publish.indicators.rules`: target rules and statuses (ok / warning / breach).
 * :mod:`publish.indicators.scopes`: the city, county and township units.

@@ -27,9 +27,7 @@ Every error is a ModelError naming the file, the indicator and the key, e.g.
 
 from __future__ import annotations
 
-import csv
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeGuard
@@ -52,14 +50,13 @@ from publish.indicators.formulas import (
     parse_formula,
 )
 from publish.indicators.rules import RULES, Target
+from publish.indicators.values import SCOPES, Values, load_values
 
 __all__ = [
     "KINDS",
-    "SCOPES",
     "UNITS",
     "Indicator",
     "Model",
-    "Values",
     "load_model",
     "model_path",
     "parse_model",
@@ -68,28 +65,11 @@ __all__ = [
 MODEL_KEY = "indicators"  # the catalog's key naming the model file
 UNITS = {"km²": 1e-6, "公顷": 1e-4, "%": 100.0, "m²/人": 1.0, "count": 1.0}  # factor on m² / x
 KINDS = ("binding", "expected")
-SCOPES = ("city", "county", "township")
 DEFAULT_BAND = 0.02
-VALUE_COLUMNS = ("name", "scope", "code", "year", "value")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _MODEL_KEYS = {"year", "band", "values", "scopes", "indicators"}
 _INDICATOR_KEYS = {"id", "name", "unit", "kind", "formula", "access", "township", "targets"}
 _TARGET_KEYS = {"scope", "code", "year", "rule", "target", "band"}
-
-
-@dataclass(frozen=True)
-class Values:
-    """The figures of the values CSV: (name, scope, code, year) → value."""
-
-    path: Path | None
-    figures: Mapping[tuple[str, str, str, int], float]
-
-    @property
-    def names(self) -> frozenset[str]:
-        return frozenset(key[0] for key in self.figures)
-
-    def get(self, name: str, scope: str, code: str, year: int) -> float | None:
-        return self.figures.get((name, scope, code, year))
 
 
 @dataclass(frozen=True)
@@ -200,7 +180,7 @@ def parse_model(doc: Any, path: Path, catalog: Catalog) -> Model:
     band = doc.get("band", DEFAULT_BAND)
     if not _is_band(band):
         raise ModelError(f"{path}: key 'band' must be a fraction from 0 to 1 (got {band!r})")
-    values = _values(doc.get("values"), path)
+    values = load_values(doc.get("values"), path)
     county, township = _scopes(doc.get("scopes"), path, catalog)
     indicators: list[Indicator] = []
     for index, entry in enumerate(doc["indicators"]):
@@ -243,36 +223,6 @@ def _scopes(value: Any, path: Path, catalog: Catalog) -> tuple[str | None, str |
                 f"of the catalog ({', '.join(sorted(admin)) or 'none'})"
             )
     return value.get("county"), value.get("township")
-
-
-def _values(value: Any, path: Path) -> Values:
-    if value is None:
-        return Values(None, {})
-    if not isinstance(value, str) or not value:
-        raise ModelError(f"{path}: key 'values' must name a CSV file (got {value!r})")
-    csv_path = (path.parent / value).resolve()
-    try:
-        text = csv_path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise ModelError(f"{path}: key 'values': cannot read {csv_path} ({exc.strerror})") from None
-    reader = csv.DictReader(text.splitlines())
-    if missing := [c for c in VALUE_COLUMNS if c not in (reader.fieldnames or ())]:
-        raise ModelError(f"{csv_path}: missing column(s) {', '.join(missing)}")
-    figures: dict[tuple[str, str, str, int], float] = {}
-    for line, row in enumerate(reader, start=2):
-        where = f"{csv_path}: line {line}"
-        if row["scope"] not in SCOPES:
-            raise ModelError(
-                f"{where}: column 'scope' must be one of {', '.join(SCOPES)} (got {row['scope']!r})"
-            )
-        try:
-            key = (row["name"].strip(), row["scope"], row["code"].strip(), int(row["year"]))
-            figures[key] = float(row["value"])
-        except (TypeError, ValueError):
-            raise ModelError(f"{where}: columns 'year' and 'value' must be numbers") from None
-        if not key[0]:
-            raise ModelError(f"{where}: column 'name' is empty")
-    return Values(csv_path, figures)
 
 
 def _indicator(
