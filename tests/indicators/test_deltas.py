@@ -119,5 +119,5 @@ def test_unchanged_figures_are_reused(revisions: list[Revision]) -> None:
     """The farmland layer, the counties and the townships are the same in every revision: its
     figures are taken over, not computed; everything reading a changed layer is computed."""
     for revision in revisions[1:]:
-        lines = [line for line in revision.log if "unchanged, reused:" in line]
-        assert [line.split("reused: ")[1] for line in lines] == ["farmland_protection"] * 2
+        lines = [line for line in revision.log if "figures taken over:" in line]
+        assert [line.split("over: ")[1] for line in lines] == ["farmland_protection"] * 2

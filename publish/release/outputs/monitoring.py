@@ -119,7 +119,7 @@ def write(job: ReleaseJob) -> dict[str, str]:
             scope_ids = [lid for lid in (county, township) if lid]
             results, reused = _results(job, evaluator, indicators, units, scope_ids, previous)
             if reused:
-                job.stages.log(f"monitoring ({audience}): unchanged, reused: {', '.join(reused)}")
+                job.stages.log(f"monitoring ({audience}): figures taken over: {', '.join(reused)}")
             doc = monitoring_document(
                 model, results, units, release=job.release_id, audience=audience,
                 previous=previous[1],
