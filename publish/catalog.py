@@ -35,9 +35,10 @@ GEOMETRY_TYPES = ("polygon", "line", "point")
 GCJ02 = "GCJ-02"
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
-# The id is also a GeoPackage table name in the feature store, beside the `indicators` table.
+# The id is also a GeoPackage table name in the feature store, beside the `plan_areas`,
+# `indicators` and `indicators_map` tables (and `indicators` is the OGC collection of the latter).
 _RESERVED_PREFIXES = ("gpkg", "rtree_", "sqlite_")
-_RESERVED_IDS = frozenset({"indicators"})
+_RESERVED_IDS = frozenset({"indicators", "indicators_map", "plan_areas"})
 _KEYS = {
     "id",
     "title",
@@ -230,7 +231,9 @@ def _parse_layer(entry: Any, index: int, path: Path) -> LayerSpec:
         raise fail("id", "must be snake_case: lower-case letters, digits and _")
     if layer_id.startswith(_RESERVED_PREFIXES) or layer_id in _RESERVED_IDS:
         raise fail(
-            "id", "is reserved (GeoPackage/SQLite table prefixes gpkg, rtree, sqlite; indicators)"
+            "id",
+            "is reserved (GeoPackage/SQLite table prefixes gpkg, rtree, sqlite; "
+            "indicators, indicators_map, plan_areas)",
         )
     title = _title(entry["title"])
     if title is None:

@@ -31,3 +31,8 @@ class ReleaseError(PublishError):
 
 class DiffError(PublishError):
     """Two releases cannot be compared (different cities, a table that cannot be read)."""
+
+
+class ModelError(CatalogError):
+    """The indicator model (indicators.yml) or its values CSV is missing, unreadable or invalid.
+    The message names the file, the indicator and the key."""

@@ -43,6 +43,8 @@ def test_a_good_entry_loads_with_defaults(tmp_path: Path) -> None:
         ({"id": "Red-Line"}, "key 'id' must be snake_case"),
         ({"id": "gpkg_points"}, "key 'id' is reserved"),
         ({"id": "indicators"}, "key 'id' is reserved"),
+        ({"id": "plan_areas"}, "key 'id' is reserved"),
+        ({"id": "indicators_map"}, "key 'id' is reserved"),
         ({"fields": "BSM"}, "key 'fields' must be a list"),
         ({"colour": "red"}, "unknown key 'colour'"),
         ({"crs": "EPSG:999999"}, "key 'crs' is not a CRS"),

@@ -15,7 +15,7 @@ Definitions:
 * Invalid geometries are repaired with ``shapely.make_valid`` before any union or clip.
 * Areas are reported in km² rounded to 0.0001, shares (0..1) rounded to 0.0001.
 
-:func:`write_indicators_table` stores the result as a non-spatial ``indicators`` table in a
+:func:`write_indicators_table` stores the result as a non-spatial ``plan_areas`` table in a
 GeoPackage (``gpkg_contents.data_type = 'attributes'``), one row per (unit, indicator).
 """
 
@@ -46,7 +46,7 @@ __all__ = [
 
 COUNTY_CODE, COUNTY_NAME = "XZQDM", "XZQMC"
 INDICATOR_COLUMNS = ("scope", "code", "name", "indicator", "area_km2", "share")
-TABLE = "indicators"
+TABLE = "plan_areas"
 
 
 def county_layer(catalog: Catalog, counts: Mapping[str, int]) -> str | None:
@@ -261,7 +261,7 @@ def indicator_rows(indicators: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def write_indicators_table(gpkg: Path, indicators: Mapping[str, Any]) -> None:
-    """Write (or replace) the non-spatial ``indicators`` table in a GeoPackage.
+    """Write (or replace) the non-spatial ``plan_areas`` table in a GeoPackage.
 
     Columns: scope ('city'|'county'), code, name, indicator ('area', a control-line role or
     'land_use:<first-level code>'), area_km2, share. The 'area' row's share is the unit's
@@ -281,4 +281,4 @@ def write_indicators_table(gpkg: Path, indicators: Mapping[str, Any]) -> None:
     try:
         pyogrio.write_dataframe(frame, Path(gpkg), layer=TABLE, driver="GPKG")
     except Exception as exc:  # pyogrio raises its own and GDAL's errors
-        raise BuildError(f"{gpkg}: cannot write the indicators table ({exc})") from exc
+        raise BuildError(f"{gpkg}: cannot write the {TABLE} table ({exc})") from exc

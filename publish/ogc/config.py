@@ -34,6 +34,8 @@ GEOGRAPHIC_CRS = ("EPSG:4326", "EPSG:4490")
 FEATURE_PROVIDER = "publish.ogc.features.GeoPackageProvider"
 TILE_PROVIDER = "publish.ogc.tiles.PMTilesProvider"
 SITE_CHECK_PROCESSOR = "publish.sitecheck.process.SiteCheckProcessor"
+# The monitoring's county map (publish.indicators.tables): a collection besides the layers'.
+INDICATORS_COLLECTION = "indicators"
 
 
 def load_server_config(path: Path) -> dict[str, Any]:
@@ -61,6 +63,25 @@ def offered_crs(crs: str) -> list[str]:
     return list(dict.fromkeys(uris))
 
 
+def _extents(bounds: Sequence[float] | None) -> dict[str, Any]:
+    box = bounds or (-180, -90, 180, 90)
+    return {"spatial": {"bbox": [round(float(v), 7) for v in box], "crs": CRS84_URI}}
+
+
+def _feature_provider(audience: str, table: str, crs: str, **extra: Any) -> dict[str, Any]:
+    """Our GeoPackage feature provider on `table` of the audience's feature store."""
+    return {
+        "type": "feature",
+        "name": FEATURE_PROVIDER,
+        "data": f"features/{audience}.gpkg",
+        "table": table,
+        "id_field": "fid",
+        **extra,
+        "storage_crs": CRS84_URI,
+        "crs": offered_crs(crs),
+    }
+
+
 def _collection(
     spec: LayerSpec,
     audience: str,
@@ -79,23 +100,9 @@ def _collection(
         "title": {"zh": spec.title_zh, "en": spec.title_en},
         "description": {"zh": description_zh, "en": spec.description or spec.title_en},
         "keywords": {"zh": keywords_zh, "en": [spec.title_en]},
-        "extents": {
-            "spatial": {
-                "bbox": [round(float(v), 7) for v in (bounds or (-180, -90, 180, 90))],
-                "crs": CRS84_URI,
-            }
-        },
+        "extents": _extents(bounds),
         "providers": [
-            {
-                "type": "feature",
-                "name": FEATURE_PROVIDER,
-                "data": f"features/{audience}.gpkg",
-                "table": spec.id,
-                "id_field": "fid",
-                **provider_extra,
-                "storage_crs": CRS84_URI,
-                "crs": offered_crs(crs),
-            },
+            _feature_provider(audience, spec.id, crs, **provider_extra),
             {
                 "type": "tile",
                 "name": TILE_PROVIDER,
@@ -110,6 +117,24 @@ def _collection(
         ],
     }
     return resource
+
+
+def indicators_collection(
+    audience: str, table: str, *, bounds: Sequence[float] | None, crs: str
+) -> dict[str, Any]:
+    """The collection `indicators`: the counties with one column per indicator value and
+    `<id>_status` (publish.indicators.tables), from the audience's feature store."""
+    return {
+        "type": "collection",
+        "title": {"zh": "规划指标（分县）", "en": "Plan indicators by county"},
+        "description": {
+            "zh": "各县指标值与状态（达标、预警、未达标）",
+            "en": "Each county's indicator values and status (ok, warning, breach)",
+        },
+        "keywords": {"zh": ["实施监督", "规划指标"], "en": ["monitoring", "indicators"]},
+        "extents": _extents(bounds),
+        "providers": [_feature_provider(audience, table, crs, title_field="name")],
+    }
 
 
 def site_check_process(audience: str) -> dict[str, Any]:
@@ -204,7 +229,7 @@ def resolve_config(
     """
     root = Path(root).resolve()
     out = copy.deepcopy(dict(doc))
-    unknown = sorted(set(collections(out)) - set(layers))
+    unknown = sorted(set(collections(out)) - set(layers) - {INDICATORS_COLLECTION})
     if unknown:
         raise ReleaseError(f"{source}: collections not listed for this audience: {unknown}")
     for rid, resource in (out.get("resources") or {}).items():

@@ -46,6 +46,7 @@ from publish.checks.rules import rule_versions
 from publish.domain import AUDIENCES
 from publish.errors import BuildError, ReviewFailedError
 from publish.features.indicators import county_layer
+from publish.indicators.model import load_model
 from publish.ogc.config import load_server_config
 from publish.pipeline.fingerprint import layer_fingerprint, tool_versions
 from publish.pipeline.layer import LayerBuild, LayerOutput, load_cached
@@ -110,6 +111,7 @@ class Build:
         self.store = ReleaseStore(self.out)
         self.catalog = load_catalog(options.catalog)
         self.catalog_text = self.catalog.document_text()  # the release's catalog.yml
+        self.model = load_model(self.catalog)  # the indicator model: ModelError before any work
         for layer_id in options.only:
             self.catalog.layer(layer_id)  # CatalogError for an unknown id
         self.server = load_server_config(options.server_config)
@@ -268,6 +270,7 @@ class Build:
             server_config=self.server,
             stages=self.report,
             frame=self._frame,
+            model=self.model,
         )
         audiences: dict[str, dict[str, Any]] = {
             audience: {"layers": [s.id for s in specs]} for audience, specs in job.audiences()

@@ -29,6 +29,8 @@ from publish.errors import ReleaseError
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from publish.indicators.model import Model
+
 
 class LayerResult(Protocol):
     """What the build made of one layer (publish.pipeline.layer.LayerOutput)."""
@@ -71,6 +73,7 @@ class ReleaseJob:
     server_config: Mapping[str, Any]  # config/pygeoapi.yml
     stages: Stages
     frame: Callable[[LayerResult], gpd.GeoDataFrame]  # a layer in the working CRS, read once
+    model: Model | None = None  # the catalog's indicator model (publish.indicators), if any
     # what an output made for a later one (not for the manifest), by the output's key
     made: dict[str, Any] = field(default_factory=dict)
 

@@ -17,6 +17,7 @@ from publish.sample import landuse
 from publish.sample.changes import write_changes
 from publish.sample.defects import add_defects
 from publish.sample.geography import CITY_CODE, CITY_NAME, Geography, build_geography
+from publish.sample.indicators import write_sample_model
 from publish.sample.networks import build_rivers, build_roads
 from publish.sample.revision import check_revision, revise
 from publish.sample.writer import SOURCE_CRS, LayerOut, frame, write_catalog, write_layer
@@ -103,16 +104,18 @@ def generate(
     progress("writing")
     items = _layers(rng, geo, rivers, roads, controls, villages, zones, planned)
     items.append(_current_use(rng, geo, cells, codes, town_index))
+    meta = {
+        "city": {"code": CITY_CODE, "name": CITY_NAME, "crs": SOURCE_CRS},
+        "description": "Sample city modelled on Zhangjiajie; generated, not authoritative data.",
+    }
+    progress("indicator model")
+    write_sample_model(out, items, meta)  # targets from revision 1's figures
     if revision > 1:
         progress(f"revision {revision}")
     changes = revise(items, geo, controls.valleys, seed=seed, revision=revision)
     defects = add_defects(rng, items) if with_defects else []
     for item in items:
         write_layer(out, item)
-    meta = {
-        "city": {"code": CITY_CODE, "name": CITY_NAME, "crs": SOURCE_CRS},
-        "description": "Sample city modelled on Zhangjiajie; generated, not authoritative data.",
-    }
     catalog = write_catalog(out, items, meta)
     write_changes(out, changes)
     if with_defects:

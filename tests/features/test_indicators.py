@@ -235,7 +235,7 @@ def test_indicators_table_in_an_assembled_geopackage(
     assemble(gpkg, [("ydyh", tmp_path / "ydyh.gpkg")])
     write_indicators_table(gpkg, result)
     write_indicators_table(gpkg, result)  # written again: replaced, not doubled
-    table = pyogrio.read_dataframe(gpkg, layer="indicators")
+    table = pyogrio.read_dataframe(gpkg, layer="plan_areas")
     assert list(table.columns) == list(INDICATOR_COLUMNS)
     rows = indicator_rows(result)
     assert len(table) == len(rows)
@@ -256,7 +256,7 @@ def test_indicators_table_in_an_assembled_geopackage(
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     finally:
         conn.close()
-    assert kinds == {"ydyh": "features", "indicators": "attributes"}
+    assert kinds == {"ydyh": "features", "plan_areas": "attributes"}
     assert gpkg_has_rtree(gpkg, "ydyh")
     assert pyogrio.read_info(gpkg, layer="ydyh")["features"] == 49
 

@@ -121,7 +121,8 @@ def test_feature_store(built: BuildResult, sample_dir: Path) -> None:
         gpkg = built.path / "features" / f"{audience}.gpkg"
         names = {str(n) for n in pyogrio.list_layers(gpkg)[:, 0]}
         want = {s.id for s in catalog.for_audience(audience)}
-        assert names - {"indicators"} == want
+        # the area figures, the monitoring results and its county map beside the layers
+        assert names - {"plan_areas", "indicators", "indicators_map"} == want
         for layer_id in want:
             assert gpkg_has_rtree(gpkg, layer_id), layer_id
             info = pyogrio.read_info(gpkg, layer=layer_id)
@@ -137,7 +138,7 @@ def test_indicators(built: BuildResult) -> None:
     city = manifest["indicators"]["public"]["city"]
     assert city["red_line"]["area_km2"] == pytest.approx(2964.15, rel=0.005)
     assert city["red_line"]["share"] == pytest.approx(0.3109, abs=0.001)
-    table = pyogrio.read_dataframe(built.path / "features" / "public.gpkg", layer="indicators")
+    table = pyogrio.read_dataframe(built.path / "features" / "public.gpkg", layer="plan_areas")
     row = table[(table["scope"] == "city") & (table["indicator"] == "red_line")]
     assert float(row["area_km2"].iloc[0]) == pytest.approx(city["red_line"]["area_km2"])
     counties = manifest["indicators"]["public"]["counties"]

@@ -65,9 +65,11 @@ class Probe:
 
 
 def catalog_subset(sample: Path, layers: Iterable[str], out: Path) -> Path:
-    """The sample's catalog with only `layers` (sources made absolute), written to `out`."""
+    """The sample's catalog with only `layers` (sources made absolute), written to `out`; without
+    the sample's indicator model, which names layers left out."""
     wanted = set(layers)
     doc = yaml.safe_load((sample / "layers.yml").read_text(encoding="utf-8"))
+    doc.pop("indicators", None)
     doc["layers"] = [
         {**layer, "source": str(sample / layer["source"])}
         for layer in doc["layers"]

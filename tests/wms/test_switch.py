@@ -24,6 +24,7 @@ RED = (230, 0, 0)
 
 def _catalog(sample_dir: Path, root: Path, name: str, layers: tuple[str, ...]) -> Path:
     doc = yaml.safe_load((sample_dir / "layers.yml").read_text(encoding="utf-8"))
+    doc.pop("indicators", None)  # the sample's indicator model names layers left out here
     doc["layers"] = [
         {**layer, "source": str(sample_dir / layer["source"])}
         for layer in doc["layers"]

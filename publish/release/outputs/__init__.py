@@ -11,6 +11,7 @@ from publish.release.outputs.changes import CHANGES
 from publish.release.outputs.conflicts import CONFLICTS
 from publish.release.outputs.features import FEATURES
 from publish.release.outputs.indicators import INDICATORS
+from publish.release.outputs.monitoring import MONITORING
 from publish.release.outputs.ogc import OGC
 from publish.release.outputs.review import REVIEW
 from publish.release.outputs.style import STYLE
@@ -20,6 +21,7 @@ RELEASE_OUTPUTS: tuple[ReleaseOutput, ...] = (
     CATALOG,
     FEATURES,
     INDICATORS,
+    MONITORING,  # the indicator model's figures: monitoring/<aud>.json, feature tables
     CONFLICTS,  # adds its warnings to the review; the tiles carry its `conflicts` layer
     CHANGES,  # reads the features and indicators; the tiles carry its `changes` layer
     TILES,

@@ -1,6 +1,6 @@
 """The indicators: each audience's plan indicators (city and county areas, control-line areas,
 land use by first-level class), computed from the layers the audience sees, written into its
-feature store's `indicators` table and kept in the manifest as {audience: indicators}."""
+feature store's `plan_areas` table and kept in the manifest as {audience: indicators}."""
 
 from __future__ import annotations
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from publish.errors import ReleaseError
+from publish.indicators.tables import MAP_TABLE
 from publish.ogc.config import (
+    INDICATORS_COLLECTION,
+    indicators_collection,
     pygeoapi_config,
     read_config,
     resolve_config,
@@ -32,6 +35,11 @@ def write(job: ReleaseJob) -> dict[str, str]:
             crs=job.catalog.crs,
             processes={"site-check": site_check_process(audience)},
         )
+        if job.manifest["audiences"][audience].get("monitoring"):  # the counties' figures
+            admin = [job.layers[s.id].bounds for s in specs if s.role == "admin"]
+            config["resources"][INDICATORS_COLLECTION] = indicators_collection(
+                audience, MAP_TABLE, bounds=next(filter(None, admin), None), crs=job.catalog.crs
+            )
         out[audience] = f"ogc/{audience}.yml"
         write_config(config, job.path(out[audience]))
     return out
