@@ -122,7 +122,8 @@ def test_the_review_warns_per_county_and_kind(full_release: BuildResult) -> None
 
 @pytest.fixture(scope="module")
 def red_line_internal(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
-    """The sample with its red line made internal, built."""
+    """The sample with its red line made internal, built (its indicators on the red line made
+    internal too, as the model requires: a public indicator on an internal layer stops the build)."""
     root = tmp_path_factory.mktemp("red_line_internal")
     shutil.copytree(sample_dir, root / "sample")
     path = root / "sample" / "layers.yml"
@@ -131,6 +132,12 @@ def red_line_internal(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory
         if layer["id"] == "stbhhx":
             layer["access"] = "internal"
     path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    model_path = root / "sample" / "indicators.yml"
+    model = yaml.safe_load(model_path.read_text(encoding="utf-8"))
+    for indicator in model["indicators"]:
+        if "stbhhx" in indicator["formula"]:
+            indicator["access"] = "internal"
+    model_path.write_text(yaml.safe_dump(model, allow_unicode=True, sort_keys=False), "utf-8")
     return build(
         BuildOptions(catalog=path, out=root / "tiles"), Reporter(io.StringIO(), rich=False)
     )
@@ -144,6 +151,7 @@ def test_the_public_never_sees_a_kind_of_an_internal_layer(red_line_internal: Bu
     assert [k["id"] for k in internal["kinds"]] == [k.id for k in KINDS]
     assert [k["id"] for k in public["kinds"]] == [k.id for k in KINDS if k.id not in red]
     assert "stbhhx" not in (release / "conflicts" / "public.json").read_text(encoding="utf-8")
+    assert "stbhhx" not in (release / "monitoring" / "public.json").read_text(encoding="utf-8")
     assert {r["kind"] for r in public["areas"]}.isdisjoint(red)
     # the kinds both see have the same figures
     assert public["areas"] == [r for r in internal["areas"] if r["kind"] not in red]

@@ -32,7 +32,11 @@ def viewer_server(
         yield server
 
 
-@pytest.fixture(scope="session")
+# Package scope: one Chromium for the package whose conftest registers the fixture (tests/viewer,
+# and tests/dashboard, which imports it), stopped when that package's tests end. Playwright's sync
+# API holds an asyncio loop on the main thread while it runs: a browser kept for the session broke
+# every later test that runs an event loop (anyio.run, asyncio.run) and a second sync_playwright().
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
