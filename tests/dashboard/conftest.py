@@ -1,19 +1,14 @@
-"""Fixtures of the dashboard's tests: three releases of the sample city (revisions 1, 2 and 3,
-six of its layers: counties, the three control lines' red line, urban boundary and farmland, the
-current land use and the internal projects) built into one tiles folder, each with its
-monitoring and conflicts files; a folder whose current release has none; a token; a server and
-Chromium for the page.
-
-STAND-IN: until the indicator model and the conflicts of issue 14 land, the files come from
-tests/dashboard/standin.py (only where a release has no `monitoring` entry of its own); the
-lead removes that module and the `add_monitoring` calls below when the model writes them.
+"""Fixtures of the dashboard's tests: three releases of the sample city (revisions 1, 2 and 3 of
+the full sample, with its own indicator model) in one tiles folder, each with the monitoring and
+conflicts files the build wrote; a folder whose current release has none (built from a catalog
+without the model); a token; a server and Chromium for the page.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,28 +16,28 @@ from typing import Any
 
 import pytest
 
-from publish.pipeline.build import BuildOptions, build
+from publish.pipeline.build import BuildOptions, BuildResult, build
 from publish.pipeline.progress import Reporter
 from publish.sample.generate import generate
 from publish.server.auth import append_token_hash, new_token
 from publish.server.settings import Settings
-from tests.dashboard.standin import add_monitoring
-from tests.server.helpers import TestClient, catalog_subset, make_client, point_current
+from tests.server.helpers import TestClient, catalog_subset, make_client
 from tests.viewer.browser import Server, serve
 from tests.viewer.conftest import browser, new_page, shots
 
 __all__ = ["browser", "new_page", "shots"]  # the viewer tests' Chromium fixtures, shared
 
 PARCELS, SEED = 2_000, 7  # the session's sample_dir is revision 1 of the same city
-LAYERS = ("xzq_xian", "stbhhx", "czkfbj", "yjjbnt", "dltb", "spxm")
-INTERNAL_WORDS = ("spxm", "在审建设项目", "approved_projects")  # the internal layer and indicator
+# the internal layer and the sample's internal indicator (access: internal, on spxm)
+INTERNAL_WORDS = ("spxm", "在审建设项目", "projects_under_review", "在审项目用地面积")
+INTERNAL_INDICATOR = "projects_under_review"
 
 
 @dataclass(frozen=True)
 class Releases:
     tiles: Path  # current → the third release
     ids: tuple[str, ...]  # oldest first
-    bare: Path  # a tiles folder whose current release (the first) has no monitoring
+    bare: Path  # a tiles folder whose current release has no monitoring
     tokens: Path
     token: str
 
@@ -50,39 +45,25 @@ class Releases:
         return self.tiles / "releases" / rid
 
 
-def _link_copy(release: Path, tiles: Path) -> None:
-    """`release` as the current release of `tiles`, by hard links (before the stand-in adds
-    its files: the manifest is replaced, never rewritten in place, so the copy keeps its own)."""
-    target = tiles / "releases" / release.name
-    for path in sorted(release.rglob("*")):
-        dest = target / path.relative_to(release)
-        if path.is_dir():
-            dest.mkdir(parents=True, exist_ok=True)
-        else:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.link(path, dest)
-    point_current(tiles, release.name)
-
-
 @pytest.fixture(scope="session")
-def releases(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Releases:
+def releases(
+    sample_dir: Path, full_release: BuildResult, tmp_path_factory: pytest.TempPathFactory
+) -> Releases:
+    """Revision 1 is the session's full release (its tiles folder copied, layer cache and all,
+    so revisions 2 and 3 are built over it and carry deltas against it); the bare folder is a
+    build of the counties alone from a catalog without the indicator model."""
     root = tmp_path_factory.mktemp("dashboard")
     tiles, bare = root / "tiles", root / "bare"
+    shutil.copytree(full_release.path.parents[1], tiles, symlinks=True)
     reporter = Reporter(io.StringIO(), rich=False)
-    ids: list[str] = []
-    targets = None
-    for revision in (1, 2, 3):
-        sample = sample_dir
-        if revision > 1:
-            sample = root / f"revision{revision}"
-            generate(sample, parcels=PARCELS, seed=SEED, revision=revision)
-        catalog = catalog_subset(sample, LAYERS, root / f"layers{revision}.yml")
-        note = f"第{revision}版"
-        result = build(BuildOptions(catalog=catalog, out=tiles, note=note), reporter)
-        if revision == 1:
-            _link_copy(result.path, bare)
-        targets = add_monitoring(result.path, targets)  # STAND-IN (see the module docstring)
-        ids.append(result.release_id)
+    ids = [full_release.release_id]
+    for revision in (2, 3):
+        sample = root / f"revision{revision}"
+        generate(sample, parcels=PARCELS, seed=SEED, revision=revision)
+        options = BuildOptions(catalog=sample / "layers.yml", out=tiles, note=f"第{revision}版")
+        ids.append(build(options, reporter).release_id)
+    catalog = catalog_subset(sample_dir, ("xzq_xian",), root / "bare.yml")
+    build(BuildOptions(catalog=catalog, out=bare), reporter)
     token = new_token()
     append_token_hash(root / "tokens", token)
     return Releases(tiles, tuple(ids), bare, root / "tokens", token)

@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 
 from publish.dashboard.table import COLUMNS
 from publish.server.settings import Settings
-from tests.dashboard.conftest import INTERNAL_WORDS, Releases, read_json
+from tests.dashboard.conftest import INTERNAL_INDICATOR, INTERNAL_WORDS, Releases, read_json
 from tests.server.helpers import TestClient, make_client, point_current
 
 pytestmark = pytest.mark.slow
@@ -48,7 +48,7 @@ def test_json_holds_the_current_release_documents_and_the_trend(
     assert monitoring["schema"] == "onemap-indicators/1"
     # the trend: every kept release, oldest first, each with its own file's values
     assert [p["release"] for p in doc["trend"]] == list(releases.ids)
-    assert [p["note"] for p in doc["trend"]] == ["第1版", "第2版", "第3版"]
+    assert [p["note"] for p in doc["trend"]] == [None, "第2版", "第3版"]  # the first: none
     for point in doc["trend"]:
         own, _ = _files(releases, point["release"], "public")
         expected = {
@@ -57,10 +57,14 @@ def test_json_holds_the_current_release_documents_and_the_trend(
         got = {(i, key): v for i, values in point["values"].items() for key, v in values.items()}
         assert got == expected
         assert point["time"] and point["time"] <= doc["trend"][-1]["time"]
-    # the revisions moved the red line: the trend is not three copies of one figure
+    # the revisions grew the urban boundary and moved the red line between counties: the trend
+    # is not three copies of one figure
     city = f"city:{monitoring['scopes'][0]['code']}"
-    red = [p["values"]["red_line_area"][city] for p in doc["trend"]]
-    assert len(set(red)) > 1
+    urban = [p["values"]["urban_boundary_area"][city] for p in doc["trend"]]
+    assert urban == sorted(urban) and len(set(urban)) == 3
+    counties = [f"county:{s['code']}" for s in monitoring["scopes"] if s["scope"] == "county"]
+    red = {tuple(p["values"]["red_line_area"][c] for c in counties) for p in doc["trend"]}
+    assert len(red) == 3
     # the delta of the current release is against the release it replaced (the second)
     second = {
         (x["indicator"], x["code"]): x["value"]
@@ -89,6 +93,13 @@ def _number(text: str) -> float | None:
     return None if text == "" else float(text)
 
 
+def _target_cell(text: str) -> float | list[float] | None:
+    """A CSV target cell as the document writes it: a number, or `lo–hi` for a `between`."""
+    if "–" in text:
+        return [float(part) for part in text.split("–")]
+    return _number(text)
+
+
 def test_csv_and_xlsx_hold_the_json_numbers(client: TestClient, releases: Releases) -> None:
     monitoring = client.get("/indicators/public.json").json()["monitoring"]
     results = {(r["indicator"], r["scope"], r["code"]): r for r in monitoring["results"]}
@@ -106,8 +117,12 @@ def test_csv_and_xlsx_hold_the_json_numbers(client: TestClient, releases: Releas
         assert row["status"] == (result["status"] or "")
         # the status stands for the first target year at or after the data's year
         year = min(y for y in monitoring["target_years"] if y >= monitoring["year"])
-        target = next(t for t in result["targets"] if t["year"] == year)
-        assert row["target_year"] == str(year) and _number(row["target"]) == target["target"]
+        target = next((t for t in result["targets"] if t["year"] == year), None)
+        if target is None:  # an indicator without targets (the red line's share, the villages)
+            assert (row["target_year"], row["target"], row["status"]) == ("", "", "")
+        else:
+            assert row["target_year"] == str(year)
+            assert _target_cell(row["target"]) == target["target"]
     names = {s["code"]: s["name"] for s in monitoring["scopes"]}
     assert {row["name"] for row in rows} == set(names.values())
 
@@ -134,16 +149,25 @@ def test_a_target_year_chooses_the_targets_of_the_table(client: TestClient) -> N
     assert monitoring["target_years"] == [2025, 2035]
     rows = _csv(client, "/indicators/public.csv?year=2035")
     later = {
-        (r["indicator"], r["code"]): next(t for t in r["targets"] if t["year"] == 2035)
+        (r["indicator"], r["code"]): next((t for t in r["targets"] if t["year"] == 2035), None)
         for r in monitoring["results"]
     }
+    assert len(rows) == len(later)
     for row in rows:
         target = later[(row["indicator"], row["code"])]
+        if target is None:  # an indicator without targets
+            assert (row["target_year"], row["target"], row["status"]) == ("", "", "")
+            continue
         assert row["target_year"] == "2035" and row["status"] == target["status"]
-        assert float(row["target"]) == target["target"]
-    # the year changes what the table says (the 2035 targets are not the 2025 ones)
+        assert _target_cell(row["target"]) == target["target"]
+    # the year changes what the table says: the sample's targets that rise by 2035 (its
+    # construction land and forest cover) differ, every other one is the same in both years
     first = _csv(client, "/indicators/public.csv?year=2025")
-    assert [r["target"] for r in first] != [r["target"] for r in rows]
+    assert [(r["indicator"], r["code"]) for r in first] == [
+        (r["indicator"], r["code"]) for r in rows
+    ]
+    moved = {a["indicator"] for a, b in zip(first, rows, strict=True) if a["target"] != b["target"]}
+    assert moved == {"construction_land", "forest_cover"}
     for bad, why in (("2030", "not a target year"), ("20x5", "a year such as"), ("-1", "a year")):
         r = client.get(f"/indicators/public.xlsx?year={bad}")
         assert r.status_code == 400 and why in r.json()["description"]
@@ -156,10 +180,10 @@ def test_public_names_no_internal_layer_or_indicator(
         text = client.get(f"/indicators/public.{fmt}").text
         assert not [w for w in INTERNAL_WORDS if w in text]
     internal = client.get("/indicators/internal.json", headers=auth).json()
-    assert "approved_projects" in [i["id"] for i in internal["monitoring"]["indicators"]]
-    assert "approved_projects" in internal["trend"][0]["values"]
+    assert INTERNAL_INDICATOR in [i["id"] for i in internal["monitoring"]["indicators"]]
+    assert INTERNAL_INDICATOR in internal["trend"][0]["values"]
     public = client.get("/indicators/public.json").json()
-    assert "approved_projects" not in public["trend"][0]["values"]
+    assert INTERNAL_INDICATOR not in public["trend"][0]["values"]
 
 
 def test_internal_needs_the_token(client: TestClient, auth: dict[str, str]) -> None:
@@ -172,7 +196,7 @@ def test_internal_needs_the_token(client: TestClient, auth: dict[str, str]) -> N
     assert client.get("/indicators/nobody.json").status_code == 404
     # the internal page itself is open (it asks for the token) and holds no data
     page = client.get("/internal/dashboard")
-    assert page.status_code == 200 and "approved_projects" not in page.text
+    assert page.status_code == 200 and INTERNAL_INDICATOR not in page.text
     assert client.get("/dashboard").text == page.text
 
 
