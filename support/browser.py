@@ -27,6 +27,13 @@ DASHBOARD_MAP_IDLE = """() => new Promise((resolve) => {
   const map = window.onemapDashboard.countyMap.map;
   if (map.loaded() && map.areTilesLoaded()) resolve(true); else map.once('idle', () => resolve(true));
 })"""
+# after a change to the county map's paint: the next idle after a frame drawn from now on (the map
+# may still say loaded() before it has drawn the change)
+DASHBOARD_MAP_REPAINTED = """() => new Promise((resolve) => {
+  const map = window.onemapDashboard.countyMap.map;
+  map.once('idle', () => resolve(true));
+  map.triggerRepaint();
+})"""
 DASHBOARD_MAP_LOADED = (
     "() => { const m = window.onemapDashboard.countyMap.map; return !!m && m.loaded(); }"
 )
