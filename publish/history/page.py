@@ -1,7 +1,7 @@
 """diff.html: the release diff as one self-contained page, in Chinese and English.
 
 Rendered from the JSON document (publish.history.diff) so the page and diff.json never
-disagree, in the review report's style (publish.checks.report.html_page: inline CSS, no
+disagree, in the review report's style (publish.review.page.html_page: inline CSS, no
 scripts, no external resources). All text is escaped. A layer's change list shows its first
 :data:`LISTED` changes; diff.json holds them all.
 """
@@ -13,7 +13,7 @@ from html import escape
 from typing import Any
 
 from publish.catalog import CONTROL_LINE_ROLES
-from publish.checks.report import context_list, html_page
+from publish.review.page import context_list, html_page
 
 __all__ = ["LISTED", "render_html"]
 

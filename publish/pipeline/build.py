@@ -36,12 +36,6 @@ import pyogrio
 from publish.catalog import CONTROL_LINE_ROLES, Catalog, LayerSpec, load_catalog
 from publish.checks.cross import check_control_lines, check_zone_coverage
 from publish.checks.findings import Finding, Review
-from publish.checks.report import (
-    new_report_folder,
-    summary_lines,
-    summary_renderable,
-    write_report,
-)
 from publish.checks.rules import rule_versions
 from publish.domain import AUDIENCES
 from publish.errors import BuildError, ReviewFailedError
@@ -55,6 +49,9 @@ from publish.release.manifest import read_manifest, write_manifest
 from publish.release.output import LayerResult, ReleaseJob
 from publish.release.outputs import RELEASE_OUTPUTS
 from publish.release.store import ReleaseStore, new_release_id
+from publish.review.inputs import ReportInputs
+from publish.review.report import new_report_folder, write_report
+from publish.review.terminal import first_blocking, summary_lines, summary_renderable
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SERVER_CONFIG = PROJECT_ROOT / "config" / "pygeoapi.yml"
@@ -311,7 +308,7 @@ class Build:
             with self.report.stage("cross-layer checks"):
                 review.extend(self._cross_checks(outputs))
             if review.blocking:
-                self._refuse(review)
+                self._refuse(review, outputs, started)
             with self.report.stage("tile layers (tippecanoe)", total=len(builds)) as task:
                 for build in builds:
                     build.finish()
@@ -374,18 +371,26 @@ class Build:
             review,
         )
 
-    def _refuse(self, review: Review) -> None:
+    def _refuse(self, review: Review, outputs: dict[str, LayerOutput], started: datetime) -> None:
         folder = new_report_folder(self.out / "reports", _now())
-        json_path, html_path = write_report(
+        files = write_report(
             review,
             folder,
-            title=f"成果审查报告 Review report — refused {folder.name}",
-            context={"catalog": str(self.options.catalog), "release": None},
+            ReportInputs(
+                catalog=self.catalog,
+                catalog_source=Path(self.options.catalog),
+                layers=outputs,
+                when=started,
+                tools=self.versions,
+                frame=self._frame,
+            ),
+            context={"report": folder.name},
         )
         self.report.print_renderable(summary_renderable(review), summary_lines(review))
         raise ReviewFailedError(
             f"the review found {len(review.blocking)} blocking finding(s); nothing was "
-            f"published. Report: {html_path} (and {json_path.name})"
+            f"published. First: {first_blocking(review)}. "
+            f"Report: {files.html} (and {files.json.name})"
         )
 
     def _prune_cache(self, outputs: dict[str, LayerOutput]) -> None:

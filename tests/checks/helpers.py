@@ -105,7 +105,7 @@ def check_html_lists_review(path: Path, review: Review) -> FindingsTable:
         for row in remaining:
             if (
                 row[1] == finding.kind
-                and row[2] == finding.layer
+                and row[2].split()[-1] == finding.layer  # "<title> <id>"
                 and row[3].startswith(finding.feature or "")
                 and finding.message in row[8]
                 and finding.message_zh in row[8]

@@ -16,8 +16,8 @@ from publish.catalog import CONTROL_LINE_ROLES, load_catalog
 from publish.checks.cross import check_control_lines, check_zone_coverage
 from publish.checks.findings import Finding, Review, Severity
 from publish.checks.layer import LayerChecker
-from publish.checks.report import read_review, write_report
 from publish.domain import DEFAULT_CRS
+from publish.review.report import read_review, write_report
 from publish.sources import iter_batches, read_layer
 from tests.checks.helpers import check_html_lists_review
 
@@ -154,11 +154,12 @@ def test_defective_sample_publishes_every_feature_repaired(
 
 def test_defective_sample_report_round_trip(defective: SampleReview, tmp_path: Path) -> None:
     review = defective.review
-    json_path, html_path = write_report(
+    files = write_report(
         review,
         tmp_path,
         title="成果审查报告（样例，含缺陷）",
         context={"catalog": "layers.yml", "layers": sorted(defective.published)},
     )
+    json_path, html_path = files.json, files.html
     assert read_review(json_path).findings == review.findings
     check_html_lists_review(html_path, review)

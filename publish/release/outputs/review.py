@@ -3,18 +3,27 @@ summarised in the manifest's `review` entry."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from publish.checks.report import REVIEW_HTML, REVIEW_JSON, read_review, write_report
 from publish.release.output import OutputPart, ReleaseJob, ReleaseOutput
+from publish.review.inputs import ReportInputs
+from publish.review.report import REVIEW_HTML, REVIEW_JSON, read_review, write_report
 
 
 def write(job: ReleaseJob) -> dict[str, Any]:
     write_report(
         job.review,
         job.staged,
-        title=f"成果审查报告 Review report — {job.release_id}",
-        context={"catalog": str(job.catalog_source), "release": job.release_id},
+        ReportInputs(
+            catalog=job.catalog,
+            catalog_source=job.catalog_source,
+            layers=job.layers,
+            when=datetime.fromisoformat(job.manifest["created"]),
+            release_id=job.release_id,
+            tools=job.manifest.get("tools", {}),
+            frame=job.frame,
+        ),
     )
     return job.review.summary()
 

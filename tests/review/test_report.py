@@ -7,13 +7,8 @@ from pathlib import Path
 from rich.console import Console
 
 from publish.checks.findings import FindingLimiter, Review, make_finding
-from publish.checks.report import (
-    new_report_folder,
-    read_review,
-    summary_lines,
-    summary_renderable,
-    write_report,
-)
+from publish.review.report import new_report_folder, read_review, write_report
+from publish.review.terminal import summary_lines, summary_renderable
 from tests.checks.helpers import check_html_lists_review, parse_html
 
 
@@ -71,9 +66,8 @@ def test_write_report_json_round_trip(tmp_path: Path) -> None:
     review = _review()
     built = datetime(2026, 11, 28, 12, 0, 0)
     context = {"catalog": tmp_path / "layers.yml", "built": built, "layers": ["yjjbnt", "ydyh"]}
-    json_path, html_path = write_report(
-        review, tmp_path / "out", title="成果审查报告", context=context
-    )
+    files = write_report(review, tmp_path / "out", title="成果审查报告", context=context)
+    json_path, html_path = files.json, files.html
     assert json_path == tmp_path / "out" / "review.json" and html_path.name == "review.html"
     doc = json.loads(json_path.read_text(encoding="utf-8"))
     assert doc["ok"] is False and doc["title"] == "成果审查报告"
@@ -89,7 +83,7 @@ def test_write_report_json_round_trip(tmp_path: Path) -> None:
 
 def test_html_lists_every_finding_escaped(tmp_path: Path) -> None:
     review = _review()
-    _, html_path = write_report(review, tmp_path, title="审查 <test>", context={"catalog": "x"})
+    html_path = write_report(review, tmp_path, title="审查 <test>", context={"catalog": "x"}).html
     page = check_html_lists_review(html_path, review)
     text = html_path.read_text(encoding="utf-8")
     assert "<script>" not in text and "&lt;script&gt;" in text
@@ -104,7 +98,7 @@ def test_html_lists_every_finding_escaped(tmp_path: Path) -> None:
 
 
 def test_html_of_an_empty_review(tmp_path: Path) -> None:
-    _, html_path = write_report(Review(), tmp_path, title="t", context={})
+    html_path = write_report(Review(), tmp_path, title="t", context={}).html
     page = parse_html(html_path)
     assert page.rows == [] and "审查通过" in html_path.read_text(encoding="utf-8")
 
