@@ -15,7 +15,7 @@ from typing import Any
 from publish.errors import BuildError
 from publish.styles.expressions import match_expression, zoom_width
 from publish.styles.layers import SOURCE
-from publish.styles.symbols import _Doc, default_styles_dir
+from publish.styles.symbols import SymbolFile, default_styles_dir
 
 __all__ = ["CONFLICTS_LAYER", "conflict_layers"]
 
@@ -28,7 +28,7 @@ FIELD_TITLES = {
 }
 
 
-def _title(doc: _Doc, key: str) -> dict[str, str]:
+def _title(doc: SymbolFile, key: str) -> dict[str, str]:
     sub = doc.sub(key)
     return {"zh": sub.text("zh"), "en": sub.text("en")}
 
@@ -41,7 +41,7 @@ def conflict_layers(kinds: Sequence[str], styles_dir: str | Path | None = None) 
         return []
     from publish.indicators.conflicts import KINDS
 
-    doc = _Doc.read(Path(styles_dir or default_styles_dir()) / "conflicts.yml")
+    doc = SymbolFile.read(Path(styles_dir or default_styles_dir()) / "conflicts.yml")
     colours = doc.sub("kinds")
     names = {kind.id: kind for kind in KINDS}
     if unknown := [k for k in kinds if k not in names]:

@@ -28,6 +28,7 @@ __all__ = [
     "Level",
     "Line",
     "LineClass",
+    "SymbolFile",
     "Symbols",
     "Zone",
     "default_styles_dir",
@@ -147,10 +148,10 @@ def default_styles_dir() -> Path:
 def load_symbols(folder: str | Path | None = None) -> Symbols:
     """Read the four symbol files of `folder` (default: the repository's styles/)."""
     folder = Path(folder) if folder is not None else default_styles_dir()
-    base = _Doc.read(folder / "basemap.yml")
-    controls = _Doc.read(folder / "control_lines.yml")
-    zones = _Doc.read(folder / "planning_zones.yml")
-    names = _Doc.read(folder / "land_use_names_en.yml")
+    base = SymbolFile.read(folder / "basemap.yml")
+    controls = SymbolFile.read(folder / "control_lines.yml")
+    zones = SymbolFile.read(folder / "planning_zones.yml")
+    names = SymbolFile.read(folder / "land_use_names_en.yml")
 
     surfaces = base.sub("surfaces")
     edges = surfaces.sub("edges")
@@ -197,14 +198,14 @@ def load_symbols(folder: str | Path | None = None) -> Symbols:
     )
 
 
-class _Doc:
+class SymbolFile:
     """A mapping read from one YAML file, with checked getters that name file and key."""
 
     def __init__(self, path: Path, where: str, data: Mapping[str, Any]) -> None:
         self.path, self.where, self.data = path, where, data
 
     @classmethod
-    def read(cls, path: Path) -> _Doc:
+    def read(cls, path: Path) -> SymbolFile:
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except OSError as exc:
@@ -223,17 +224,17 @@ class _Doc:
             f"{self.path}: key {self._key(key)!r} {problem} (got {self.data.get(key)!r})"
         )
 
-    def at(self, where: str, data: Any) -> _Doc:
+    def at(self, where: str, data: Any) -> SymbolFile:
         if not isinstance(data, dict):
             raise BuildError(f"{self.path}: {where} must be a mapping of keys (got {data!r})")
-        return _Doc(self.path, where, data)
+        return SymbolFile(self.path, where, data)
 
-    def sub(self, key: str) -> _Doc:
+    def sub(self, key: str) -> SymbolFile:
         if key not in self.data:
             raise self.error(key, "is required")
         return self.at(self._key(key), self.data[key])
 
-    def opt_sub(self, key: str) -> _Doc | None:
+    def opt_sub(self, key: str) -> SymbolFile | None:
         return None if self.data.get(key) is None else self.sub(key)
 
     def items(self, key: str) -> list[Any]:
@@ -288,13 +289,13 @@ class _Doc:
         return value
 
 
-def _fill(doc: _Doc | None) -> Fill | None:
+def _fill(doc: SymbolFile | None) -> Fill | None:
     if doc is None:
         return None
     return Fill(doc.colour("colour"), doc.number("opacity", 1.0, top=1.0))
 
 
-def _line(doc: _Doc) -> Line:
+def _line(doc: SymbolFile) -> Line:
     dash = doc.data.get("dash")
     if dash is not None and (
         not isinstance(dash, list)
@@ -329,7 +330,7 @@ def _line(doc: _Doc) -> Line:
     )
 
 
-def _circle(doc: _Doc | None) -> Circle | None:
+def _circle(doc: SymbolFile | None) -> Circle | None:
     if doc is None:
         return None
     return Circle(
@@ -340,7 +341,7 @@ def _circle(doc: _Doc | None) -> Circle | None:
     )
 
 
-def _label(doc: _Doc | None) -> Label | None:
+def _label(doc: SymbolFile | None) -> Label | None:
     if doc is None:
         return None
     maxzoom = doc.data.get("maxzoom")
@@ -354,7 +355,7 @@ def _label(doc: _Doc | None) -> Label | None:
     )
 
 
-def _kind(doc: _Doc, name: str | None = None, geometry: str | None = None) -> Kind:
+def _kind(doc: SymbolFile, name: str | None = None, geometry: str | None = None) -> Kind:
     geometry = geometry or doc.text("geometry")
     if geometry not in GEOMETRIES:
         raise doc.error("geometry", f"must be one of {', '.join(GEOMETRIES)}")
@@ -376,7 +377,7 @@ def _kind(doc: _Doc, name: str | None = None, geometry: str | None = None) -> Ki
     return kind
 
 
-def _control_line(doc: _Doc) -> ControlLine:
+def _control_line(doc: SymbolFile) -> ControlLine:
     line = doc.opt_sub("line")
     control = ControlLine(
         role=doc.text("role"),
@@ -388,5 +389,5 @@ def _control_line(doc: _Doc) -> ControlLine:
     return control
 
 
-def _zone(doc: _Doc) -> Zone:
+def _zone(doc: SymbolFile) -> Zone:
     return Zone(doc.text("code"), doc.text("zh"), doc.text("en"), doc.colour("colour"))
