@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyogrio
 import pytest
@@ -15,23 +15,9 @@ import shapely
 from openpyxl import load_workbook
 
 from publish.review.exports import FEATURES_TABLE, FINDINGS_GPKG, FINDINGS_TABLE, FINDINGS_XLSX
-
-if TYPE_CHECKING:
-    from publish.pipeline.build import BuildResult
+from tests.review.conftest import BuiltReport
 
 NOTE = "审查意见 Reviewer's note"
-
-
-@pytest.fixture(params=["refused", "released"])
-def report(request: pytest.FixtureRequest) -> tuple[Path, list[Path]]:
-    """A report folder and the build machine's folders that must not appear in it."""
-    if request.param == "refused":
-        folder: Path = request.getfixturevalue("refused_report")
-        sample: Path = request.getfixturevalue("defective_sample_dir")
-        return folder, [sample.resolve(), folder.parents[1].resolve()]
-    release: BuildResult = request.getfixturevalue("full_release")
-    sample = request.getfixturevalue("sample_dir")
-    return release.path, [sample.resolve(), release.path.parents[1].resolve()]
 
 
 def _findings(folder: Path) -> list[dict[str, Any]]:
@@ -47,8 +33,8 @@ def _sheet_rows(folder: Path, sheet: int = 0) -> list[dict[str, Any]]:
     return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
 
 
-def test_the_xlsx_has_one_row_per_finding(report: tuple[Path, list[Path]]) -> None:
-    folder, _ = report
+def test_the_xlsx_has_one_row_per_finding(built_report: BuiltReport) -> None:
+    folder = built_report.folder
     findings = _findings(folder)
     rows = _sheet_rows(folder)
     assert len(rows) == len(findings) > 0
@@ -69,8 +55,8 @@ def test_the_xlsx_has_one_row_per_finding(report: tuple[Path, list[Path]]) -> No
             assert row["面积 Area (m²)"] == pytest.approx(finding["area_m2"])
 
 
-def test_the_xlsx_is_ready_to_annotate(report: tuple[Path, list[Path]]) -> None:
-    folder, _ = report
+def test_the_xlsx_is_ready_to_annotate(built_report: BuiltReport) -> None:
+    folder = built_report.folder
     book = load_workbook(folder / FINDINGS_XLSX)
     sheet, summary = book.worksheets
     assert sheet.freeze_panes == "A2"
@@ -86,8 +72,8 @@ def test_the_xlsx_is_ready_to_annotate(report: tuple[Path, list[Path]]) -> None:
     assert kinds == doc["summary"]["by_kind"]
 
 
-def test_the_gpkg_has_a_point_per_finding(report: tuple[Path, list[Path]]) -> None:
-    folder, _ = report
+def test_the_gpkg_has_a_point_per_finding(built_report: BuiltReport) -> None:
+    folder = built_report.folder
     findings = _findings(folder)
     frame = pyogrio.read_dataframe(folder / FINDINGS_GPKG, layer=FINDINGS_TABLE)
     assert frame.crs.to_epsg() == 4326
@@ -133,8 +119,8 @@ def test_the_refused_report_carries_the_defective_features(refused_report: Path)
             assert shapely.distance(geom, shapely.Point(finding["lonlat"])) < 1e-6
 
 
-def test_no_folder_of_the_build_machine_in_the_exports(report: tuple[Path, list[Path]]) -> None:
-    folder, machine = report
+def test_no_folder_of_the_build_machine_in_the_exports(built_report: BuiltReport) -> None:
+    folder, machine = built_report.folder, built_report.machine
     cells = [
         str(value)
         for sheet in load_workbook(folder / FINDINGS_XLSX).worksheets

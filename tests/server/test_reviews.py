@@ -9,19 +9,17 @@ import base64
 import hashlib
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from publish.review.report import REVIEW_HTML
-from support.browser import CHROMIUM, CHROMIUM_ARGS
-from tests.review.conftest import refused_report
+from tests.review.conftest import chromium, refused_report
 from tests.server.helpers import Built, TestClient
 from tests.viewer.browser import RECORD_CSP_VIOLATIONS, serve
 
-__all__ = ["refused_report"]  # the refused build's report (tests/review), served here
+__all__ = ["chromium", "refused_report"]  # tests/review's: its refused report, Chromium
 
 EXPORTS = ("findings.xlsx", "findings.gpkg")
 OLDER = "20200101T000000Z-older0"  # a second refusal, older than the real one
@@ -175,19 +173,8 @@ def test_the_pages_csp_allows_their_style_by_hash(
 # -- in Chromium: the style is applied -------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Debian's Chromium for this module (as tests/viewer launches it), closed at its end."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 def test_chromium_applies_the_pages_style(
-    browser: Any,
+    chromium: Any,
     built_releases: Built,
     tiles_dir: Path,
     reports: list[str],
@@ -200,7 +187,7 @@ def test_chromium_applies_the_pages_style(
         f"/releases/{built_releases.second}/diff?f=html",
     ]
     with serve(tiles_dir, tmp_path / "tokens", token, tmp_path / "serve.log") as server:
-        context = browser.new_context(
+        context = chromium.new_context(
             viewport={"width": 1200, "height": 800},
             extra_http_headers={"Authorization": f"Bearer {token}"},
         )
