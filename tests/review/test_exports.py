@@ -6,6 +6,7 @@ refused build and the clean sample's release."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -132,3 +133,58 @@ def test_no_folder_of_the_build_machine_in_the_exports(built_report: BuiltReport
     for path in machine:
         assert not [cell for cell in cells if str(path) in cell]
         assert str(path).encode() not in gpkg
+
+
+def test_a_source_error_names_its_file_not_the_build_machine(
+    sample_dir: Path, tmp_path: Path
+) -> None:
+    """A source error's message names the file by its absolute path; the exports name it
+    relative to the catalog (a layer without a feature table: no finding_features)."""
+    from publish.catalog import load_catalog
+    from publish.checks.findings import Review, make_finding
+    from publish.review.exports import write_exports
+    from publish.review.inputs import ReportInputs
+    from publish.review.places import place_findings
+
+    source = sample_dir.resolve() / "yjjbnt.shp"
+    review = Review(
+        [
+            make_finding(
+                "source_error",
+                "yjjbnt",
+                f"layer yjjbnt: cannot open {source}: not a shapefile",
+                f"图层 yjjbnt：无法读取 {source}",
+                value=str(source),
+            )
+        ]
+    )
+    inputs = ReportInputs(
+        catalog=load_catalog(sample_dir / "layers.yml"),
+        catalog_source=sample_dir / "layers.yml",
+        layers={},
+        when=datetime(2026, 12, 5, tzinfo=UTC),
+    )
+    assert write_exports(review, place_findings(review, inputs), inputs, tmp_path) == {
+        "xlsx": FINDINGS_XLSX,
+        "gpkg": FINDINGS_GPKG,
+    }
+    (row,) = _sheet_rows(tmp_path)
+    assert row["Message"] == "layer yjjbnt: cannot open yjjbnt.shp: not a shapefile"
+    assert row["说明"] == "图层 yjjbnt：无法读取 yjjbnt.shp"
+    assert row["值 Value"] == "yjjbnt.shp"
+    assert row["图层名称 Layer title"] == "永久基本农田 Permanent basic farmland"
+    assert str(sample_dir.resolve()).encode() not in (tmp_path / FINDINGS_GPKG).read_bytes()
+    (point,) = pyogrio.read_dataframe(tmp_path / FINDINGS_GPKG).geometry
+    assert point is None  # no location: an empty geometry, the row still there
+    assert list(pyogrio.list_layers(tmp_path / FINDINGS_GPKG)[:, 0]) == [FINDINGS_TABLE]
+
+
+def test_a_review_without_findings_exports_empty_tables(tmp_path: Path) -> None:
+    from publish.checks.findings import Review
+    from publish.review.exports import write_exports
+
+    write_exports(Review(), [], None, tmp_path)
+    assert _sheet_rows(tmp_path) == []
+    assert len(pyogrio.read_dataframe(tmp_path / FINDINGS_GPKG, layer=FINDINGS_TABLE)) == 0
+    totals = [r for r in _sheet_rows(tmp_path, 1) if "合计 Total" in r.values()]
+    assert totals
