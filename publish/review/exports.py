@@ -10,7 +10,7 @@ machine: every text goes through ReportInputs.scrub.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -242,12 +242,12 @@ def _write_gpkg(
 
 
 def _feature_fids(
-    findings: Sequence[Finding], id_field: str, available: set[str]
+    numbered: Iterable[tuple[int, Finding]], id_field: str, available: set[str]
 ) -> tuple[dict[int, list[int]], dict[str, list[int]]]:
-    """The findings (1-based numbers) naming each feature: by row ("#12") and by id value."""
+    """The findings (by number) naming each feature: by row ("#12") and by id value."""
     by_fid: dict[int, list[int]] = {}
     by_id: dict[str, list[int]] = {}
-    for number, f in enumerate(findings, start=1):
+    for number, f in numbered:
         feature = f.feature
         if feature is None or f.omitted:
             continue
@@ -290,7 +290,7 @@ def _layer_features(
         available = set(pyogrio.read_info(table, layer=layer)["fields"])
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
         return None
-    own = [f if f.layer == layer else _blank(f) for f in findings]
+    own = ((n, f) for n, f in enumerate(findings, start=1) if f.layer == layer)
     by_fid, by_id = _feature_fids(own, id_field, available)
     rows: list[pd.DataFrame] = []
     if by_fid:
@@ -306,11 +306,6 @@ def _layer_features(
         numbers = [by_id.get(str(value), []) for value in frame[id_field]]
         rows.append(_per_finding(frame, numbers, findings))
     return pd.concat(rows, ignore_index=True) if rows else None
-
-
-def _blank(f: Finding) -> Finding:
-    """A finding of another layer, kept in place so the numbering holds, naming no feature."""
-    return Finding(f.kind, f.severity, f.layer, "", "", omitted=1)
 
 
 def _per_finding(
