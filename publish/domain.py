@@ -18,3 +18,7 @@ DEFAULT_CRS = "EPSG:4546"
 # The extra tile layer of label points: one point per named administrative area, drawn by the
 # style instead of labelling the polygons (publish.features.labels).
 LABELS_LAYER = "labels"
+
+# Where a refused build's review report goes: DIR/reports/<UTC time>-<random>/ (publish.pipeline
+# .build), read back by the server's /internal/reviews (publish.server.reviews).
+REPORTS_FOLDER = "reports"

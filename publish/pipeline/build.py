@@ -37,7 +37,7 @@ from publish.catalog import CONTROL_LINE_ROLES, Catalog, LayerSpec, load_catalog
 from publish.checks.cross import check_control_lines, check_zone_coverage
 from publish.checks.findings import Finding, Review
 from publish.checks.rules import rule_versions
-from publish.domain import AUDIENCES
+from publish.domain import AUDIENCES, REPORTS_FOLDER
 from publish.errors import BuildError, ReviewFailedError
 from publish.features.indicators import county_layer
 from publish.indicators.model import load_model
@@ -372,7 +372,7 @@ class Build:
         )
 
     def _refuse(self, review: Review, outputs: dict[str, LayerOutput], started: datetime) -> None:
-        folder = new_report_folder(self.out / "reports", _now())
+        folder = new_report_folder(self.out / REPORTS_FOLDER, _now())
         files = write_report(
             review,
             folder,

@@ -131,7 +131,7 @@ def render_html(
         context_list(context),
         *(inventory_html(dict(checked)) if checked is not None else []),
         "<h2>汇总 Summary</h2>",
-        _summary_table(summary),
+        _summary_table(summary, _layer_titles(review, places)),
         "<h2>问题清单 Findings</h2>",
         findings_html(review.findings, places),
     ]
@@ -153,7 +153,19 @@ def _status(review: Review, summary: Mapping[str, Any]) -> str:
     return f"<p>{label} {escape(text)}</p>"
 
 
-def _summary_table(summary: Mapping[str, Any]) -> str:
+def _layer_titles(review: Review, places: Sequence[FindingPlace]) -> dict[str, str]:
+    """Each layer with findings as the summary names it: its titles and id (escaped HTML)."""
+    titles: dict[str, str] = {}
+    for finding, place in zip(review.findings, places, strict=True):
+        zh, en = place.layer_title_zh, place.layer_title_en
+        name = escape(zh) + (f"<br><span class='en'>{escape(en)}</span>" if en != zh else "")
+        if zh != finding.layer:
+            name += f" <code>{escape(finding.layer)}</code>"
+        titles.setdefault(finding.layer, name)
+    return titles
+
+
+def _summary_table(summary: Mapping[str, Any], titles: Mapping[str, str]) -> str:
     by_layer: Mapping[str, Mapping[str, int]] = summary["by_layer"]
     if not by_layer:
         return "<p>没有发现问题。No findings.</p>"
@@ -163,7 +175,7 @@ def _summary_table(summary: Mapping[str, Any]) -> str:
     rows = [head]
     for layer, counts in by_layer.items():
         rows.append(
-            f"<tr><td>{escape(layer)}</td><td class='num'>{counts['blocking']}</td>"
+            f"<tr><td>{titles.get(layer, escape(layer))}</td><td class='num'>{counts['blocking']}</td>"
             f"<td class='num'>{counts['warning']}</td>"
             f"<td class='num'>{counts['blocking'] + counts['warning']}</td></tr>"
         )

@@ -23,6 +23,7 @@ from publish.release.manifest import read_manifest
 from publish.release.output import OutputPart
 from publish.release.outputs.changes import CHANGES_KEY, diff_files
 from publish.server.errors import BadRequestError, NotFoundError
+from publish.server.headers import page_csp, page_file_csp
 from publish.server.kept import RELEASES_URL, UnknownReleaseError
 from publish.server.state import ServerState, server_state
 
@@ -67,6 +68,8 @@ def _entry(state: ServerState, release_id: str, audience: str) -> dict[str, Any]
     }
     if audience != PUBLIC:
         entry["author"] = doc.get("author")
+    if audience != PUBLIC:
+        entry["links"]["review"] = f"/internal{prefix}/review"
     if diff_files(doc, audience):
         entry["links"]["diff"] = ("/internal" if audience != PUBLIC else "") + f"{prefix}/diff"
     return entry
@@ -83,7 +86,9 @@ async def releases(request: Request) -> Response:
     }
     headers = {"Cache-Control": "private, no-cache" if audience != PUBLIC else "public, no-cache"}
     if _format(request) == "html":
-        return Response(_releases_page(doc, audience), headers=headers, media_type=_HTML)
+        page = _releases_page(doc, audience)
+        headers["Content-Security-Policy"] = page_csp(page)  # its inline style, by hash
+        return Response(page, headers=headers, media_type=_HTML)
     return JSONResponse(doc, headers=headers)
 
 
@@ -106,10 +111,11 @@ async def diff(request: Request) -> Response:
     fmt = _format(request)
     path = OutputPart(root, files.get(fmt), manifest, audience).file()
     restricted = audience != PUBLIC
+    headers = {"Cache-Control": state.kept_cache_control(restricted)}
+    if fmt == "html":  # its inline style, allowed by hash
+        headers["Content-Security-Policy"] = page_file_csp(path)
     return FileResponse(
-        path,
-        headers={"Cache-Control": state.kept_cache_control(restricted)},
-        media_type=_HTML if fmt == "html" else "application/json",
+        path, headers=headers, media_type=_HTML if fmt == "html" else "application/json"
     )
 
 

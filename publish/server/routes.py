@@ -15,6 +15,7 @@ from publish.server.documents import healthz, style, tilejson
 from publish.server.glyphs import glyphs
 from publish.server.history import history_routes
 from publish.server.metrics import metrics_endpoint
+from publish.server.reviews import review_routes
 from publish.server.state import server_state
 from publish.server.tiles import archive, tile
 from publish.server.viewer import viewer_routes
@@ -50,5 +51,6 @@ def core_routes() -> list[BaseRoute]:
         Route("/releases/{release}/styles/{audience}.json", by_id(style), methods=READ),
         Route("/fonts/{fontstack}/{name}", glyphs, methods=READ),
         *history_routes(),
+        *review_routes(),  # internal only: the review reports
         *viewer_routes(),
     ]
