@@ -121,6 +121,8 @@ class Build:
         self.top_zoom = _top_zoom(self.catalog)
         self._frames: dict[tuple[str, str], gpd.GeoDataFrame] = {}
         self._indicator_cache: dict[Any, dict[str, Any]] = {}
+        # what the cross checks measured, for the report (publish.review.inventory)
+        self._cross: dict[str, Any] = {}
 
     # -- layers ----------------------------------------------------------------------------------
 
@@ -270,7 +272,6 @@ class Build:
         outputs: dict[str, LayerOutput],
         review: Review,
         manifest: dict[str, Any],
-        cross: dict[str, Any],
     ) -> None:
         """Every output of the registry written into `staged`, its entry into `manifest` as
         soon as it is written (a later output may read an earlier one's)."""
@@ -291,7 +292,7 @@ class Build:
             stages=self.report,
             frame=self._frame,
             model=self.model,
-            cross=cross,
+            cross=self._cross,
         )
         audiences: dict[str, dict[str, Any]] = {
             audience: {"layers": [s.id for s in specs]} for audience, specs in job.audiences()
@@ -330,10 +331,10 @@ class Build:
             for spec in self.catalog.layers:
                 review.extend(outputs[spec.id].findings)
             with self.report.stage("cross-layer checks"):
-                found, cross = self._cross_checks(outputs)
+                found, self._cross = self._cross_checks(outputs)
                 review.extend(found)
             if review.blocking:
-                self._refuse(review, outputs, started, cross)
+                self._refuse(review, outputs, started)
             with self.report.stage("tile layers (tippecanoe)", total=len(builds)) as task:
                 for build in builds:
                     build.finish()
@@ -374,7 +375,7 @@ class Build:
                     for spec in self.catalog.layers
                 },
             }
-            self._write_release(staged, outputs, review, manifest, cross)
+            self._write_release(staged, outputs, review, manifest)
             manifest["finished"] = _now().isoformat(timespec="seconds")
             manifest["log"] = list(self.report.lines)
             write_manifest(staged, manifest)
@@ -401,7 +402,6 @@ class Build:
         review: Review,
         outputs: dict[str, LayerOutput],
         started: datetime,
-        cross: dict[str, Any],
     ) -> None:
         folder = new_report_folder(self.out / "reports", _now())
         files = write_report(
@@ -414,7 +414,7 @@ class Build:
                 when=started,
                 tools=self.versions,
                 frame=self._frame,
-                cross=cross,
+                cross=self._cross,
             ),
             context={"report": folder.name},
         )

@@ -37,7 +37,13 @@ _LINE_NAMES = {
     "farmland": ("永久基本农田", "Permanent farmland"),
     "urban_boundary": ("城镇开发边界", "Urban boundary"),
 }
-_FROM_ZH = {"catalog": "目录声明", ".cpg": ".cpg 文件", "GDAL": "GDAL 识别", "file": "数据源"}
+# where the encoding or the CRS came from, as the page says it
+_FROM = {
+    "catalog": "目录 catalog",
+    ".cpg": ".cpg",
+    "GDAL": "GDAL 识别 detected",
+    "file": "文件 file",
+}
 
 
 def take_inventory(review: Review, inputs: ReportInputs) -> dict[str, Any]:
@@ -269,9 +275,11 @@ def _read_as(layer: Mapping[str, Any]) -> str:
     encoding, crs = layer["encoding"], layer["crs"]
     if encoding is None or crs is None:
         return "—"
-    text = f"{escape(encoding['name'])}（{_FROM_ZH[encoding['from']]}）"
     shown = crs["note"] or crs["name"] or "—"
-    return text + f"<br>{escape(shown)}（{_FROM_ZH[crs['from']]}）"
+    return (
+        f"{escape(encoding['name'])} <span class='en'>({_FROM[encoding['from']]})</span><br>"
+        f"{escape(shown)} <span class='en'>({_FROM[crs['from']]})</span>"
+    )
 
 
 def _layers_table(layers: list[dict[str, Any]]) -> str:

@@ -8,6 +8,7 @@ import io
 import json
 import shutil
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,12 +19,14 @@ import pytest
 import shapely
 
 from publish.catalog import CONTROL_LINE_ROLES, Catalog, LayerSpec, load_catalog
-from publish.checks.layer import CODE_ROLES
+from publish.checks.findings import Review
+from publish.checks.layer import CODE_ROLES, source_error_finding
 from publish.checks.rules import RULES
 from publish.crs.gcj02 import transform_geometry_gcj02_to_wgs84
+from publish.errors import SourceError
 from publish.pipeline.build import BuildOptions, BuildResult, build
 from publish.pipeline.fingerprint import layer_fingerprint, tool_versions
-from publish.pipeline.layer import INFO, load_cached
+from publish.pipeline.layer import INFO, LayerOutput, load_cached
 from publish.pipeline.progress import Reporter
 from publish.review.inputs import ReportInputs
 from publish.review.inventory import inventory_html, take_inventory
@@ -261,3 +264,37 @@ def test_a_cache_entry_without_counts_says_unknown(
     assert doc["control_lines"] is None  # no cross figures given: not measured, not 0
     html = "".join(inventory_html(doc))
     assert "未知 unknown" in html and "未计算 Not measured" in html
+
+
+def test_a_layer_that_could_not_be_read_says_so(sample_dir: Path, tmp_path: Path) -> None:
+    catalog = load_catalog(sample_dir / "layers.yml")
+    gone = replace(catalog.layer("hl"), source=sample_dir / "gone" / "hl.geojson")
+    catalog = replace(catalog, layers=(gone,))
+    error = SourceError(f"layer 'hl' ({gone.source}): source file does not exist")
+    output = LayerOutput(
+        gone,
+        "0" * 64,
+        tmp_path,
+        reused=False,
+        findings=[source_error_finding(gone, error)],
+        checked={"source_error": 1},
+    )
+    inputs = ReportInputs(
+        catalog=catalog,
+        catalog_source=sample_dir / "layers.yml",
+        layers={"hl": output},
+        when=datetime.now(UTC),
+        cross={"checked": {}, "control_lines": None},
+    )
+    review = Review(list(output.findings))
+    doc = take_inventory(review, inputs)
+    (entry,) = doc["layers"]
+    assert entry["features"] is None and entry["format"] is None and entry["area_m2"] is None
+    assert "(gone/hl.geojson): source file does not exist" in entry["error"]
+    assert str(sample_dir) not in json.dumps(doc, ensure_ascii=False)
+    rules = {rule["kind"]: rule for rule in doc["rules"]}
+    assert (rules["source_error"]["checked"], rules["source_error"]["failed"]) == (1, 1)
+    assert rules["empty_geometry"]["run"] is False  # nothing was read to check
+    assert rules["control_line_overlap"]["run"] is False
+    html = "".join(inventory_html(doc))
+    assert "无法读取 not read" in html and "未运行 not run" in html
