@@ -242,8 +242,9 @@ class Build:
             checked["control_line_overlap"] = {s.id: usable[s.id].count for s in lines}
         county = county_layer(self.catalog, {lid: o.count for lid, o in usable.items()})
         zones = [s for s in specs if s.role == "planning_zone" and s.id in usable]
-        admin_frame = self._frame(usable[county]) if county is not None else None
-        if county is not None and admin_frame is not None:
+        admin_frame = None
+        if county is not None:
+            admin_frame = self._frame(usable[county])
             for spec in zones:
                 findings += check_zone_coverage(
                     self._frame(usable[spec.id]), admin_frame, layer=spec.id, crs=self.catalog.crs
