@@ -8,6 +8,7 @@ duplicate-id check that :meth:`LayerChecker.finish` runs at the end.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import geopandas as gpd
@@ -74,7 +75,10 @@ class LayerChecker:
     Areas (``area_m2``, the MJ check) are measured in ``crs``, the city's working CRS (a
     projected CRS in metres). Attributes after the batches: ``features`` (count), ``area_m2``
     (total area, NaN-skipping; 0 for line and point layers) and ``bounds`` (minx, miny, maxx,
-    maxy in EPSG:4326, None while no non-empty geometry was seen).
+    maxy in EPSG:4326, None while no non-empty geometry was seen) and ``checked``: per rule
+    kind, how many features it looked at (where it ran: unknown_code only with a code field,
+    area_mismatch only on polygons with an MJ, ...), or 1 for missing_field (a layer-wide rule,
+    run on the first batch's columns).
     """
 
     def __init__(
@@ -91,6 +95,7 @@ class LayerChecker:
         self.features = 0
         self.area_m2 = 0.0
         self.bounds: tuple[float, float, float, float] | None = None
+        self.checked: Counter[str] = Counter()
         self._family = expected_family(spec)
         self._limiter = FindingLimiter(limit)
         self._first = True
@@ -114,6 +119,10 @@ class LayerChecker:
         geoms = np.asarray(frame.geometry.array, dtype=object)
         empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
         invalid = ~empty & ~shapely.is_valid(geoms)
+        present = n - int(empty.sum())
+        self.checked.update(
+            {"empty_geometry": n, "invalid_geometry": present, "wrong_geometry_type": present}
+        )
         repaired_idx = np.flatnonzero(invalid)
         reasons: list[str] = []
         if len(repaired_idx):
@@ -134,6 +143,7 @@ class LayerChecker:
         self._report_mj(ctx, frame, geoms, family, set(repaired_idx.tolist()))
 
         if ids is not None:
+            self.checked["duplicate_id"] += n
             self._ids.append(ids)
             self._xy.append(np.column_stack([px, py]))
         self.features += n
@@ -159,6 +169,7 @@ class LayerChecker:
 
     def _check_columns(self, frame: gpd.GeoDataFrame) -> None:
         spec = self.spec
+        self.checked["missing_field"] += 1
         wanted = list(spec.fields)
         if spec.id_field not in wanted:
             wanted.append(spec.id_field)
@@ -323,6 +334,7 @@ class LayerChecker:
             return
         from publish.standards import land_use_classes
 
+        self.checked["unknown_code"] += len(frame)
         codes = frame[field]
         known = codes.astype(object).isin(set(land_use_classes())).to_numpy()
         for i in self._wanted("unknown_code", np.flatnonzero(~known)):
@@ -351,9 +363,10 @@ class LayerChecker:
             return
         mj = pd.to_numeric(frame[MJ_FIELD], errors="coerce").to_numpy(dtype=float)
         area = ctx.area
+        measured = (family == POLYGON) & ~shapely.is_empty(geoms)  # empty: empty_geometry
+        self.checked["area_mismatch"] += int(measured.sum())
         with np.errstate(invalid="ignore"):
-            bad = (family == POLYGON) & (np.abs(mj - area) > self.mj_tolerance * area)
-        bad &= ~shapely.is_empty(geoms)  # reported as empty_geometry
+            bad = measured & (np.abs(mj - area) > self.mj_tolerance * area)
         for i in self._wanted("area_mismatch", np.flatnonzero(bad)):
             i = int(i)
             rel = (mj[i] - area[i]) / area[i] if area[i] > 0 else float("inf")

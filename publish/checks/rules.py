@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 Scope = Literal["layer", "cross"]
+# what a rule's "checked" count counts (the report's inventory): the features it looked at, or
+# the layers (a rule about the layer as a whole: its source, CRS, fields, emptiness)
+Unit = Literal["features", "layers"]
 
 
 @dataclass(frozen=True)
@@ -25,13 +28,14 @@ class Rule:
     zh: str
     en: str
     version: int = 1
+    unit: Unit = "features"
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("source_error", "layer", True, "数据源无法读取", "source unreadable"),
-    Rule("no_crs", "layer", True, "缺少坐标系", "no coordinate reference system"),
-    Rule("empty_layer", "layer", True, "图层没有要素", "layer without features"),
-    Rule("missing_field", "layer", True, "缺少字段", "missing field"),
+    Rule("source_error", "layer", True, "数据源无法读取", "source unreadable", unit="layers"),
+    Rule("no_crs", "layer", True, "缺少坐标系", "no coordinate reference system", unit="layers"),
+    Rule("empty_layer", "layer", True, "图层没有要素", "layer without features", unit="layers"),
+    Rule("missing_field", "layer", True, "缺少字段", "missing field", unit="layers"),
     Rule("empty_geometry", "layer", True, "空几何", "empty geometry"),
     # invalid geometries are repaired (shapely.make_valid) and the repaired ones published
     Rule("invalid_geometry", "layer", False, "几何无效（已修复）", "invalid geometry (repaired)"),

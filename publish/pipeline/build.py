@@ -34,7 +34,12 @@ import geopandas as gpd
 import pyogrio
 
 from publish.catalog import CONTROL_LINE_ROLES, Catalog, LayerSpec, load_catalog
-from publish.checks.cross import check_control_lines, check_zone_coverage
+from publish.checks.cross import (
+    ZONE_KINDS,
+    check_control_lines,
+    check_zone_coverage,
+    measure_control_lines,
+)
 from publish.checks.findings import Finding, Review
 from publish.checks.rules import rule_versions
 from publish.domain import AUDIENCES, REPORTS_FOLDER
@@ -116,6 +121,8 @@ class Build:
         self.top_zoom = _top_zoom(self.catalog)
         self._frames: dict[tuple[str, str], gpd.GeoDataFrame] = {}
         self._indicator_cache: dict[Any, dict[str, Any]] = {}
+        # what the cross checks measured, for the report (publish.review.inventory)
+        self._cross: dict[str, Any] = {}
 
     # -- layers ----------------------------------------------------------------------------------
 
@@ -185,8 +192,12 @@ class Build:
 
     # -- review ----------------------------------------------------------------------------------
 
-    def _cross_checks(self, outputs: dict[str, LayerOutput]) -> list[Finding]:
-        """Cross-layer findings, computed again only when a layer taking part has changed."""
+    def _cross_checks(
+        self, outputs: dict[str, LayerOutput]
+    ) -> tuple[list[Finding], dict[str, Any]]:
+        """Cross-layer findings and what the checks measured (the report's inventory: each
+        rule's checked features per layer, the control lines' areas and overlaps), computed
+        again only when a layer taking part has changed."""
         # Every layer that could be read takes part, blocked or not: the report should name
         # every problem at once, not one layer's at a time.
         usable = {lid: o for lid, o in outputs.items() if o.count and o.features_path.is_file()}
@@ -201,36 +212,50 @@ class Build:
         key = hashlib.sha256(json.dumps(depends, sort_keys=True).encode()).hexdigest()[:24]
         cached = self.cache / "cross" / f"{key}.json"
         try:
-            found = [Finding.from_dict(f) for f in json.loads(cached.read_text("utf-8"))]
+            doc = json.loads(cached.read_text("utf-8"))
+            found = [Finding.from_dict(f) for f in doc["findings"]]
+            measured = {"checked": doc["checked"], "control_lines": doc["control_lines"]}
             self.report.log("cross-layer checks: inputs unchanged, findings reused")
-            return found
-        except (OSError, ValueError, KeyError, TypeError):
+            return found, measured
+        except (OSError, ValueError, KeyError, TypeError):  # none, or an older entry's list
             pass
-        found = self._compute_cross_checks(usable)
+        found, measured = self._compute_cross_checks(usable)
         cached.parent.mkdir(parents=True, exist_ok=True)
         for old in cached.parent.glob("*.json"):
             old.unlink(missing_ok=True)
         tmp = cached.with_suffix(".tmp")
-        tmp.write_text(json.dumps([f.to_dict() for f in found], ensure_ascii=False), "utf-8")
+        doc = {"findings": [f.to_dict() for f in found], **measured}
+        tmp.write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
         os.replace(tmp, cached)
-        return found
+        return found, measured
 
-    def _compute_cross_checks(self, usable: dict[str, LayerOutput]) -> list[Finding]:
+    def _compute_cross_checks(
+        self, usable: dict[str, LayerOutput]
+    ) -> tuple[list[Finding], dict[str, Any]]:
         specs = self.catalog.layers
         findings: list[Finding] = []
+        checked: dict[str, dict[str, int]] = {}  # {rule kind: {layer id: features checked}}
         lines = [s for s in specs if s.role in CONTROL_LINE_ROLES and s.id in usable]
         frames = {s.id: self._frame(usable[s.id]) for s in lines}
         if len({s.role for s in lines}) > 1:
             findings += check_control_lines(frames, lines, crs=self.catalog.crs)
+            checked["control_line_overlap"] = {s.id: usable[s.id].count for s in lines}
         county = county_layer(self.catalog, {lid: o.count for lid, o in usable.items()})
         zones = [s for s in specs if s.role == "planning_zone" and s.id in usable]
+        admin_frame = None
         if county is not None:
             admin_frame = self._frame(usable[county])
             for spec in zones:
                 findings += check_zone_coverage(
                     self._frame(usable[spec.id]), admin_frame, layer=spec.id, crs=self.catalog.crs
                 )
-        return findings
+                for kind in ZONE_KINDS:
+                    per_layer = checked.setdefault(kind, {})
+                    for lid in (spec.id, county):
+                        per_layer[lid] = per_layer.get(lid, 0) + usable[lid].count
+        figures = measure_control_lines(frames, lines, crs=self.catalog.crs, city=admin_frame)
+        figures["city_layer"] = county
+        return findings, {"checked": checked, "control_lines": figures}
 
     # -- release ---------------------------------------------------------------------------------
 
@@ -268,6 +293,7 @@ class Build:
             stages=self.report,
             frame=self._frame,
             model=self.model,
+            cross=self._cross,
         )
         audiences: dict[str, dict[str, Any]] = {
             audience: {"layers": [s.id for s in specs]} for audience, specs in job.audiences()
@@ -306,7 +332,8 @@ class Build:
             for spec in self.catalog.layers:
                 review.extend(outputs[spec.id].findings)
             with self.report.stage("cross-layer checks"):
-                review.extend(self._cross_checks(outputs))
+                found, self._cross = self._cross_checks(outputs)
+                review.extend(found)
             if review.blocking:
                 self._refuse(review, outputs, started)
             with self.report.stage("tile layers (tippecanoe)", total=len(builds)) as task:
@@ -383,6 +410,7 @@ class Build:
                 when=started,
                 tools=self.versions,
                 frame=self._frame,
+                cross=self._cross,
             ),
             context={"report": folder.name},
         )

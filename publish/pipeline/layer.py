@@ -4,7 +4,8 @@ A layer's outputs live in the layer cache, one folder per content fingerprint:
 
     cache/layers/<id>/<fingerprint[:16]>/features.gpkg   the layer's table (EPSG:4326, area_m2)
                                         /tiles.pmtiles   the layer alone, tiled by tippecanoe
-                                        /layer.json      stats and the layer's own findings
+                                        /layer.json      stats, the layer's own findings and
+                                                         each rule's checked count
 
 A layer of a role with a low-zoom overview (publish.tiles.overview: planning zones, planned land
 use, farmland) is tiled with its features from the overview's detail zoom and, below it, the
@@ -60,6 +61,9 @@ class LayerOutput:
     geometry: str | None = None
     findings: list[Finding] = field(default_factory=list)
     fields: list[str] = field(default_factory=list)
+    # per layer rule: how many features (or, for a layer-wide rule, layers: 1) it checked;
+    # None when unknown (a cache entry written before the counts were kept)
+    checked: dict[str, int] | None = None
 
     @property
     def blocked(self) -> bool:
@@ -83,6 +87,7 @@ class LayerOutput:
             "geometry": self.geometry,
             "fields": self.fields,
             "findings": [f.to_dict() for f in self.findings],
+            "checked": self.checked,
         }
 
 
@@ -112,7 +117,18 @@ def load_cached(cache: Path, spec: LayerSpec, fingerprint: str) -> LayerOutput |
         geometry=info.get("geometry"),
         findings=[Finding.from_dict(f) for f in info.get("findings", [])],
         fields=list(info.get("fields", [])),
+        checked=_checked(info.get("checked")),
     )
+
+
+def _checked(value: Any) -> dict[str, int] | None:
+    """layer.json's checked counts, None when the entry has none (or not as expected)."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        return {str(kind): int(n) for kind, n in value.items()}
+    except (TypeError, ValueError):
+        return None
 
 
 def _kind(spec: LayerSpec, frame: gpd.GeoDataFrame) -> str | None:
@@ -160,6 +176,7 @@ class LayerBuild:
             shutil.rmtree(self.work)
         self.work.mkdir(parents=True)
         checker = LayerChecker(spec, crs=self.crs)
+        counts = self.out.checked = {"source_error": 1}  # every layer's source is opened
         wanted = list(dict.fromkeys([*spec.fields, spec.id_field, "MJ", spec.code_field or ""]))
         columns = [c for c in wanted if c]
         writer: LayerTableWriter | None = None
@@ -168,6 +185,7 @@ class LayerBuild:
         except SourceError as exc:
             self.out.findings = [source_error_finding(spec, exc)]
             return self.out
+        counts["no_crs"] = 1  # a readable source's CRS: the catalog's or the file's
         present = [f for f in spec.fields if f in names]
 
         def checked() -> Iterator[gpd.GeoDataFrame]:
@@ -193,8 +211,11 @@ class LayerBuild:
             written = write_geojsonseq(checked(), seq, present, id_field="fid", minzoom=detail)
         except SourceError as exc:
             self.out.findings = [source_error_finding(spec, exc)]
+            counts.update(checker.checked)
             return self.out
         findings = checker.finish()
+        counts.update(checker.checked)
+        counts["empty_layer"] = 1
         self.out.findings = list(findings)
         if written == 0 and not self.out.blocked:
             self.out.findings.append(

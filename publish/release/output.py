@@ -74,6 +74,9 @@ class ReleaseJob:
     stages: Stages
     frame: Callable[[LayerResult], gpd.GeoDataFrame]  # a layer in the working CRS, read once
     model: Model | None = None  # the catalog's indicator model (publish.indicators), if any
+    # what the cross-layer checks measured (publish.pipeline.build: checked features per rule
+    # and layer, the control lines' areas and overlaps), for the review report
+    cross: Mapping[str, Any] = field(default_factory=dict)
     # what an output made for a later one (not for the manifest), by the output's key
     made: dict[str, Any] = field(default_factory=dict)
 

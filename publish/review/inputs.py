@@ -29,6 +29,9 @@ class ReportInputs:
     tools: Mapping[str, Any] = field(default_factory=dict)  # tool versions (tool_versions())
     # a layer in the catalog's working CRS, read once per build (the build's own cache)
     frame: Callable[[LayerResult], gpd.GeoDataFrame] | None = None
+    # what the cross-layer checks measured: {"checked": {rule kind: {layer id: features}},
+    # "control_lines": publish.checks.cross.measure_control_lines + "city_layer"}
+    cross: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def catalog_dir(self) -> Path:

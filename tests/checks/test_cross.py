@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import shapely
 
-from publish.checks.cross import check_control_lines, check_zone_coverage
+from publish.checks.cross import check_control_lines, check_zone_coverage, measure_control_lines
 from publish.checks.findings import Severity
 from tests.checks.helpers import X0, Y0, box, frame_4546, spec
 
@@ -157,3 +157,26 @@ def test_areas_are_measured_in_the_given_crs() -> None:
     assert gap.area_m2 == pytest.approx(
         frame_4546([box(0, 60, 100, 40)]).to_crs("EPSG:4547").area.iloc[0], abs=0.05
     )
+
+
+def test_control_line_figures_union_each_line_once() -> None:
+    # two red features overlapping each other by 50 × 100: the union counts that once
+    red = frame_4546([box(0, 0, 100), box(50, 0, 100)], BSM=[11, 12])
+    farm = frame_4546([box(140, 0, 20, 100), box(400, 0, 10)], BSM=[21, 22])  # 10 m in red
+    city = frame_4546([box(0, 0, 1000)], BSM=[1])
+    figures = measure_control_lines(
+        {"red": red, "farm": farm.to_crs("EPSG:4326")}, [RED, FARM, URBAN], crs=CRS, city=city
+    )
+    assert figures["city_m2"] == pytest.approx(1e6)
+    red_line, farmland, urban = figures["lines"]
+    assert (red_line["role"], red_line["layers"]) == ("red_line", ["red"])
+    assert red_line["area_m2"] == pytest.approx(150 * 100, abs=0.01)
+    assert red_line["share"] == pytest.approx(0.015)
+    assert farmland["area_m2"] == pytest.approx(2000 + 100, abs=0.01)  # from lon/lat frames too
+    assert urban == {"role": "urban_boundary", "layers": [], "area_m2": None, "share": None}
+    assert figures["overlaps"] == [
+        {"roles": ["red_line", "farmland"], "area_m2": pytest.approx(10 * 100, abs=0.01)}
+    ]
+    clean = measure_control_lines({"red": red}, [RED], crs=CRS)
+    assert clean["city_m2"] is None and clean["lines"][0]["share"] is None
+    assert clean["overlaps"] == []

@@ -265,3 +265,30 @@ def test_mj_is_checked_in_the_city_crs(crs: str) -> None:
     default = LayerChecker(spec(), crs=CRS)  # the same MJ against EPSG:4546 areas: only #4 is right
     default.check_batch(frame)
     assert [f.feature for f in default.finish()] == ["1", "2", "3"]
+
+
+def test_checked_counts_only_where_each_rule_ran() -> None:
+    land_use = spec("ydyh", "land_use", ("BSM", "YDYHFLDM", "MJ"), code_field="YDYHFLDM")
+    checker = LayerChecker(land_use, crs=CRS)
+    geoms = [box(0, 0, 100), None, box(200, 0, 10)]
+    codes = ["0701", "0799", "0702"]
+    checker.check_batch(frame_lonlat(geoms, BSM=[1, 2, 3], YDYHFLDM=codes, MJ=[1e4, 1.0, 1.0]))
+    checker.check_batch(frame_lonlat([box(400, 0, 10)], BSM=[4], YDYHFLDM=["0701"], MJ=[100.0]))
+    findings = checker.finish()
+    assert checker.checked == {
+        "missing_field": 1,  # the columns, once per layer
+        "empty_geometry": 4,
+        "invalid_geometry": 3,  # the non-empty ones
+        "wrong_geometry_type": 3,
+        "duplicate_id": 4,
+        "unknown_code": 4,
+        "area_mismatch": 3,  # polygons with a geometry
+    }
+    failing = {f.kind for f in findings}
+    assert {"unknown_code", "area_mismatch", "empty_geometry"} <= failing
+
+    lines = LayerChecker(spec("hl", "other", ("NAME",), geometry="line"), crs=CRS)
+    lines.check_batch(frame_lonlat([shapely.LineString([(0, 0), (1, 1)])], NAME=["x"]))
+    lines.finish()
+    # no code field, no MJ, no id field: those rules did not run on this layer
+    assert not {"unknown_code", "area_mismatch", "duplicate_id"} & set(lines.checked)

@@ -23,6 +23,7 @@ def write(job: ReleaseJob) -> dict[str, Any]:
             release_id=job.release_id,
             tools=job.manifest.get("tools", {}),
             frame=job.frame,
+            cross=job.cross,
         ),
     )
     return job.review.summary()
