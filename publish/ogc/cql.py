@@ -25,6 +25,8 @@ from publish.errors import PublishError
 CQL2_TEXT = "cql2-text"
 CQL2_JSON = "cql2-json"
 FILTER_LANGS = (CQL2_TEXT, CQL2_JSON)
+# The draft's name for CQL2 text, which pygeoapi's own API and GDAL's OAPIF driver (to 3.7) send.
+FILTER_LANG_ALIASES = {"cql-text": CQL2_TEXT}
 MAX_FILTER_CHARS = 100_000  # a long polygon literal fits; a runaway request does not
 _SHOWN = 80  # characters of bad input repeated in a message
 
@@ -108,11 +110,13 @@ def _parse_json(text: str) -> Any:
 def parse_filter(
     text: str, lang: str | None = None, crs: str | None = None, offered: Sequence[str] = ()
 ) -> Filter:
-    """The filter `text` in `lang` (cql2-text when None), its literals in `crs` (CRS84 when
-    None), which must be one of `offered` (the collection's CRSs). FilterError otherwise."""
+    """The filter `text` in `lang` (cql2-text when None; cql-text is its alias), its literals
+    in `crs` (CRS84 when None), which must be one of `offered` (the collection's CRSs).
+    FilterError otherwise."""
     from pygeofilter import ast
 
     language = (lang or CQL2_TEXT).strip()
+    language = FILTER_LANG_ALIASES.get(language, language)
     if language not in FILTER_LANGS:
         raise FilterError(
             f"filter-lang must be one of {', '.join(FILTER_LANGS)} (got {_shown(language)})"

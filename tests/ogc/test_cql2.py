@@ -5,6 +5,9 @@ read with GDAL (geopandas), compared in pandas and shapely."""
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
 from collections.abc import Callable
 from typing import Any
 
@@ -564,3 +567,43 @@ def test_accept_language_does_not_break_filters(full_client: Client, language: s
         "/ogc/collections/ydyh/items", params={"filter": "MJ > 1", "f": "html"}, headers=headers
     )
     assert r.status_code == 200, r.text
+
+
+# -- clients ---------------------------------------------------------------------------------------
+
+
+def test_gdal_pushes_a_where_down_as_a_filter(
+    server: tuple[str, str], source: Callable[[str], gpd.GeoDataFrame]
+) -> None:
+    """GDAL's OAPIF driver (3.6) finds `filter-lang` in the OpenAPI document and sends -where as
+    a filter (its HTTP log shows each request), rather than fetching everything."""
+    base, _token = server
+    frame = source("stbhhx")
+    cut = float(frame.MJ.median())
+    done = subprocess.run(
+        [
+            "ogrinfo", "-ro", "-al", "-so", "-oo", "PAGE_SIZE=1000",
+            f"OAPIF:{base}/ogc/", "stbhhx", "-where", f"MJ > {cut}",
+        ],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "CPL_DEBUG": "ON"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    fetched = [line for line in done.stderr.splitlines() if "/collections/stbhhx/items" in line]
+    assert fetched and all("filter=MJ" in line for line in fetched[1:]), fetched
+    assert "filter-lang=cql-text" in fetched[-1]
+    count = int(re.findall(r"Feature Count: (\d+)", done.stdout)[0])
+    assert count == int(frame.MJ.gt(cut).sum()) > 0
+
+
+def test_the_openapi_document_lists_the_filter_parameters(full_client: Client) -> None:
+    client, _ = full_client
+    doc = client.get("/ogc/openapi", params={"f": "json"}).json()
+    listed = {
+        p.get("$ref", "").rsplit("/", 1)[-1]
+        for p in doc["paths"]["/collections/ydyh/items"]["get"]["parameters"]
+    }
+    assert {"filter", "filter-lang", "filter-crs", "q"} <= listed
+    lang = doc["components"]["parameters"]["filter-lang"]["schema"]["enum"]
+    assert lang == ["cql2-text", "cql2-json", "cql-text"]
+    ids, _ = _all_items(client, "ydyh", filter="YDYHFLDM = '1701'", **{"filter-lang": "cql-text"})
+    assert len(ids) > 0  # the draft's name GDAL sends is CQL2 text

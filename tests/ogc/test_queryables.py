@@ -111,3 +111,12 @@ def test_conformance_declares_exactly_the_filter_classes_served(full_client: Cli
     }
     again = client.get("/ogc/conformance").json()["conformsTo"]
     assert len(again) == len(set(again))  # declared once, on every call
+
+
+def test_owslib_reads_the_queryables(server: tuple[str, str]) -> None:
+    from owslib.ogcapi.features import Features
+
+    base, _token = server
+    queryables = Features(f"{base}/ogc/").collection_queryables("stbhhx")
+    assert {"HXMC", "MJ", "geometry"} <= set(queryables["properties"])
+    assert queryables["properties"]["MJ"]["type"] == "number"
