@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
+from functools import cache
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -81,6 +82,7 @@ def _glob(pattern: str) -> str:
     return "".join(out)
 
 
+@cache
 def _spatial_tests() -> dict[type, tuple[str, Callable[..., Any]]]:
     from pygeofilter import ast
 
@@ -289,8 +291,8 @@ class _Translator:
 
     def _in_storage_crs(self, geometry: Any, name: str) -> Any:
         if self.crs != CRS84_URI:
-            source = CRS.from_user_input(self.crs).to_wkt()
-            geometry = transform(np.array([geometry], dtype=object), source, _crs84_wkt())[0]
+            source, target = _wkt(self.crs), _wkt(CRS84_URI)
+            geometry = transform(np.array([geometry], dtype=object), source, target)[0]
         coords = shapely.get_coordinates(geometry)
         if not np.isfinite(coords).all():
             raise FilterError(f"{name}: the geometry literal lies outside its CRS's area")
@@ -345,8 +347,9 @@ def _described(node: Any) -> str:
     return text if len(text) <= 40 else text[:40] + "…"
 
 
-def _crs84_wkt() -> str:
-    return str(CRS.from_user_input(CRS84_URI).to_wkt())
+@cache
+def _wkt(uri: str) -> str:
+    return str(CRS.from_user_input(uri).to_wkt())
 
 
 def filter_condition(gpkg: GeoPackage, table: Table, value: Filter) -> Condition:
