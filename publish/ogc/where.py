@@ -304,23 +304,23 @@ class _Translator:
     def _spatial(self, name: str, test: Callable[..., Any], lhs: Any, literal: Any) -> str:
         if self.table.rtree is None:
             raise FilterError(f"{self.table.name} has no spatial index")
-        fid = f"t.{quote_column(self.table.id_column)}"
-        disjoint = name == "S_DISJOINT"
-        if shapely.is_empty(literal):
-            return f"(t.{quote_column(self.table.geometry)} IS NOT NULL)" if disjoint else "0"
-        minx, miny, maxx, maxy = shapely.bounds(literal)
-        rows = self.gpkg.rows_in_box(self.table.name, [], (minx, miny, maxx, maxy), order=None)
         ids: list[int] = []
-        if rows:
-            shapely.prepare(literal)
-            passed = test(from_blobs([row[1] for row in rows]), literal)
-            ids = [int(row[0]) for row, hit in zip(rows, passed, strict=True) if hit]
+        if not shapely.is_empty(literal):
+            box = shapely.bounds(literal)
+            rows = self.gpkg.rows_in_box(self.table.name, [], tuple(box), order=None)
+            if rows:
+                shapely.prepare(literal)
+                passed = test(from_blobs([row[1] for row in rows]), literal)
+                ids = [int(row[0]) for row, hit in zip(rows, passed, strict=True) if hit]
         self.params.append(json.dumps(ids))
-        inside = f"{fid} IN (SELECT value FROM json_each(?))"
-        if disjoint:
-            geometry = f"t.{quote_column(self.table.geometry)}"
-            return f"({geometry} IS NOT NULL AND NOT {inside})"
-        return f"({inside})"
+        inside = f"t.{quote_column(self.table.id_column)} IN (SELECT value FROM json_each(?))"
+        if name == "S_DISJOINT":  # the complement of the features that intersect
+            inside = f"NOT ({inside})"
+        # A feature without geometry is neither in nor out: unknown, as NULL is in SQL, so
+        # that NOT S_INTERSECTS and S_DISJOINT select the same features.
+        return (
+            f"(CASE WHEN t.{quote_column(self.table.geometry)} IS NULL THEN NULL ELSE {inside} END)"
+        )
 
 
 def _chain(node: Any) -> list[Any]:
