@@ -150,12 +150,11 @@ class GeoPackageProvider(BaseProvider):
         itself (its own server, not ours) is already in the storage CRS."""
         value = request_filter() if filterq is None else Filter(filterq)
         try:
-            return all_of(
-                None if value is None else filter_condition(self._gpkg, self._table, value),
-                None
-                if not q
-                else search_condition(self._table, q, self.title_field, self._code_field),
+            filtered = None if value is None else filter_condition(self._gpkg, self._table, value)
+            searched = (
+                search_condition(self._table, q, self.title_field, self._code_field) if q else None
             )
+            return all_of(filtered, searched)
         except FilterError as exc:
             raise ProviderInvalidQueryError(user_msg=str(exc)) from exc
         except GeoPackageError as exc:
