@@ -33,7 +33,7 @@ from publish.ogc.config import FEATURE_PROVIDER, collections
 from publish.ogc.cql import FilterError, filter_scope, parse_filter
 from publish.ogc.language import with_language
 from publish.ogc.params import check_execution_body, check_items_query
-from publish.ogc.queryables import with_code_names
+from publish.ogc.queryables import described
 from publish.ogc.service import OgcService, provider_of
 from publish.release.outputs.ogc import OGC_KEY
 from publish.server.caching import body_etag, etag_matches
@@ -213,18 +213,19 @@ def _filtered(function: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-def _coded(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Queryables with the national classification's codes and names on a land-use layer's
-    code field (publish.ogc.queryables)."""
+def _described(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Queryables with the standard's field titles, and the national classification's codes
+    and names on a land-use layer's code field (publish.ogc.queryables)."""
 
     def call(ctx: _Context, api: Any, request: Any, *args: Any) -> Any:
         headers, status, content = function(ctx, api, request, *args)
+        if int(status) >= 300 or request.format == "html":
+            return headers, status, content
         provider = _feature_provider(ctx, args[0])
         code_field = None if provider is None else provider.get("code_field")
-        if int(status) >= 300 or not code_field or request.format == "html":
-            return headers, status, content
         doc = json.loads(content) if isinstance(content, str | bytes) else content
-        return headers, status, with_code_names(doc, str(code_field))
+        language = str(getattr(request.locale, "language", "") or "")
+        return headers, status, described(doc, code_field and str(code_field), language)
 
     return call
 
@@ -496,7 +497,7 @@ def audience_routes(audience: str) -> list[BaseRoute]:
             items,
             "get_collection_queryables",
             cid,
-            wrap=_coded,
+            wrap=_described,
         ),
         route(
             "/collections/{collection_id}/items",

@@ -5,6 +5,7 @@ internal layers only on /internal/ogc."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import geopandas as gpd
 import pytest
@@ -120,3 +121,38 @@ def test_owslib_reads_the_queryables(server: tuple[str, str]) -> None:
     queryables = Features(f"{base}/ogc/").collection_queryables("stbhhx")
     assert {"HXMC", "MJ", "geometry"} <= set(queryables["properties"])
     assert queryables["properties"]["MJ"]["type"] == "number"
+
+
+@pytest.mark.parametrize(
+    ("language", "title"), [(None, "面积"), ("en-US", "Area"), ("zh-TW", "面积"), ("fr-FR", "面积")]
+)
+def test_field_titles_follow_the_standard_and_the_language(
+    full_client: Client, language: str | None, title: str
+) -> None:
+    client, _ = full_client
+    headers = {"Accept-Language": language} if language else {}
+    properties = _queryables(client, "/ogc/collections/dltb/queryables", **headers)["properties"]
+    assert properties["MJ"]["title"] == title
+    assert properties["area_m2"]["title"] == "area_m2"  # not in the standard: its code
+
+
+def test_filter_classes_are_not_declared_for_pygeoapi_s_postgresql_provider() -> None:
+    """A PostGIS deployment's collections are on pygeoapi's provider, which this server does not
+    parse CQL2 for: no filter class is declared there."""
+    from types import SimpleNamespace
+
+    from publish.ogc.config import FEATURE_PROVIDER
+    from publish.ogc.postgis import POSTGRESQL_PROVIDER
+    from publish.ogc.routes import _filters_served
+
+    def ctx(*names: str) -> Any:
+        resources = {
+            f"c{i}": {"type": "collection", "providers": [{"type": "feature", "name": name}]}
+            for i, name in enumerate(names)
+        }
+        return SimpleNamespace(service=SimpleNamespace(config={"resources": resources}))
+
+    assert _filters_served(ctx(FEATURE_PROVIDER, FEATURE_PROVIDER))
+    assert not _filters_served(ctx(POSTGRESQL_PROVIDER))
+    assert not _filters_served(ctx(FEATURE_PROVIDER, POSTGRESQL_PROVIDER))
+    assert not _filters_served(ctx())
