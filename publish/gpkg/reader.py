@@ -27,6 +27,7 @@ from publish.gpkg.errors import GeoPackageError
 from publish.gpkg.schema import open_readonly, quote, table_schema
 
 Bbox = tuple[float, float, float, float]
+Condition = tuple[str, Sequence[Any]]  # SQL on the table aliased `t`, and its parameters
 
 _MMAP_BYTES = 256 * 1024 * 1024
 
@@ -133,6 +134,7 @@ class GeoPackage:
         box: Bbox | None,
         *,
         equals: Sequence[tuple[str, Any]] = (),
+        where: Condition | None = None,
         crossing: bool = False,
         exclude: Sequence[int] = (),
         order: Sequence[tuple[str, bool]] | None = (),
@@ -143,7 +145,8 @@ class GeoPackage:
         """Rows (id, *columns, geometry blob) of feature table `name` whose R-tree envelope
         meets the lon/lat `box` (None: every row); a None column reads NULL.
 
-        `equals`: (column, value) pairs a row must match; `crossing`: only rows whose envelope
+        `equals`: (column, value) pairs a row must match; `where`: an SQL condition on the
+        table aliased `t` and its parameters (publish.ogc.where makes them); `crossing`: only rows whose envelope
         is not inside the box (their geometry may miss it); `exclude`: ids left out; `order`:
         (column, descending) pairs, then the id (None: no order); `limit`/`offset`: one page;
         `geometry`: False leaves the blob out. GeoPackageError when a box is given and the table
@@ -153,8 +156,8 @@ class GeoPackage:
         select = [f"t.{quote(table.id_column)}", *picked]
         if geometry:
             select.append(f"t.{quote(table.geometry)}")
-        where, params = self._where(table, box, equals, crossing, exclude)
-        sql = f"SELECT {', '.join(select)} {where}"
+        source, params = self._where(table, box, equals, where, crossing, exclude)
+        sql = f"SELECT {', '.join(select)} {source}"
         if order is not None:
             keys = [f"t.{quote(c)} {'DESC' if desc else 'ASC'}" for c, desc in order]
             sql += f" ORDER BY {', '.join([*keys, f't.{quote(table.id_column)}'])}"
@@ -169,11 +172,12 @@ class GeoPackage:
         box: Bbox | None,
         *,
         equals: Sequence[tuple[str, Any]] = (),
+        where: Condition | None = None,
         exclude: Sequence[int] = (),
     ) -> int:
         """How many rows `rows_in_box` would give for the same selection, without a page."""
-        where, params = self._where(self.table(name), box, equals, False, exclude)
-        return int(self.execute(f"SELECT count(*) {where}", params)[0][0])
+        source, params = self._where(self.table(name), box, equals, where, False, exclude)
+        return int(self.execute(f"SELECT count(*) {source}", params)[0][0])
 
     def row_by_id(self, name: str, fid: int, columns: Sequence[str]) -> Any | None:
         """The row (id, *columns, geometry blob) of feature table `name` with id `fid`, or None."""
@@ -191,6 +195,7 @@ class GeoPackage:
         table: Table,
         box: Bbox | None,
         equals: Sequence[tuple[str, Any]],
+        where: Condition | None,
         crossing: bool,
         exclude: Sequence[int],
     ) -> tuple[str, list[Any]]:
@@ -213,6 +218,9 @@ class GeoPackage:
         for column, value in equals:
             clauses.append(f"t.{quote(column)} = ?")
             params.append(value)
+        if where is not None:
+            clauses.append(where[0])
+            params += where[1]
         if crossing:
             if not corners:
                 raise GeoPackageError(f"{self.path}: {table.name}: crossing needs a box")

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from publish.catalog import LayerSpec
+from publish.checks.layer import CODE_ROLES
 from publish.crs.names import CRS84_URI, epsg_uri
 from publish.domain import PUBLIC
 from publish.errors import BuildError, ReleaseError
@@ -93,8 +94,10 @@ def _collection(
     keywords_zh = [k for k in (spec.group, spec.title_zh) if k]
     description_zh = spec.description or spec.title_zh
     provider_extra: dict[str, Any] = {}
-    if spec.name_field:  # pygeoapi's HTML wants a text title; without a name it shows the id
+    if spec.name_field:  # pygeoapi's HTML wants a text title; `q` searches it too
         provider_extra["title_field"] = spec.name_field
+    if spec.code_field and spec.role in CODE_ROLES:  # national codes: queryables' names, `q`
+        provider_extra["code_field"] = spec.code_field
     resource: dict[str, Any] = {
         "type": "collection",
         "title": {"zh": spec.title_zh, "en": spec.title_en},

@@ -7,6 +7,8 @@ Configured as (publish.ogc.config writes it):
     data: /…/features/public.gpkg      # the server makes the release-relative path absolute
     table: stbhhx
     id_field: fid
+    title_field: XZQMC                 # the layer's name field: labels, and `q` searches it
+    code_field: DLBM                   # land-use layers: `q` also searches the code's name
     storage_crs: http://www.opengis.net/def/crs/OGC/1.3/CRS84
     crs: [CRS84, EPSG:4326, EPSG:4490, EPSG:4546]   # OGC URIs; the last is the city's CRS
 
@@ -15,6 +17,10 @@ pygeoapi creates a provider per request; the GeoPackage itself is opened once an
 (its `transform_bbox`: two corners, authority axis order) and hands us a `crs_transform_spec` for
 `crs`; output coordinates are transformed here on whole arrays, in the target CRS's authority axis
 order (EPSG:4490: lat, lon), as pygeoapi's own `crs_transform` decorator would.
+
+A CQL2 `filter` arrives parsed (publish.ogc.cql: the items route parses it, pygeoapi's ECQL
+parser never sees it) and becomes an SQL condition (publish.ogc.where) beside bbox, property
+equality and `q`, so every selection is one query and `numberMatched` agrees with the pages.
 """
 
 from __future__ import annotations
@@ -33,8 +39,10 @@ from pygeoapi.provider.base import (
 
 from publish.gpkg.errors import GeoPackageError
 from publish.gpkg.reader import open_geopackage
+from publish.ogc.cql import Filter, FilterError, request_filter
 from publish.ogc.geometry import to_geojson, transform
 from publish.ogc.query import FeaturePage, FeatureQuery, QueryError, get_feature, run_query
+from publish.ogc.where import Condition, all_of, filter_condition, search_condition
 
 log = logging.getLogger("publish.ogc")
 
@@ -67,6 +75,7 @@ class GeoPackageProvider(BaseProvider):
         self.table = self._table.name
         self.id_field = self._table.id_column
         self._fields = self.get_fields()
+        self._code_field: str | None = provider_def.get("code_field")
 
     def __repr__(self) -> str:
         return f"<GeoPackageProvider {self.data}:{self.table}>"
@@ -99,15 +108,12 @@ class GeoPackageProvider(BaseProvider):
         **kwargs: Any,
     ) -> dict[str, Any]:
         """A GeoJSON FeatureCollection with numberMatched and numberReturned."""
-        if filterq is not None:
-            raise ProviderInvalidQueryError(user_msg="CQL filters are not supported here")
-        if q:
-            raise ProviderInvalidQueryError(user_msg="free-text search (q) is not supported here")
         if datetime_:
             raise ProviderInvalidQueryError(user_msg="this collection has no time")
         query = FeatureQuery(
             bbox=_bbox(bbox),
             equals=[(name, value) for name, value in properties],
+            where=self._condition(filterq, q),
             sortby=[(s["property"], s.get("order") == "-") for s in sortby],
             offset=int(offset),
             limit=0 if resulttype == "hits" else int(limit),
@@ -138,6 +144,22 @@ class GeoPackageProvider(BaseProvider):
         return feature
 
     # -- helpers -----------------------------------------------------------------------------
+
+    def _condition(self, filterq: Any, q: str | None) -> Condition | None:
+        """The SQL condition of the request's CQL2 filter and `q`. A filter pygeoapi parsed
+        itself (its own server, not ours) is already in the storage CRS."""
+        value = request_filter() if filterq is None else Filter(filterq)
+        try:
+            filtered = None if value is None else filter_condition(self._gpkg, self._table, value)
+            searched = (
+                search_condition(self._table, q, self.title_field, self._code_field) if q else None
+            )
+            return all_of(filtered, searched)
+        except FilterError as exc:
+            raise ProviderInvalidQueryError(user_msg=str(exc)) from exc
+        except GeoPackageError as exc:
+            log.error("%s", exc)
+            raise ProviderQueryError(str(exc)) from exc
 
     def _columns(self, select_properties: Sequence[str]) -> list[str]:
         fields = list(self.fields)

@@ -70,6 +70,54 @@ _JSON_SCHEMA_RESPONSE: dict[str, Any] = {
 }
 
 
+# OGC API – Features Part 3 filtering and free-text search (publish.ogc.cql, publish.ogc.where),
+# which pygeoapi's document does not list. `cql-text` is the draft's name for CQL2 text, which
+# pygeoapi and GDAL's OAPIF driver (up to 3.7: it looks for it here) send.
+FILTER_PARAMETERS: dict[str, Any] = {
+    "filter": {
+        "name": "filter",
+        "in": "query",
+        "description": "A CQL2 filter (cql2-text, or cql2-json with filter-lang)",
+        "required": False,
+        "schema": {"type": "string"},
+        "style": "form",
+        "explode": False,
+    },
+    "filter-lang": {
+        "name": "filter-lang",
+        "in": "query",
+        "description": "The language of `filter`: cql2-text (the default) or cql2-json",
+        "required": False,
+        "schema": {
+            "type": "string",
+            "enum": ["cql2-text", "cql2-json", "cql-text"],
+            "default": "cql2-text",
+        },
+        "style": "form",
+        "explode": False,
+    },
+    "filter-crs": {
+        "name": "filter-crs",
+        "in": "query",
+        "description": "The CRS of the geometries in `filter` (one the collection offers)",
+        "required": False,
+        "schema": {"type": "string", "format": "uri"},
+        "style": "form",
+        "explode": False,
+    },
+    "q": {
+        "name": "q",
+        "in": "query",
+        "description": "Search terms, separated by commas: the features whose name (or, on a "
+        "land-use layer, whose class name) contains any of them",
+        "required": False,
+        "schema": {"type": "string"},
+        "style": "form",
+        "explode": False,
+    },
+}
+
+
 class OpenApiError(PublishError):
     """The generated OpenAPI document refers to a schema this package does not ship."""
 
@@ -200,6 +248,14 @@ def _correct(doc: dict[str, Any], locale: Any) -> None:
     # Queryables and schema: a JSON Schema (application/schema+json), not a list
     if "Queryables" in responses:
         responses["Queryables"] = copy.deepcopy(_JSON_SCHEMA_RESPONSE)
+    # Items: filter, filter-lang, filter-crs and q
+    components.setdefault("parameters", {}).update(copy.deepcopy(FILTER_PARAMETERS))
+    for template, item in paths.items():
+        get = item.get("get") if template.endswith("/items") else None
+        if isinstance(get, dict):
+            get.setdefault("parameters", []).extend(
+                {"$ref": f"#/components/parameters/{name}"} for name in FILTER_PARAMETERS
+            )
 
 
 # -- external references ---------------------------------------------------------------------

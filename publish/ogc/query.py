@@ -19,7 +19,7 @@ import shapely
 
 from publish.gpkg.errors import GeoPackageError
 from publish.gpkg.geometry import from_blobs
-from publish.gpkg.reader import Bbox, GeoPackage, Table
+from publish.gpkg.reader import Bbox, Condition, GeoPackage, Table
 
 
 class QueryError(GeoPackageError):
@@ -32,6 +32,7 @@ class FeatureQuery:
 
     bbox: Bbox | None = None
     equals: Sequence[tuple[str, Any]] = ()
+    where: Condition | None = None  # an SQL condition (publish.ogc.where: filter and q)
     sortby: Sequence[tuple[str, bool]] = ()
     offset: int = 0
     limit: int = 10
@@ -66,7 +67,9 @@ def _selected(table: Table, columns: Sequence[str] | None) -> list[str]:
 
 def _misses(gpkg: GeoPackage, table: Table, query: FeatureQuery, bbox: Bbox) -> list[int]:
     """Ids of the candidates whose envelope crosses the box's edge but whose geometry misses it."""
-    rows = gpkg.rows_in_box(table.name, [], bbox, equals=query.equals, crossing=True, order=None)
+    rows = gpkg.rows_in_box(
+        table.name, [], bbox, equals=query.equals, where=query.where, crossing=True, order=None
+    )
     if not rows:
         return []
     box = shapely.box(*bbox)
@@ -92,6 +95,7 @@ def run_query(gpkg: GeoPackage, table: Table, query: FeatureQuery) -> FeaturePag
             columns,
             query.bbox,
             equals=query.equals,
+            where=query.where,
             exclude=misses,
             order=query.sortby,
             limit=query.limit,
@@ -107,7 +111,7 @@ def run_query(gpkg: GeoPackage, table: Table, query: FeatureQuery) -> FeaturePag
             page.matched = query.offset + len(rows)  # the last page: no need to count
     if query.count and page.matched is None:
         page.matched = gpkg.count_in_box(
-            table.name, query.bbox, equals=query.equals, exclude=misses
+            table.name, query.bbox, equals=query.equals, where=query.where, exclude=misses
         )
     return page
 

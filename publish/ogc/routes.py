@@ -29,9 +29,12 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import Receive, Scope, Send
 
 from publish.domain import INTERNAL, PUBLIC
+from publish.ogc.config import FEATURE_PROVIDER, collections
+from publish.ogc.cql import FilterError, filter_scope, parse_filter
 from publish.ogc.language import with_language
 from publish.ogc.params import check_execution_body, check_items_query
-from publish.ogc.service import OgcService
+from publish.ogc.queryables import described
+from publish.ogc.service import OgcService, provider_of
 from publish.release.outputs.ogc import OGC_KEY
 from publish.server.caching import body_etag, etag_matches
 from publish.server.context import request_context
@@ -97,6 +100,36 @@ NOT_SERVED = frozenset(
 )
 
 
+# OGC API – Features Part 3 and CQL2 classes our GeoPackage provider serves (publish.ogc.where);
+# pygeoapi declares none. Not declared: arithmetic (CQL2's % and div), CASEI/ACCENTI, functions,
+# property-property comparisons, temporal and array operators.
+FILTER_CLASSES = (
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+)
+
+
+def _feature_provider(ctx: _Context, cid: str) -> dict[str, Any] | None:
+    """Collection `cid`'s feature provider definition, if it has one."""
+    resource = collections(ctx.service.config).get(cid)
+    return None if resource is None else provider_of(resource, "feature")
+
+
+def _filters_served(ctx: _Context) -> bool:
+    """Every feature collection is on our GeoPackage provider (a PostGIS deployment's are on
+    pygeoapi's PostgreSQL provider, which this server does not parse CQL2 for)."""
+    providers = [_feature_provider(ctx, cid) for cid in collections(ctx.service.config)]
+    named = [p.get("name") for p in providers if p is not None]
+    return bool(named) and all(name == FEATURE_PROVIDER for name in named)
+
+
 def _conformance(ctx: _Context, api: Any, request: Any) -> Any:
     # pygeoapi 0.21 extends its module-level CONFORMANCE_CLASSES list on every call (a leak);
     # put the list back as it was. The lists it extends from lose what is not served.
@@ -109,6 +142,8 @@ def _conformance(ctx: _Context, api: Any, request: Any) -> Any:
             declared = getattr(importlib.import_module(module), name)
             declared[:] = [c for c in declared if c not in NOT_SERVED]
         kept = len(core.CONFORMANCE_CLASSES)
+        if _filters_served(ctx):
+            core.CONFORMANCE_CLASSES.extend(FILTER_CLASSES)
         try:
             return core.conformance(api, request)
         finally:
@@ -131,6 +166,66 @@ def _geojson(function: Callable[..., Any]) -> Callable[..., Any]:
         if int(status) < 300 and headers.get("Content-Type") == "application/json":
             headers["Content-Type"] = GEOJSON
         return headers, status, content
+
+    return call
+
+
+FILTER_PARAMS = frozenset({"filter", "filter-lang", "filter-crs"})
+
+
+class _ParamsWithoutFilter(dict[str, Any]):
+    """An items request's parameters as pygeoapi's get_collection_items reads them once the
+    filter is parsed here: `get` does not see `filter`, `filter-lang` or `filter-crs` (pygeoapi
+    would parse the filter again with its ECQL parser, and refuses `filter-lang=cql2-text`),
+    while iterating still does, so the self, alternate, next and prev links keep them."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return default if key in FILTER_PARAMS else super().get(key, default)
+
+
+def _filtered(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Items with a CQL2 `filter`: parsed here (publish.ogc.cql; a bad one is a 400 naming the
+    problem) and handed to our provider for this request. Collections on another provider
+    (pygeoapi's PostgreSQL one) get pygeoapi's own handling."""
+
+    def call(ctx: _Context, api: Any, request: Any, *args: Any) -> Any:
+        params = request.params
+        provider = _feature_provider(ctx, args[0])
+        if not FILTER_PARAMS & set(params) or provider is None:
+            return function(ctx, api, request, *args)
+        if provider.get("name") != FEATURE_PROVIDER:
+            return function(ctx, api, request, *args)
+        request._args = _ParamsWithoutFilter(params.items())
+        if "filter" not in params:  # filter-lang or filter-crs alone: nothing to filter
+            return function(ctx, api, request, *args)
+        try:
+            parsed = parse_filter(
+                params.get("filter"),
+                params.get("filter-lang"),
+                params.get("filter-crs"),
+                provider.get("crs") or (),
+            )
+        except FilterError as exc:
+            raise BadRequestError(str(exc)) from None
+        with filter_scope(parsed):
+            return function(ctx, api, request, *args)
+
+    return call
+
+
+def _described(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Queryables with the standard's field titles, and the national classification's codes
+    and names on a land-use layer's code field (publish.ogc.queryables)."""
+
+    def call(ctx: _Context, api: Any, request: Any, *args: Any) -> Any:
+        headers, status, content = function(ctx, api, request, *args)
+        if int(status) >= 300 or request.format == "html":
+            return headers, status, content
+        provider = _feature_provider(ctx, args[0])
+        code_field = None if provider is None else provider.get("code_field")
+        doc = json.loads(content) if isinstance(content, str | bytes) else content
+        language = str(getattr(request.locale, "language", "") or "")
+        return headers, status, described(doc, code_field and str(code_field), language)
 
     return call
 
@@ -397,14 +492,20 @@ def audience_routes(audience: str) -> list[BaseRoute]:
         route("/collections", core, "describe_collections"),
         route("/collections/{collection_id}", core, "describe_collections", cid),
         route("/collections/{collection_id}/schema", core, "get_collection_schema", cid),
-        route("/collections/{collection_id}/queryables", items, "get_collection_queryables", cid),
+        route(
+            "/collections/{collection_id}/queryables",
+            items,
+            "get_collection_queryables",
+            cid,
+            wrap=_described,
+        ),
         route(
             "/collections/{collection_id}/items",
             items,
             "get_collection_items",
             cid,
             check=False,
-            wrap=_geojson,
+            wrap=lambda call: _geojson(_filtered(call)),
             query=check_items_query,
         ),
         route(

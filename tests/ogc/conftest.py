@@ -16,7 +16,9 @@ import geopandas as gpd
 import pytest
 
 from publish.catalog import load_catalog
+from publish.pipeline.build import BuildResult
 from publish.server.auth import append_token_hash, new_token
+from publish.server.settings import Settings
 from publish.sources import read_layer
 from tests.server.conftest import (  # noqa: F401  (fixtures)
     auth,
@@ -26,7 +28,7 @@ from tests.server.conftest import (  # noqa: F401  (fixtures)
     tiles_dir,
     token,
 )
-from tests.server.helpers import Built, point_current, serve
+from tests.server.helpers import Built, TestClient, make_client, point_current, serve
 
 PUBLIC = ("xzq_xian", "stbhhx", "czkfbj", "hl")
 INTERNAL_ONLY = ("spxm",)
@@ -61,3 +63,35 @@ def server(
     append_token_hash(root / "tokens", value)
     with serve(tiles, root / "tokens", root / "server.log") as (base, _proc):
         yield base, value
+
+
+@pytest.fixture(scope="module")
+def full_client(
+    full_release: BuildResult, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    """A client on the session's full release (all 13 layers, read-only) and the headers that
+    reach /internal/ogc."""
+    root = tmp_path_factory.mktemp("full-client")
+    value = new_token()
+    append_token_hash(root / "tokens", value)
+    served = Settings(
+        tiles_dir=full_release.path.parent.parent,
+        tokens_file=root / "tokens",
+        cache_max_age=600,
+        reload_interval_s=5,
+    )
+    with make_client(served) as c:
+        yield c, {"Authorization": f"Bearer {value}"}
+
+
+@pytest.fixture(scope="session")
+def feature_table(full_release: BuildResult) -> Callable[[str, str], gpd.GeoDataFrame]:
+    """A layer's table in the full release's feature store, read with GDAL (not our reader),
+    indexed by fid: what the OGC API's answers are checked against."""
+
+    @cache
+    def read(layer_id: str, audience: str = "public") -> gpd.GeoDataFrame:
+        path = full_release.path / "features" / f"{audience}.gpkg"
+        return gpd.read_file(path, layer=layer_id, fid_as_index=True)
+
+    return read

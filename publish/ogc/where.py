@@ -1,0 +1,399 @@
+"""A CQL2 filter as an SQL condition on a GeoPackage feature table: bound parameters only.
+
+`filter_condition` walks pygeofilter's AST. Property names must be the table's published
+columns (quoted from the table's own layout, never from the client); every literal is a bound
+parameter; literals must have the property's type. Supported: comparisons, LIKE (CQL2's `%`,
+`_` and `\\` escape, case-sensitive: SQLite's GLOB), IN, BETWEEN, IS NULL, AND/OR/NOT,
++ - * / on numbers, and the spatial predicates S_INTERSECTS, S_DISJOINT, S_WITHIN, S_CONTAINS,
+S_TOUCHES, S_CROSSES, S_OVERLAPS, S_EQUALS (and ECQL's BBOX) between the geometry and a WKT,
+GeoJSON or BBOX literal.
+
+A spatial predicate is decided exactly, as the bbox path of publish.ogc.query is: the R-tree gives
+the features whose envelope meets the literal's (every predicate but S_DISJOINT implies that),
+shapely tests them, and the predicate becomes `id IN (the ids that pass)`; S_DISJOINT is
+`NOT IN` the ids that intersect. Counts and pages then come from one SQL condition and agree.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from functools import cache
+from typing import Any, NamedTuple
+
+import numpy as np
+import shapely
+from pyproj import CRS
+
+from publish.crs.names import CRS84_URI
+from publish.gpkg.geometry import from_blobs
+from publish.gpkg.reader import GeoPackage, Table
+from publish.gpkg.schema import quote as quote_column
+from publish.ogc.cql import Filter, FilterError
+from publish.ogc.geometry import transform
+
+GEOMETRY_PROPERTY = "geometry"  # the name CQL2 gives the primary geometry
+# SQLite's parser overflows near 100 nested parentheses, and refuses expression trees deeper
+# than 1000 (a chain of n ORs is n deep).
+MAX_DEPTH = 64  # nested operators
+MAX_CONDITIONS = 500  # conditions in all
+MAX_IN_VALUES = 1000
+_SQLITE_INTEGER = (-(2**63), 2**63 - 1)
+
+
+class Condition(NamedTuple):
+    """An SQL condition on the table aliased `t`, and its parameters in order (what
+    `GeoPackage.rows_in_box` takes as `where`)."""
+
+    sql: str
+    params: tuple[Any, ...] = ()
+
+
+def _kind_of_column(schema: Any) -> str:
+    kind = str(schema.get("type", "string"))
+    return "number" if kind in ("integer", "number") else kind
+
+
+def _kind_of_value(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return None
+
+
+def _glob(pattern: str) -> str:
+    """A CQL2 LIKE pattern (`%` any characters, `_` one, `\\` escapes) as an SQLite GLOB one."""
+    out: list[str] = []
+    chars = iter(pattern)
+    for char in chars:
+        if char == "\\":
+            char = next(chars, "\\")
+            out.append(f"[{char}]" if char in "*?[" else char)
+        elif char == "%":
+            out.append("*")
+        elif char == "_":
+            out.append("?")
+        else:
+            out.append(f"[{char}]" if char in "*?[" else char)
+    return "".join(out)
+
+
+@cache
+def _spatial_tests() -> dict[type, tuple[str, Callable[..., Any]]]:
+    from pygeofilter import ast
+
+    return {
+        ast.GeometryIntersects: ("S_INTERSECTS", shapely.intersects),
+        ast.GeometryDisjoint: ("S_DISJOINT", shapely.intersects),  # negated below
+        ast.GeometryWithin: ("S_WITHIN", shapely.within),
+        ast.GeometryContains: ("S_CONTAINS", shapely.contains),
+        ast.GeometryTouches: ("S_TOUCHES", shapely.touches),
+        ast.GeometryCrosses: ("S_CROSSES", shapely.crosses),
+        ast.GeometryOverlaps: ("S_OVERLAPS", shapely.overlaps),
+        ast.GeometryEquals: ("S_EQUALS", shapely.equals),
+    }
+
+
+# A predicate with the literal first is the predicate with the geometry first, mirrored.
+_MIRRORED = {"S_WITHIN": shapely.contains, "S_CONTAINS": shapely.within}
+
+
+class _Translator:
+    def __init__(self, gpkg: GeoPackage, table: Table, crs: str) -> None:
+        self.gpkg = gpkg
+        self.table = table
+        self.crs = crs
+        self.params: list[Any] = []
+        self.depth = 0
+        self.conditions = 0
+
+    # -- conditions --------------------------------------------------------------------------
+
+    def condition(self, node: Any) -> str:
+        self.conditions += 1
+        if self.conditions > MAX_CONDITIONS:
+            raise FilterError(
+                f"filter has more than {MAX_CONDITIONS} conditions (IN takes a list of values)"
+            )
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise FilterError(f"filter is nested more than {MAX_DEPTH} levels deep")
+        try:
+            return self._condition(node)
+        finally:
+            self.depth -= 1
+
+    def _condition(self, node: Any) -> str:
+        from pygeofilter import ast
+
+        if isinstance(node, ast.And | ast.Or):
+            word = "AND" if isinstance(node, ast.And) else "OR"
+            terms = [self.condition(term) for term in _chain(node)]
+            return f"({f' {word} '.join(terms)})"
+        if isinstance(node, ast.Not):
+            return f"(NOT {self.condition(node.sub_node)})"
+        if isinstance(node, ast.Include):
+            return "0" if node.not_ else "1"
+        if isinstance(node, ast.Comparison):
+            lhs, rhs = self._pair(node.lhs, node.rhs, node.op.value)
+            return f"({lhs} {node.op.value} {rhs})"
+        if isinstance(node, ast.Like):
+            return self._like(node)
+        if isinstance(node, ast.Between):
+            value, kind = self.expression(node.lhs)
+            low = self._typed(node.low, kind, "BETWEEN")
+            high = self._typed(node.high, kind, "BETWEEN")
+            word = "NOT BETWEEN" if node.not_ else "BETWEEN"
+            return f"({value} {word} {low} AND {high})"
+        if isinstance(node, ast.In):
+            return self._in(node)
+        if isinstance(node, ast.IsNull):
+            value, _kind = self.expression(node.lhs)
+            return f"({value} IS {'NOT ' if node.not_ else ''}NULL)"
+        if isinstance(node, ast.BBox):
+            if node.crs is not None:
+                raise FilterError("BBOX with its own CRS is not supported; use filter-crs")
+            box = shapely.box(node.minx, node.miny, node.maxx, node.maxy)
+            return self._spatial("S_INTERSECTS", shapely.intersects, node.lhs, box)
+        tests = _spatial_tests()
+        if type(node) in tests:
+            name, test = tests[type(node)]
+            return self._spatial_node(name, test, node.lhs, node.rhs)
+        if isinstance(node, ast.TemporalPredicate):
+            raise FilterError("temporal predicates are not supported: the layers have no time")
+        if isinstance(node, ast.Function):
+            raise FilterError(f"function {node.name}() is not supported in filters")
+        name = type(node).__name__
+        raise FilterError(f"{name} is not supported in filters here")
+
+    def _like(self, node: Any) -> str:
+        value, kind = self.expression(node.lhs)
+        if kind != "string":
+            raise FilterError(f"LIKE needs a text property (got a {kind})")
+        if not isinstance(node.pattern, str):
+            raise FilterError("LIKE needs a text pattern")
+        self.params.append(_glob(node.pattern))
+        if node.nocase:
+            return f"({'NOT ' if node.not_ else ''}lower({value}) GLOB lower(?))"
+        return f"({value} {'NOT ' if node.not_ else ''}GLOB ?)"
+
+    def _in(self, node: Any) -> str:
+        value, kind = self.expression(node.lhs)
+        options = list(node.sub_nodes)
+        if not options:
+            raise FilterError("IN needs at least one value")
+        if len(options) > MAX_IN_VALUES:
+            raise FilterError(f"IN takes at most {MAX_IN_VALUES} values")
+        marks = ", ".join(self._typed(option, kind, "IN") for option in options)
+        return f"({value} {'NOT IN' if node.not_ else 'IN'} ({marks}))"
+
+    # -- scalar expressions ------------------------------------------------------------------
+
+    def expression(self, node: Any) -> tuple[str, str]:
+        """SQL of a scalar expression and its kind (string, number, boolean)."""
+        from pygeofilter import ast
+
+        if isinstance(node, ast.Attribute):
+            return self._property(node.name)
+        if isinstance(node, ast.Arithmetic):
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise FilterError(f"filter is nested more than {MAX_DEPTH} levels deep")
+            try:
+                lhs = self._number(node.lhs)
+                rhs = self._number(node.rhs)
+            finally:
+                self.depth -= 1
+            if node.op.value == "/":  # CQL2 divides as real numbers; SQLite's integers would not
+                return f"({lhs} * 1.0 / {rhs})", "number"
+            return f"({lhs} {node.op.value} {rhs})", "number"
+        if isinstance(node, ast.Function):
+            raise FilterError(f"function {node.name}() is not supported in filters")
+        kind = _kind_of_value(node)
+        if kind is None:
+            raise FilterError(f"{type(node).__name__} values are not supported here")
+        return self._bind(node), kind
+
+    def _number(self, node: Any) -> str:
+        sql, kind = self.expression(node)
+        if kind != "number":
+            raise FilterError(f"arithmetic needs numbers (got a {kind})")
+        return sql
+
+    def _property(self, name: str) -> tuple[str, str]:
+        schema = self.table.columns.get(name)
+        if schema is None:
+            raise FilterError(
+                f"{self.table.name} has no queryable property {name!r} "
+                f"(queryables: {', '.join(self.table.columns)})"
+            )
+        return f"t.{quote_column(name)}", _kind_of_column(schema)
+
+    def _bind(self, value: Any) -> str:
+        whole = isinstance(value, int) and not isinstance(value, bool)
+        if whole and not _SQLITE_INTEGER[0] <= value <= _SQLITE_INTEGER[1]:
+            raise FilterError(f"the number {value} is out of range")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise FilterError("numbers must be finite")
+        self.params.append(value)
+        return "?"
+
+    def _typed(self, node: Any, kind: str, where: str) -> str:
+        sql, got = self.expression(node)
+        if got != kind:
+            raise FilterError(f"{where} compares a {kind} with a {got}")
+        return sql
+
+    def _pair(self, lhs: Any, rhs: Any, op: str) -> tuple[str, str]:
+        left, left_kind = self.expression(lhs)
+        right, right_kind = self.expression(rhs)
+        if left_kind != right_kind:
+            raise FilterError(
+                f"{_described(lhs)} {op} {_described(rhs)}: "
+                f"a {left_kind} cannot be compared with a {right_kind}"
+            )
+        return left, right
+
+    # -- spatial predicates ------------------------------------------------------------------
+
+    def _is_geometry(self, node: Any) -> bool:
+        from pygeofilter import ast
+
+        return isinstance(node, ast.Attribute) and node.name in (
+            GEOMETRY_PROPERTY,
+            self.table.geometry,
+        )
+
+    def _spatial_node(self, name: str, test: Callable[..., Any], lhs: Any, rhs: Any) -> str:
+        if self._is_geometry(lhs):
+            return self._spatial(name, test, lhs, self._literal(rhs, name))
+        if self._is_geometry(rhs):
+            return self._spatial(name, _MIRRORED.get(name, test), rhs, self._literal(lhs, name))
+        raise FilterError(f"{name} needs the property {GEOMETRY_PROPERTY!r} as one argument")
+
+    def _literal(self, node: Any, name: str) -> Any:
+        from pygeofilter import values
+
+        if isinstance(node, values.Envelope):
+            geometry = shapely.box(node.x1, node.x2, node.y1, node.y2)  # minx miny maxx maxy
+        elif isinstance(node, values.Geometry):
+            try:
+                geometry = shapely.from_geojson(json.dumps(node.geometry))
+            except (shapely.errors.GEOSException, ValueError, TypeError) as exc:
+                raise FilterError(f"{name}: the geometry literal cannot be read: {exc}") from None
+        else:
+            raise FilterError(f"{name} needs a geometry literal (WKT, GeoJSON or BBOX)")
+        return self._in_storage_crs(geometry, name)
+
+    def _in_storage_crs(self, geometry: Any, name: str) -> Any:
+        if self.crs != CRS84_URI:
+            source, target = _wkt(self.crs), _wkt(CRS84_URI)
+            geometry = transform(np.array([geometry], dtype=object), source, target)[0]
+        coords = shapely.get_coordinates(geometry)
+        if not np.isfinite(coords).all():
+            raise FilterError(f"{name}: the geometry literal lies outside its CRS's area")
+        if not shapely.is_valid(geometry):
+            reason = shapely.is_valid_reason(geometry)
+            raise FilterError(f"{name}: the geometry literal is not valid: {reason}")
+        return geometry
+
+    def _spatial(self, name: str, test: Callable[..., Any], lhs: Any, literal: Any) -> str:
+        if self.table.rtree is None:
+            raise FilterError(f"{self.table.name} has no spatial index")
+        ids: list[int] = []
+        if not shapely.is_empty(literal):
+            box = shapely.bounds(literal)
+            rows = self.gpkg.rows_in_box(self.table.name, [], tuple(box), order=None)
+            if rows:
+                shapely.prepare(literal)
+                passed = test(from_blobs([row[1] for row in rows]), literal)
+                ids = [int(row[0]) for row, hit in zip(rows, passed, strict=True) if hit]
+        self.params.append(json.dumps(ids))
+        inside = f"t.{quote_column(self.table.id_column)} IN (SELECT value FROM json_each(?))"
+        if name == "S_DISJOINT":  # the complement of the features that intersect
+            inside = f"NOT ({inside})"
+        # A feature without geometry is neither in nor out: unknown, as NULL is in SQL, so
+        # that NOT S_INTERSECTS and S_DISJOINT select the same features.
+        return (
+            f"(CASE WHEN t.{quote_column(self.table.geometry)} IS NULL THEN NULL ELSE {inside} END)"
+        )
+
+
+def _chain(node: Any) -> list[Any]:
+    """The terms of a chain of one combination (a AND b AND c), in order: one flat SQL list
+    rather than parentheses nested as deep as the chain is long (SQLite's parser stack is not)."""
+    kind = type(node)
+    terms: list[Any] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if type(item) is kind:
+            stack += [item.rhs, item.lhs]
+        else:
+            terms.append(item)
+    return terms
+
+
+def _described(node: Any) -> str:
+    from pygeofilter import ast
+
+    if isinstance(node, ast.Attribute):
+        return str(node.name)
+    text = repr(node)
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+@cache
+def _wkt(uri: str) -> str:
+    return str(CRS.from_user_input(uri).to_wkt())
+
+
+def filter_condition(gpkg: GeoPackage, table: Table, value: Filter) -> Condition:
+    """The SQL condition selecting the rows of `table` that `value` selects; FilterError when
+    the filter names a property the table does not publish, mixes types or uses what is not
+    supported."""
+    translator = _Translator(gpkg, table, value.crs)
+    sql = translator.condition(value.node)
+    return Condition(sql, tuple(translator.params))
+
+
+def search_condition(
+    table: Table, q: str, name_field: str | None, code_field: str | None
+) -> Condition:
+    """`q`, free-text search: any of its comma-separated terms found in the name field, or in
+    the national classification's name of the code field's value (q=水田 finds code 0101).
+    FilterError when the table has neither field to search."""
+    from publish.standards import land_use_classes
+
+    names = [c for c in (name_field,) if c and c in table.columns]
+    codes = code_field if code_field and code_field in table.columns else None
+    if not names and codes is None:
+        raise FilterError(f"free-text search (q) is not available on {table.name}")
+    terms = [term.strip() for term in q.split(",") if term.strip()]
+    if not terms:
+        raise FilterError("q needs at least one search term")
+    clauses: list[str] = []
+    params: list[Any] = []
+    for term in terms:
+        for name in names:
+            clauses.append(f"instr(t.{quote_column(name)}, ?) > 0")
+            params.append(term)
+        if codes is not None:
+            matching = [c.code for c in land_use_classes().values() if term in c.name]
+            if matching:
+                clauses.append(f"t.{quote_column(codes)} IN (SELECT value FROM json_each(?))")
+                params.append(json.dumps(matching, ensure_ascii=False))
+    return Condition(f"({' OR '.join(clauses) or '0'})", tuple(params))
+
+
+def all_of(*conditions: Condition | None) -> Condition | None:
+    """The conditions joined with AND (None when there are none)."""
+    given = [c for c in conditions if c is not None]
+    if not given:
+        return None
+    sql = " AND ".join(c.sql for c in given)
+    return Condition(f"({sql})", tuple(p for c in given for p in c.params))

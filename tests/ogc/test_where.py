@@ -1,0 +1,119 @@
+"""CQL2 filters as SQL conditions on a small GeoPackage (tests.gpkg.helpers): LIKE's wildcards and
+escapes, spatial predicates exact past the R-tree, features without geometry, and what is refused."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from publish.gpkg.reader import GeoPackage
+from publish.ogc.cql import FilterError, parse_filter
+from publish.ogc.query import FeatureQuery, run_query
+from publish.ogc.where import filter_condition, search_condition
+from tests.gpkg.helpers import write_six
+
+BOX = "POLYGON((110 29, 110.1 29, 110.1 29.1, 110 29.1, 110 29))"
+
+
+def _empty(op: str) -> str:
+    """A cql2-json filter `op` with an empty polygon literal."""
+    empty = {"type": "Polygon", "coordinates": []}
+    return json.dumps({"op": op, "args": [{"property": "geometry"}, empty]})
+
+
+@pytest.fixture(scope="module")
+def gpkg(tmp_path_factory: pytest.TempPathFactory) -> GeoPackage:
+    return GeoPackage(write_six(tmp_path_factory.mktemp("gpkg") / "t.gpkg"))
+
+
+def selected(gpkg: GeoPackage, text: str) -> list[int]:
+    table = gpkg.table("t")
+    lang = "cql2-json" if text.startswith("{") else None
+    where = filter_condition(gpkg, table, parse_filter(text, lang))
+    page = run_query(gpkg, table, FeatureQuery(where=where, limit=100, geometry=False))
+    assert page.matched == len(page.ids)
+    return page.ids
+
+
+@pytest.mark.parametrize(
+    ("text", "ids"),
+    [
+        (f"S_INTERSECTS(geometry, {BOX})", [1, 3, 5]),  # not the L (2): its envelope only
+        (f"S_DISJOINT(geometry, {BOX})", [2, 4]),  # not 6, which has no geometry
+        (f"NOT S_INTERSECTS(geometry, {BOX})", [2, 4]),  # the same: unknown stays unknown
+        (f"S_WITHIN(geometry, {BOX})", [1]),
+        (f"S_CROSSES(geometry, {BOX})", [5]),
+        (f"S_OVERLAPS(geometry, {BOX})", [3]),
+        ("S_INTERSECTS(geometry, POINT(110.2 29.0))", [2]),  # inside the L
+        (_empty("s_intersects"), []),
+        (_empty("s_disjoint"), [1, 2, 3, 4, 5]),
+        (f"S_INTERSECTS(geometry, {BOX}) AND MC = '甲'", [1, 5]),
+        ("MC LIKE '%'", [1, 2, 3, 4, 5, 6]),
+        ("MC LIKE '_'", [1, 2, 3, 4, 5, 6]),  # one character, however many bytes
+        ("MC LIKE '甲%'", [1, 5]),
+        ("MC LIKE '__'", []),
+        ("MJ / 2 = 2.5", [1]),  # real division on a REAL column
+        ("BSM / 2 = 1.5", [3]),  # and on an INTEGER one
+        ("BSM = 1 OR BSM = 2 OR BSM = 3 OR BSM = 4", [1, 2, 3, 4]),
+        ("MJ BETWEEN 3 AND 7", [1, 2, 5]),
+    ],
+)
+def test_selection(gpkg: GeoPackage, text: str, ids: list[int]) -> None:
+    assert selected(gpkg, text) == ids
+
+
+@pytest.mark.parametrize(
+    ("pattern", "matches"),
+    [
+        (r"a\%b", ["a%b"]),  # an escaped wildcard is the character
+        (r"a\_b", ["a_b"]),
+        ("a*b", ["a*b"]),  # GLOB's own wildcards are plain characters in LIKE
+        ("a?b", ["a?b"]),
+        ("a[b", ["a[b"]),
+        ("a_b", ["a%b", "a_b", "a*b", "a?b", "a[b", "aXb"]),
+        ("A%", []),  # case-sensitive
+    ],
+)
+def test_like_wildcards_and_escapes(
+    tmp_path_factory: pytest.TempPathFactory, pattern: str, matches: list[str]
+) -> None:
+    import geopandas as gpd
+    import shapely
+
+    path = tmp_path_factory.mktemp("like") / "like.gpkg"
+    names = ["a%b", "a_b", "a*b", "a?b", "a[b", "aXb", "ab"]
+    frame = gpd.GeoDataFrame(
+        {"MC": names}, geometry=[shapely.Point(110, 29)] * len(names), crs="EPSG:4326"
+    )
+    frame.to_file(path, layer="t", driver="GPKG", engine="pyogrio")
+    gpkg = GeoPackage(path)
+    escaped = pattern.replace("'", "''")
+    ids = selected(gpkg, f"MC LIKE '{escaped}'")
+    assert [names[i - 1] for i in ids] == matches
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("fid = 1", "t has no queryable property 'fid'"),
+        ("MC = 1", "a string cannot be compared with a number"),
+        ("MC IN ('甲', 2)", "IN compares a string with a number"),
+        ("S_INTERSECTS(geometry, geometry)", "needs a geometry literal"),
+        ("S_EQUALS(MC, POINT(1 2))", "needs the property 'geometry'"),
+    ],
+)
+def test_refused(gpkg: GeoPackage, text: str, message: str) -> None:
+    with pytest.raises(FilterError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        filter_condition(gpkg, gpkg.table("t"), parse_filter(text))
+
+
+def test_search_condition(gpkg: GeoPackage) -> None:
+    table = gpkg.table("t")
+    where = search_condition(table, "甲, 丙", "MC", None)
+    page = run_query(gpkg, table, FeatureQuery(where=where, limit=10, geometry=False))
+    assert page.ids == [1, 3, 5]
+    with pytest.raises(FilterError, match="not available on t"):
+        search_condition(table, "甲", None, None)
+    with pytest.raises(FilterError, match="at least one search term"):
+        search_condition(table, " , ", "MC", None)
