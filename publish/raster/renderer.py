@@ -67,6 +67,27 @@ class Renderer:
         except mapli.MapliError as exc:
             raise RenderError(f"rendering {key} {z}/{x}/{y} failed: {exc}") from exc
 
+    def render_view(
+        self,
+        key: str,
+        make_style: StyleFactory,
+        *,
+        lon: float,
+        lat: float,
+        zoom: float,
+        width: int,
+        height: int,
+    ) -> bytes:
+        """The PNG (width × height, pixel ratio 1) of style `key` centred on lon/lat at a
+        MapLibre zoom (the review's finding maps)."""
+        import mapli
+
+        pool = self._ensure(key, make_style)
+        try:
+            return bytes(pool.render(key, lon=lon, lat=lat, zoom=zoom, width=width, height=height))
+        except mapli.MapliError as exc:
+            raise RenderError(f"rendering {key} at {lon},{lat} z{zoom:.2f} failed: {exc}") from exc
+
     async def arender_tile(
         self, key: str, make_style: StyleFactory, z: int, x: int, y: int
     ) -> bytes:
