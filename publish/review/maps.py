@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
@@ -267,29 +268,58 @@ def read_windows(
     path: Path, layer: str, views: Sequence[MapView], minzoom: float = 0.0
 ) -> gpd.GeoDataFrame:
     """The features of table `layer` of `path` inside the views' windows (those at or above
-    `minzoom`: below it the style does not draw the layer), each feature once, clipped to its
-    window group and simplified to half a pixel of the closest view. Overlapping windows are
-    read together, so no feature is drawn twice."""
+    `minzoom`: below it the style does not draw the layer), clipped to the windows and
+    simplified to half a pixel of the closest view. Overlapping windows are merged first, so
+    no part of a feature is drawn twice. One read of the table (through its R-tree)."""
     shown = [v for v in views if v.zoom >= minzoom]
     if not shown:
-        return gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
+        return _empty()
     boxes = shapely.box(*zip(*(v.window() for v in shown), strict=True))
     groups = _merged_boxes(boxes)
+    frame = _read_boxes(path, layer, [g.bounds for g in groups])
+    if frame.empty:
+        return _empty()
+    tree = shapely.STRtree(frame.geometry.to_numpy())
+    centres = shapely.centroid(boxes)
     parts = []
     for group in groups:
-        inside = shapely.intersects(group, shapely.centroid(boxes))
-        tolerance = min(v.tolerance() for v, hit in zip(shown, inside, strict=True) if hit)
-        frame = pyogrio.read_dataframe(path, layer=layer, bbox=group.bounds, fid_as_index=True)
-        if frame.empty:
+        rows = tree.query(group, predicate="intersects")
+        if not len(rows):
             continue
-        geometry = shapely.clip_by_rect(frame.geometry.values, *group.bounds)
-        frame = frame.set_geometry(
-            shapely.simplify(geometry, tolerance, preserve_topology=True), crs=frame.crs
-        )
-        parts.append(frame[~frame.geometry.is_empty])
+        inside = shapely.intersects(group, centres)
+        tolerance = min(v.tolerance() for v, hit in zip(shown, inside, strict=True) if hit)
+        part = frame.iloc[np.sort(rows)]
+        geometry = shapely.clip_by_rect(part.geometry.to_numpy(), *group.bounds)
+        geometry = shapely.simplify(geometry, tolerance, preserve_topology=True)
+        data = pd.DataFrame(part.drop(columns=part.geometry.name))
+        kept = ~shapely.is_empty(geometry)
+        parts.append(gpd.GeoDataFrame(data[kept], geometry=geometry[kept], crs="EPSG:4326"))
     if not parts:
-        return gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
-    return gpd.GeoDataFrame(pd.concat(parts), crs="EPSG:4326")
+        return _empty()
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs="EPSG:4326")
+
+
+def _read_boxes(
+    path: Path, layer: str, bounds: Sequence[tuple[float, float, float, float]]
+) -> gpd.GeoDataFrame:
+    """The rows of a GeoPackage table whose R-tree box meets one of `bounds` (one query)."""
+    info = pyogrio.read_info(path, layer=layer)
+    rtree = _quoted(f"rtree_{layer}_{info['geometry_name']}")
+    meets = " OR ".join(
+        f"(maxx >= {w!r} AND minx <= {e!r} AND maxy >= {s!r} AND miny <= {n!r})"
+        for w, s, e, n in bounds
+    )
+    fid = _quoted(info["fid_column"] or "fid")
+    sql = f"SELECT * FROM {_quoted(layer)} WHERE {fid} IN (SELECT id FROM {rtree} WHERE {meets})"
+    return pyogrio.read_dataframe(path, sql=sql)
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _empty() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
 
 
 def _merged_boxes(boxes: Any) -> list[shapely.Polygon]:
