@@ -257,8 +257,10 @@ def _minzooms(style: Mapping[str, Any], key: str) -> dict[str, float]:
 
 
 def _is_surface(style: Mapping[str, Any], layer: str) -> bool:
+    from publish.raster.style import LAYER_KEY
+
     return any(
-        (item.get("metadata") or {}).get("onemap:layer") == layer
+        (item.get("metadata") or {}).get(LAYER_KEY) == layer
         and (item.get("metadata") or {}).get("onemap:exclusive")
         for item in style.get("layers", [])
     )
@@ -302,16 +304,36 @@ def read_windows(
 def _read_boxes(
     path: Path, layer: str, bounds: Sequence[tuple[float, float, float, float]]
 ) -> gpd.GeoDataFrame:
-    """The rows of a GeoPackage table whose R-tree box meets one of `bounds` (one query)."""
+    """The rows of a GeoPackage table whose R-tree box meets one of `bounds`, in one query
+    (a table without an R-tree: those in the box around them all)."""
     info = pyogrio.read_info(path, layer=layer)
-    rtree = _quoted(f"rtree_{layer}_{info['geometry_name']}")
+    if not info["features"] or info["geometry_name"] is None:
+        return _empty()
+    rtree = f"rtree_{layer}_{info['geometry_name']}"
+    if rtree not in _tables(path):
+        west, south, east, north = shapely.total_bounds(shapely.box(*zip(*bounds, strict=True)))
+        return pyogrio.read_dataframe(path, layer=layer, bbox=(west, south, east, north))
     meets = " OR ".join(
         f"(maxx >= {w!r} AND minx <= {e!r} AND maxy >= {s!r} AND miny <= {n!r})"
         for w, s, e, n in bounds
     )
     fid = _quoted(info["fid_column"] or "fid")
-    sql = f"SELECT * FROM {_quoted(layer)} WHERE {fid} IN (SELECT id FROM {rtree} WHERE {meets})"
+    sql = (
+        f"SELECT * FROM {_quoted(layer)} "
+        f"WHERE {fid} IN (SELECT id FROM {_quoted(rtree)} WHERE {meets})"
+    )
     return pyogrio.read_dataframe(path, sql=sql)
+
+
+def _tables(path: Path) -> set[str]:
+    """The tables of an SQLite file (a GeoPackage), read only."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    finally:
+        conn.close()
 
 
 def _quoted(name: str) -> str:

@@ -124,14 +124,16 @@ def read_features(
     """The rows of table `layer` of `path` that findings name `features` (id values as text,
     "#<row>" for a feature without one): column KEY (that name), "name" (the name field's
     value, None without one) and the geometry (EPSG:4326). An id used twice gives two rows."""
-    columns = pyogrio.read_info(path, layer=layer)["fields"].tolist()
+    info = pyogrio.read_info(path, layer=layer)
+    columns = info["fields"].tolist()
     wanted = set(features)
     rows = sorted(int(f[1:]) for f in wanted if f.startswith("#") and f[1:].isdigit())
     ids = sorted(f for f in wanted if not f.startswith("#"))
-    keep = [c for c in (id_field, name_field) if c is not None and c in columns]
+    keep = list(dict.fromkeys(c for c in (id_field, name_field) if c is not None and c in columns))
+    fid = info["fid_column"] or "fid"
     parts = []
     if rows:
-        parts.append(_read(path, layer, keep, f"fid IN ({','.join(map(str, rows))})"))
+        parts.append(_read(path, layer, keep, f"{_quoted(fid)} IN ({','.join(map(str, rows))})"))
     if ids and id_field in columns:
         parts.append(_read(path, layer, keep, f"{_quoted(id_field)} IN ({_texts(ids)})"))
     if not parts:
@@ -215,8 +217,8 @@ def _marked(
     geoms: list[Any] = []
     seen: set[tuple[str, str]] = set()
     for finding in findings:
-        assert finding.lonlat is not None
-        geoms.append(shapely.Point(finding.lonlat))
+        if finding.lonlat is not None:
+            geoms.append(shapely.Point(finding.lonlat))
         for layer, feature in (
             (finding.layer, finding.feature),
             (finding.other_layer or finding.layer, finding.other_feature),

@@ -197,3 +197,33 @@ def test_a_view_fits_the_feature_around_the_finding(size: float) -> None:
         assert (square.bounds[3] - square.bounds[1]) / (north - south) > 0.33
     else:  # a tiny feature: shown with MIN_RADIUS_M around it, not at MAX_ZOOM
         assert 2 * MIN_RADIUS_M < height_m < 8 * MIN_RADIUS_M
+
+
+def test_a_feature_without_an_id_is_found_by_its_row(
+    tmp_path: Path, defective_sample_dir: Path
+) -> None:
+    squares = [box(0, 0, 300.0), box(1_000.0, 0, 300.0)]
+    frame = frame_lonlat(squares, HXMC=["甲", "乙"])  # no BSM: findings say "#<row>"
+    path = tmp_path / "features.gpkg"
+    pyogrio.write_dataframe(frame, path, layer="stbhhx", driver="GPKG")
+    point = frame.geometry.iloc[1].representative_point()
+    review = Review()
+    review.add(
+        make_finding(
+            "empty_geometry",
+            "stbhhx",
+            "layer stbhhx, feature #2: test",
+            "图层 stbhhx 要素 #2：测试",
+            feature="#2",
+            lonlat=(round(point.x, 6), round(point.y, 6)),
+        )
+    )
+    inputs = ReportInputs(
+        catalog=load_catalog(defective_sample_dir / "layers.yml"),
+        catalog_source=defective_sample_dir / "layers.yml",
+        layers={"stbhhx": _Table(path)},  # type: ignore[dict-item]
+        when=datetime(2026, 12, 5, tzinfo=UTC),
+    )
+    (place,) = place_findings(review, inputs)
+    assert place.name == "乙" and place.image is not None
+    assert _highlight(_centre(_pixels(place.image), 12)).any()
