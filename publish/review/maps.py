@@ -202,23 +202,27 @@ def draw_maps(
 
     if not snapshots:
         return []
-    minzooms = _minzooms(style, LAYER_KEY)
-    views = [s.view for s in snapshots]
-    sources = {
-        layer: _feature_collection(read_windows(tables[layer], layer, views, minzoom))
-        for layer, minzoom in minzooms.items()
-        if layer in tables
-    }
+    surfaces, default = _surfaces(style, LAYER_KEY)
+    shown = [s.layer if s.layer in surfaces else default for s in snapshots]
+    sources = {}
+    for layer, minzoom in _minzooms(style, LAYER_KEY).items():
+        if layer not in tables:
+            continue
+        # a surface is read only around the images that show it (they cover the ground)
+        views = [
+            s.view
+            for s, o in zip(snapshots, shown, strict=True)
+            if layer not in surfaces or o == layer
+        ]
+        sources[layer] = _feature_collection(read_windows(tables[layer], layer, views, minzoom))
     marked_json = _feature_collection(marked)
-    surfaces = {s.layer for s in snapshots if _is_surface(style, s.layer)}
     run = uuid.uuid4().hex
     makers: dict[str | None, Callable[[], dict[str, Any]]] = {
-        surface: _maker(style, sources, marked_json, surface) for surface in (None, *surfaces)
+        surface: _maker(style, sources, marked_json, surface) for surface in set(shown)
     }
     renderer = shared_renderer()
 
-    def draw(snapshot: Snapshot) -> bytes:
-        surface = snapshot.layer if snapshot.layer in surfaces else None
+    def draw(snapshot: Snapshot, surface: str | None) -> bytes:
         view = snapshot.view
         png = renderer.render_view(
             f"review/{run}/{surface or ''}",
@@ -232,7 +236,7 @@ def draw_maps(
         return _small_png(png)
 
     with ThreadPoolExecutor(max_workers=renderer.workers) as pool:
-        return list(pool.map(draw, snapshots))
+        return list(pool.map(draw, snapshots, shown))
 
 
 def _maker(
@@ -256,14 +260,18 @@ def _minzooms(style: Mapping[str, Any], key: str) -> dict[str, float]:
     return zooms
 
 
-def _is_surface(style: Mapping[str, Any], layer: str) -> bool:
-    from publish.raster.style import LAYER_KEY
-
-    return any(
-        (item.get("metadata") or {}).get(LAYER_KEY) == layer
-        and (item.get("metadata") or {}).get("onemap:exclusive")
-        for item in style.get("layers", [])
-    )
+def _surfaces(style: Mapping[str, Any], key: str) -> tuple[set[str], str | None]:
+    """The catalog layers drawn as surfaces (only one visible at a time), and the one the
+    style shows (None: none)."""
+    surfaces: set[str] = set()
+    default = None
+    for item in style.get("layers", []):
+        meta = item.get("metadata") or {}
+        if meta.get(key) and meta.get("onemap:exclusive"):
+            surfaces.add(str(meta[key]))
+            if (item.get("layout") or {}).get("visibility", "visible") != "none":
+                default = str(meta[key])
+    return surfaces, default
 
 
 def read_windows(
