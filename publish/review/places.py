@@ -82,14 +82,15 @@ def place_findings(review: Review, inputs: ReportInputs) -> list[FindingPlace]:
         if layer in tables
     }
     views = [_view(f, features) for f in review.findings]
-    drawn = _with_images(review.findings)
+    drawn = _with_images(review.findings, views)
     images: dict[int, bytes] = {}
     if drawn:
-        snapshots = [Snapshot(views[i], review.findings[i].layer) for i in drawn]  # type: ignore[arg-type]
+        snapshots = [Snapshot(view, review.findings[i].layer) for i, view in drawn]
         style = build_style(inputs.catalog, INTERNAL, tiles_url="", glyphs_url=GLYPHS_URL)
-        marked = _marked([review.findings[i] for i in drawn], features)
+        marked = _marked([review.findings[i] for i, _ in drawn], features)
         try:
-            images = dict(zip(drawn, draw_maps(style, tables, snapshots, marked), strict=True))
+            pngs = draw_maps(style, tables, snapshots, marked)
+            images = {i: png for (i, _), png in zip(drawn, pngs, strict=True)}
         except RenderError as exc:  # the report still lists every finding, without images
             log.warning("review report: no finding maps: %s", exc)
     places = []
@@ -179,16 +180,18 @@ def _named_features(findings: Iterable[Finding]) -> dict[str, set[str]]:
     return named
 
 
-def _with_images(findings: Sequence[Finding]) -> list[int]:
-    """The findings drawn: the first IMAGES_PER_KIND located ones of each kind."""
+def _with_images(
+    findings: Sequence[Finding], views: Sequence[MapView | None]
+) -> list[tuple[int, MapView]]:
+    """The findings drawn (index, view): the first IMAGES_PER_KIND located ones of each kind."""
     seen: Counter[str] = Counter()
     drawn = []
-    for i, finding in enumerate(findings):
-        if finding.lonlat is None or finding.omitted:
+    for i, (finding, view) in enumerate(zip(findings, views, strict=True)):
+        if view is None:
             continue
         seen[finding.kind] += 1
         if seen[finding.kind] <= IMAGES_PER_KIND:
-            drawn.append(i)
+            drawn.append((i, view))
     return drawn
 
 
