@@ -5,8 +5,9 @@
 Takes the current release of TILES (its catalog.yml and features/internal.gpkg, whose tables
 are the layers' feature tables), makes `--per-layer` invalid_geometry findings on random
 features (seed 7) of each of `--layers`, and times publish.review.places.place_findings twice
-in one process: cold (the renderer starts, glyphs are made) and warm (a second report). Only
-the first IMAGES_PER_KIND findings of the kind are drawn. Prints Markdown rows.
+in one process: cold (the first report) and warm (a second one: each report starts and closes
+a renderer of its own, but EGL, glyph ranges and GDAL are warm by then). Only the first
+IMAGES_PER_KIND findings of the kind are drawn. Prints Markdown rows.
 """
 
 from __future__ import annotations

@@ -56,6 +56,11 @@ class Renderer:
                 self._styles.add(key)
             return self._pool
 
+    def close(self) -> None:
+        """Stop the workers and forget the styles (a later render starts a new pool)."""
+        with self._lock:
+            self._pool, self._styles = None, set()
+
     def render_tile(self, key: str, make_style: StyleFactory, z: int, x: int, y: int) -> bytes:
         """The PNG of XYZ tile z/x/y (256 px) of style `key` (registered from `make_style`
         the first time)."""

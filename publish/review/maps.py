@@ -196,8 +196,9 @@ def draw_maps(
 ) -> list[bytes]:
     """One PNG (WIDTH × HEIGHT) per snapshot, same order: the plan around each view from the
     layers' feature tables (`tables`: catalog id → GeoPackage, table = id, EPSG:4326), the
-    `marked` features (EPSG:4326) highlighted. Rendered by the process's shared renderer."""
-    from publish.raster.renderer import shared_renderer
+    `marked` features (EPSG:4326) highlighted. Rendered by a renderer of their own, closed
+    when they are drawn."""
+    from publish.raster.renderer import Renderer
     from publish.raster.style import LAYER_KEY
 
     if not snapshots:
@@ -220,7 +221,7 @@ def draw_maps(
     makers: dict[str | None, Callable[[], dict[str, Any]]] = {
         surface: _maker(style, sources, marked_json, surface) for surface in set(shown)
     }
-    renderer = shared_renderer()
+    renderer = Renderer(max_styles=len(makers))
 
     def draw(snapshot: Snapshot, surface: str | None) -> bytes:
         view = snapshot.view
@@ -235,8 +236,11 @@ def draw_maps(
         )
         return _small_png(png)
 
-    with ThreadPoolExecutor(max_workers=renderer.workers) as pool:
-        return list(pool.map(draw, snapshots, shown))
+    try:
+        with ThreadPoolExecutor(max_workers=renderer.workers) as pool:
+            return list(pool.map(draw, snapshots, shown))
+    finally:
+        renderer.close()  # its workers stop: nothing is left running in the build
 
 
 def _maker(
