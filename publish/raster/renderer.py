@@ -56,6 +56,11 @@ class Renderer:
                 self._styles.add(key)
             return self._pool
 
+    def close(self) -> None:
+        """Stop the workers and forget the styles (a later render starts a new pool)."""
+        with self._lock:
+            self._pool, self._styles = None, set()
+
     def render_tile(self, key: str, make_style: StyleFactory, z: int, x: int, y: int) -> bytes:
         """The PNG of XYZ tile z/x/y (256 px) of style `key` (registered from `make_style`
         the first time)."""
@@ -66,6 +71,27 @@ class Renderer:
             return bytes(pool.render_tile(key, z=z, x=x, y=y, **_tile_args(z)))
         except mapli.MapliError as exc:
             raise RenderError(f"rendering {key} {z}/{x}/{y} failed: {exc}") from exc
+
+    def render_view(
+        self,
+        key: str,
+        make_style: StyleFactory,
+        *,
+        lon: float,
+        lat: float,
+        zoom: float,
+        width: int,
+        height: int,
+    ) -> bytes:
+        """The PNG (width × height, pixel ratio 1) of style `key` centred on lon/lat at a
+        MapLibre zoom (the review's finding maps)."""
+        import mapli
+
+        pool = self._ensure(key, make_style)
+        try:
+            return bytes(pool.render(key, lon=lon, lat=lat, zoom=zoom, width=width, height=height))
+        except mapli.MapliError as exc:
+            raise RenderError(f"rendering {key} at {lon},{lat} z{zoom:.2f} failed: {exc}") from exc
 
     async def arender_tile(
         self, key: str, make_style: StyleFactory, z: int, x: int, y: int

@@ -23,7 +23,7 @@ from publish.checks.rules import BY_KIND
 from publish.review.exports import write_exports
 from publish.review.inputs import ReportInputs
 from publish.review.inventory import inventory_html, take_inventory
-from publish.review.listing import findings_html
+from publish.review.listing import FINDINGS_CSS, findings_html
 from publish.review.page import context_list, html_page
 from publish.review.places import FindingPlace, no_places, place_findings
 
@@ -135,7 +135,7 @@ def render_html(
         "<h2>问题清单 Findings</h2>",
         findings_html(review.findings, places),
     ]
-    return html_page(title, body)
+    return html_page(title, body, css=FINDINGS_CSS)
 
 
 def _status(review: Review, summary: Mapping[str, Any]) -> str:

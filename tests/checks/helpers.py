@@ -54,67 +54,83 @@ def shifted(wkt: str) -> shapely.Geometry:
     return shapely.transform(shapely.from_wkt(wkt), lambda xy: xy + np.array([X0, Y0]))
 
 
-class FindingsTable(HTMLParser):
-    """Collects the rows of table#findings (cell texts), the tags seen and the page's lang."""
+_VOID = {"img", "br", "meta", "link", "hr", "input"}
+
+
+class FindingsList(HTMLParser):
+    """Collects the cards of section#findings (article.finding): per card, the text of each
+    part by its class without the `finding-` prefix (head, severity, kind, layer, feature,
+    field, area, location, message), its `img` and `a` attributes; the tags seen; the lang."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.rows: list[list[str]] = []
+        self.cards: list[dict[str, Any]] = []
         self.tags: list[tuple[str, dict[str, str | None]]] = []
         self.lang: str | None = None
-        self._in_table = False
-        self._cell: list[str] | None = None
+        self._stack: list[tuple[str, str | None]] = []  # (tag, part it opens)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
         self.tags.append((tag, attributes))
+        classes = (attributes.get("class") or "").split()
         if tag == "html":
             self.lang = attributes.get("lang")
-        if tag == "table" and attributes.get("id") == "findings":
-            self._in_table = True
-        elif self._in_table and tag == "tr" and "finding" in (attributes.get("class") or ""):
-            self.rows.append([])
-        elif self._in_table and tag == "td" and self.rows:
-            self._cell = []
+        if tag == "article" and "finding" in classes:
+            self.cards.append({"class": classes, "img": None, "a": None})
+        part = next((c.removeprefix("finding-") for c in classes if c.startswith("finding-")), None)
+        if self.cards and tag in ("img", "a"):
+            self.cards[-1][tag] = attributes
+        if tag not in _VOID:
+            self._stack.append((tag, part))
+            if part is not None and self.cards:
+                self.cards[-1].setdefault(part, "")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "table":
-            self._in_table = False
-        elif tag == "td" and self._cell is not None:
-            self.rows[-1].append("".join(self._cell).strip())
-            self._cell = None
+        while self._stack:
+            if self._stack.pop()[0] == tag:
+                break
 
     def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
+        if not self.cards:
+            return
+        for _, part in self._stack:  # every open part holds the text (head holds kind's)
+            if part is not None:
+                self.cards[-1][part] = self.cards[-1].get(part, "") + data
 
 
-def parse_html(path: Path) -> FindingsTable:
-    parser = FindingsTable()
+def parse_html(path: Path) -> FindingsList:
+    parser = FindingsList()
     parser.feed(path.read_text(encoding="utf-8"))
     return parser
 
 
-def check_html_lists_review(path: Path, review: Review) -> FindingsTable:
-    """review.html has one row per finding, each with its kind, layer, feature and messages."""
+def check_html_lists_review(path: Path, review: Review) -> FindingsList:
+    """review.html has one card per finding, each with its kind, layer, feature and messages;
+    it loads nothing from elsewhere (images are data: URIs, links stay on the staff viewer)."""
     page = parse_html(path)
     assert page.lang == "zh-CN"
-    assert len(page.rows) == len(review.findings)
-    remaining = list(page.rows)
+    assert len(page.cards) == len(review.findings)
+    remaining = list(page.cards)
     for finding in review.findings:
-        for row in remaining:
+        for card in remaining:
             if (
-                row[1] == finding.kind
-                and row[2].split()[-1] == finding.layer  # "<title> <id>"
-                and row[3].startswith(finding.feature or "")
-                and finding.message in row[8]
-                and finding.message_zh in row[8]
+                finding.kind in card["kind"].split()
+                and card["layer"].split()[-1] == finding.layer  # "<titles> <id>"
+                and card["feature"].startswith(finding.feature or "")
+                and finding.message in card["message"]
+                and finding.message_zh in card["message"]
             ):
-                remaining.remove(row)
+                remaining.remove(card)
                 break
         else:
             raise AssertionError(f"review.html does not list {finding}")
     for tag, attributes in page.tags:  # self-contained: nothing loaded from elsewhere
-        assert tag not in ("script", "link", "img", "iframe")
-        assert not any(k in ("src", "href") for k in attributes), (tag, attributes)
+        assert tag not in ("script", "link", "iframe")
+        if tag == "img":
+            assert (attributes.get("src") or "").startswith("data:image/png;base64,")
+            assert attributes.get("alt")
+        elif tag == "a":
+            assert (attributes.get("href") or "").startswith("/internal/#map=")
+        else:
+            assert not any(k in ("src", "href") for k in attributes), (tag, attributes)
     return page

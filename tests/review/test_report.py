@@ -89,18 +89,18 @@ def test_html_lists_every_finding_escaped(tmp_path: Path) -> None:
     assert "<script>" not in text and "&lt;script&gt;" in text
     assert "<b>" not in text
     assert "<title>审查 &lt;test&gt;</title>" in text
-    overlap = next(row for row in page.rows if row[1] == "control_line_overlap")
-    assert overlap[3] == "9 / stbhhx:3"
-    assert overlap[6] == "7,194.5" and overlap[7] == "110.274733,29.598663"
-    assert page.rows[0][0].endswith("blocking")  # blocking first
-    assert page.rows[-1][0].endswith("warning")
+    overlap = next(card for card in page.cards if "control_line_overlap" in card["kind"])
+    assert overlap["feature"] == "9 / stbhhx:3"
+    assert overlap["area"] == "7,194.5 m²" and overlap["location"] == "110.274733, 29.598663"
+    assert page.cards[0]["severity"].endswith("blocking")  # blocking first
+    assert page.cards[-1]["severity"].endswith("warning")
     assert "控制线重叠<br><span class='en'>control lines overlap</span>" in text  # the rules' names
 
 
 def test_html_of_an_empty_review(tmp_path: Path) -> None:
     html_path = write_report(Review(), tmp_path, title="t", context={}).html
     page = parse_html(html_path)
-    assert page.rows == [] and "审查通过" in html_path.read_text(encoding="utf-8")
+    assert page.cards == [] and "审查通过" in html_path.read_text(encoding="utf-8")
 
 
 def test_summary_lines_and_table() -> None:
