@@ -7,9 +7,9 @@ call pygeoapi's request functions with it (`publish.ogc.routes`). A service belo
 release and is dropped with it, so a request keeps the configuration it started with.
 
 Loading checks what pygeoapi would only find on the first request: every GeoPackage table opens
-and has its R-tree, every archive opens, every PostGIS table (pygeoapi's PostgreSQL provider, in
-deployments on PostGIS: publish.ogc.postgis) can be reached. The service holds those open files
-while it lives.
+and has its R-tree, every archive opens, every PostGIS table (our PostgreSQL provider or
+pygeoapi's, in deployments on PostGIS: publish.ogc.postgis) can be reached. The service holds
+those open files while it lives.
 """
 
 from __future__ import annotations
