@@ -62,6 +62,8 @@ class PostGISProvider(PostgreSQLProvider):
     def __init__(self, provider_def: dict[str, Any]) -> None:
         super().__init__(provider_def)
         self._code_field: str | None = provider_def.get("code_field")
+        # The id is not a property (as in the GeoPackage provider): not queryable, not filtered.
+        self._fields.pop(self.id_field, None)
 
     def __repr__(self) -> str:
         return f"<PostGISProvider {self.table}>"
@@ -87,9 +89,7 @@ class PostGISProvider(PostgreSQLProvider):
     def _published(self) -> Table:
         wanted = set(self.properties or ())
         columns = {
-            name: schema
-            for name, schema in self.get_fields().items()
-            if name != self.id_field and (not wanted or name in wanted)
+            name: schema for name, schema in self.fields.items() if not wanted or name in wanted
         }
         return Table(str(self.table), str(self.id_field), str(self.geom), None, columns)
 

@@ -21,6 +21,7 @@ from publish.pipeline.build import BuildResult
 from publish.release.postgis import publish_on_postgis
 from publish.server.settings import Settings
 from support.postgis import postgis_cluster
+from tests.ogc import test_cql2
 from tests.ogc.test_cql2 import (
     BAD,
     EPSG,
@@ -170,6 +171,25 @@ def test_free_text_search(
     _same(pg_full_client, full_client, feature_table, "cun", lambda f: f.CJMC != f.CJMC, q="%")
     r = pg_full_client[0].get("/ogc/collections/yjjbnt/items", params={"q": "水田"})
     assert r.status_code == 400 and "free-text search (q) is not available" in r.text
+
+
+def test_pages_of_a_filter_with_bbox_equality_and_sortby_agree(
+    pg_full_client: Client, feature_table: Table
+) -> None:
+    """test_cql2's paging test, run on the PostGIS client."""
+    test_cql2.test_pages_of_a_filter_with_bbox_equality_and_sortby_agree(
+        pg_full_client, feature_table
+    )
+
+
+@pytest.mark.parametrize("layer", ["ydyh", "dltb", "cun"])
+def test_queryables_are_the_geopackage_provider_s(
+    pg_full_client: Client, full_client: Client, layer: str
+) -> None:
+    url = f"/ogc/collections/{layer}/queryables"
+    theirs, ours = pg_full_client[0].get(url), full_client[0].get(url)
+    assert theirs.status_code == ours.status_code == 200
+    assert theirs.json()["properties"] == ours.json()["properties"]
 
 
 def test_long_chains_and_deep_parentheses(
