@@ -3,7 +3,7 @@ some of them without catching errors) or accept when it should not.
 
 Every value of a repeated parameter is checked (pygeoapi reads the last). A failed check is a
 BadRequestError naming the parameter and the value; the rest is pygeoapi's and the provider's to
-judge, so both feature providers (ours and pygeoapi's PostgreSQL one) answer the same.
+judge, so both feature providers (GeoPackage and PostGIS) answer the same.
 """
 
 from __future__ import annotations

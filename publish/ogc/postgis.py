@@ -25,7 +25,9 @@ from publish.errors import ReleaseError
 from publish.gpkg.schema import open_readonly, row_count
 from publish.ogc.config import FEATURE_PROVIDER, collections
 
-POSTGRESQL_PROVIDER = "PostgreSQL"  # pygeoapi's stock provider (pygeoapi.provider.sql)
+# pygeoapi's PostgreSQL provider with our CQL2 filter and `q` (publish.ogc.postgis_features)
+POSTGRESQL_PROVIDER = "publish.ogc.postgis_features.PostGISProvider"
+STOCK_POSTGRESQL_PROVIDER = "PostgreSQL"  # pygeoapi's own (pygeoapi.provider.sql), earlier releases
 GEOMETRY_COLUMN = "geom"
 ID_COLUMN = "fid"
 SCHEMA_PREFIX = "onemap"
@@ -172,7 +174,7 @@ def drop_schema(db: Database, schema: str) -> None:
 
 def postgresql_config(doc: Mapping[str, Any], db: Database, schema: str) -> dict[str, Any]:
     """A copy of a release's pygeoapi configuration whose collections read their features with
-    pygeoapi's PostgreSQL provider from `schema` (same table names, ids, CRSs and title field)."""
+    our PostgreSQL provider from `schema` (same table names, ids, CRSs, title and code fields)."""
     out = copy.deepcopy(dict(doc))
     for cid, resource in collections(out).items():
         providers = resource.get("providers") or []
@@ -187,13 +189,13 @@ def postgresql_config(doc: Mapping[str, Any], db: Database, schema: str) -> dict
                 "table": str(provider.get("table") or cid),
                 "id_field": ID_COLUMN,
                 "geom_field": GEOMETRY_COLUMN,
-                **kept,  # title_field, storage_crs, crs
+                **kept,  # title_field, code_field, storage_crs, crs
             }
     return out
 
 
 def open_provider(definition: Mapping[str, Any], where: str) -> Any:
-    """pygeoapi's PostgreSQL provider for `definition`, made now so that a release whose table
+    """The PostgreSQL provider for `definition`, made now so that a release whose table
     cannot be reached is refused when it loads rather than on its first request."""
     from pygeoapi.plugin import load_plugin
     from pygeoapi.provider.base import ProviderGenericError

@@ -33,6 +33,7 @@ from publish.ogc.config import FEATURE_PROVIDER, collections
 from publish.ogc.cql import FilterError, filter_scope, parse_filter
 from publish.ogc.language import with_language
 from publish.ogc.params import check_execution_body, check_items_query
+from publish.ogc.postgis import POSTGRESQL_PROVIDER
 from publish.ogc.queryables import described
 from publish.ogc.service import OgcService, provider_of
 from publish.release.outputs.ogc import OGC_KEY
@@ -100,8 +101,8 @@ NOT_SERVED = frozenset(
 )
 
 
-# OGC API – Features Part 3 and CQL2 classes our GeoPackage provider serves (publish.ogc.where);
-# pygeoapi declares none. Not declared: arithmetic (CQL2's % and div), CASEI/ACCENTI, functions,
+# OGC API – Features Part 3 and CQL2 classes our GeoPackage provider (publish.ogc.where) and our
+# PostGIS provider (publish.ogc.postgis_features) serve; pygeoapi declares none. Not declared: arithmetic (CQL2's % and div), CASEI/ACCENTI, functions,
 # property-property comparisons, temporal and array operators.
 FILTER_CLASSES = (
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
@@ -122,12 +123,16 @@ def _feature_provider(ctx: _Context, cid: str) -> dict[str, Any] | None:
     return None if resource is None else provider_of(resource, "feature")
 
 
+# Feature providers the items route parses CQL2 for (pygeoapi's stock PostgreSQL provider of
+# earlier PostGIS releases is left to pygeoapi's own ECQL handling).
+FILTERING_PROVIDERS = frozenset({FEATURE_PROVIDER, POSTGRESQL_PROVIDER})
+
+
 def _filters_served(ctx: _Context) -> bool:
-    """Every feature collection is on our GeoPackage provider (a PostGIS deployment's are on
-    pygeoapi's PostgreSQL provider, which this server does not parse CQL2 for)."""
+    """Every feature collection is on one of our providers (GeoPackage or PostGIS)."""
     providers = [_feature_provider(ctx, cid) for cid in collections(ctx.service.config)]
     named = [p.get("name") for p in providers if p is not None]
-    return bool(named) and all(name == FEATURE_PROVIDER for name in named)
+    return bool(named) and all(name in FILTERING_PROVIDERS for name in named)
 
 
 def _conformance(ctx: _Context, api: Any, request: Any) -> Any:
@@ -186,14 +191,14 @@ class _ParamsWithoutFilter(dict[str, Any]):
 def _filtered(function: Callable[..., Any]) -> Callable[..., Any]:
     """Items with a CQL2 `filter`: parsed here (publish.ogc.cql; a bad one is a 400 naming the
     problem) and handed to our provider for this request. Collections on another provider
-    (pygeoapi's PostgreSQL one) get pygeoapi's own handling."""
+    (pygeoapi's stock PostgreSQL one) get pygeoapi's own handling."""
 
     def call(ctx: _Context, api: Any, request: Any, *args: Any) -> Any:
         params = request.params
         provider = _feature_provider(ctx, args[0])
         if not FILTER_PARAMS & set(params) or provider is None:
             return function(ctx, api, request, *args)
-        if provider.get("name") != FEATURE_PROVIDER:
+        if provider.get("name") not in FILTERING_PROVIDERS:
             return function(ctx, api, request, *args)
         request._args = _ParamsWithoutFilter(params.items())
         if "filter" not in params:  # filter-lang or filter-crs alone: nothing to filter

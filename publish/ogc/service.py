@@ -7,9 +7,9 @@ call pygeoapi's request functions with it (`publish.ogc.routes`). A service belo
 release and is dropped with it, so a request keeps the configuration it started with.
 
 Loading checks what pygeoapi would only find on the first request: every GeoPackage table opens
-and has its R-tree, every archive opens, every PostGIS table (pygeoapi's PostgreSQL provider, in
-deployments on PostGIS: publish.ogc.postgis) can be reached. The service holds those open files
-while it lives.
+and has its R-tree, every archive opens, every PostGIS table (our PostgreSQL provider or
+pygeoapi's, in deployments on PostGIS: publish.ogc.postgis) can be reached. The service holds
+those open files while it lives.
 """
 
 from __future__ import annotations
@@ -117,7 +117,11 @@ class OgcService:
 
     def open_data(self) -> None:
         """Open every GeoPackage table and archive our providers will read, and keep them."""
-        from publish.ogc.postgis import POSTGRESQL_PROVIDER, open_provider
+        from publish.ogc.postgis import (
+            POSTGRESQL_PROVIDER,
+            STOCK_POSTGRESQL_PROVIDER,
+            open_provider,
+        )
         from publish.ogc.tiles import open_archive
 
         for cid, resource in collections(self.config).items():
@@ -131,8 +135,10 @@ class OgcService:
                 if table.rtree is None:
                     raise ReleaseError(f"collection {cid}: table {table.name} has no R-tree")
                 self._held.append(gpkg)
-            elif feature is not None and feature.get("name") == POSTGRESQL_PROVIDER:
-                # pygeoapi's stock provider (deployments on PostGIS, publish.ogc.postgis)
+            elif feature is not None and feature.get("name") in (
+                POSTGRESQL_PROVIDER,
+                STOCK_POSTGRESQL_PROVIDER,
+            ):  # deployments on PostGIS (publish.ogc.postgis)
                 self._held.append(open_provider(feature, f"collection {cid}"))
             tile = provider_of(resource, "tile")
             if tile is not None and tile.get("name") == TILE_PROVIDER:

@@ -176,6 +176,7 @@ class _Translator:
             raise FilterError(f"LIKE needs a text property (got a {kind})")
         if not isinstance(node.pattern, str):
             raise FilterError("LIKE needs a text pattern")
+        _check_text(node.pattern)
         self.params.append(_glob(node.pattern))
         if node.nocase:
             return f"({'NOT ' if node.not_ else ''}lower({value}) GLOB lower(?))"
@@ -234,6 +235,8 @@ class _Translator:
         return f"t.{quote_column(name)}", _kind_of_column(schema)
 
     def _bind(self, value: Any) -> str:
+        if isinstance(value, str):
+            _check_text(value)
         whole = isinstance(value, int) and not isinstance(value, bool)
         if whole and not _SQLITE_INTEGER[0] <= value <= _SQLITE_INTEGER[1]:
             raise FilterError(f"the number {value} is out of range")
@@ -323,6 +326,13 @@ class _Translator:
         )
 
 
+def _check_text(value: str) -> None:
+    """Text holds no NUL character: no layer's text does, and PostgreSQL (a PostGIS deployment,
+    publish.ogc.postgis_features) cannot compare with it."""
+    if "\x00" in value:
+        raise FilterError("text values cannot hold the NUL character")
+
+
 def _chain(node: Any) -> list[Any]:
     """The terms of a chain of one combination (a AND b AND c), in order: one flat SQL list
     rather than parentheses nested as deep as the chain is long (SQLite's parser stack is not)."""
@@ -361,12 +371,18 @@ def filter_condition(gpkg: GeoPackage, table: Table, value: Filter) -> Condition
     return Condition(sql, tuple(translator.params))
 
 
-def search_condition(
-    table: Table, q: str, name_field: str | None, code_field: str | None
-) -> Condition:
-    """`q`, free-text search: any of its comma-separated terms found in the name field, or in
-    the national classification's name of the code field's value (q=水田 finds code 0101).
-    FilterError when the table has neither field to search."""
+class Search(NamedTuple):
+    """What `q` looks for: each term in the text columns `names`, and the codes whose national
+    class name holds a term in the column `codes`."""
+
+    names: list[str]
+    codes: str | None
+    terms: list[tuple[str, list[str]]]  # (term, the codes whose name holds it)
+
+
+def search_terms(table: Table, q: str, name_field: str | None, code_field: str | None) -> Search:
+    """`q`, free-text search, split into its comma-separated terms, each with the land-use
+    codes whose name holds it. FilterError when the table has neither field to search."""
     from publish.standards import land_use_classes
 
     names = [c for c in (name_field,) if c and c in table.columns]
@@ -376,17 +392,30 @@ def search_condition(
     terms = [term.strip() for term in q.split(",") if term.strip()]
     if not terms:
         raise FilterError("q needs at least one search term")
+    for term in terms:
+        _check_text(term)
+    classes = land_use_classes().values() if codes is not None else ()
+    return Search(
+        names, codes, [(term, [c.code for c in classes if term in c.name]) for term in terms]
+    )
+
+
+def search_condition(
+    table: Table, q: str, name_field: str | None, code_field: str | None
+) -> Condition:
+    """`q`, free-text search: any of its comma-separated terms found in the name field, or in
+    the national classification's name of the code field's value (q=水田 finds code 0101).
+    FilterError when the table has neither field to search."""
+    search = search_terms(table, q, name_field, code_field)
     clauses: list[str] = []
     params: list[Any] = []
-    for term in terms:
-        for name in names:
+    for term, matching in search.terms:
+        for name in search.names:
             clauses.append(f"instr(t.{quote_column(name)}, ?) > 0")
             params.append(term)
-        if codes is not None:
-            matching = [c.code for c in land_use_classes().values() if term in c.name]
-            if matching:
-                clauses.append(f"t.{quote_column(codes)} IN (SELECT value FROM json_each(?))")
-                params.append(json.dumps(matching, ensure_ascii=False))
+        if search.codes is not None and matching:
+            clauses.append(f"t.{quote_column(search.codes)} IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(matching, ensure_ascii=False))
     return Condition(f"({' OR '.join(clauses) or '0'})", tuple(params))
 
 

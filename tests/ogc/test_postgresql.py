@@ -1,7 +1,8 @@
 """Deployments on PostGIS: a release published there (publish.ogc.postgis) is served through
-pygeoapi's stock PostgreSQL provider with the same answers as our R-tree GeoPackage provider —
-numberMatched, bbox, EPSG:4490 in lat/lon order, single items — and the public audience still
-never sees an internal layer. Runs a throwaway PostgreSQL 15 + PostGIS cluster (needs root)."""
+our subclass of pygeoapi's PostgreSQL provider with the same answers as our R-tree GeoPackage
+provider — numberMatched, bbox, EPSG:4490 in lat/lon order, single items — and the public
+audience still never sees an internal layer. Runs a throwaway PostgreSQL 15 + PostGIS cluster
+(needs root)."""
 
 from __future__ import annotations
 

@@ -137,12 +137,13 @@ def test_field_titles_follow_the_standard_and_the_language(
 
 
 def test_filter_classes_are_not_declared_for_pygeoapi_s_postgresql_provider() -> None:
-    """A PostGIS deployment's collections are on pygeoapi's provider, which this server does not
-    parse CQL2 for: no filter class is declared there."""
+    """Collections on pygeoapi's stock PostgreSQL provider (PostGIS releases made before ours
+    took its place), which this server does not parse CQL2 for: no filter class is declared
+    there. Ours (publish.ogc.postgis_features) is declared as the GeoPackage provider is."""
     from types import SimpleNamespace
 
     from publish.ogc.config import FEATURE_PROVIDER
-    from publish.ogc.postgis import POSTGRESQL_PROVIDER
+    from publish.ogc.postgis import POSTGRESQL_PROVIDER, STOCK_POSTGRESQL_PROVIDER
     from publish.ogc.routes import _filters_served
 
     def ctx(*names: str) -> Any:
@@ -153,6 +154,7 @@ def test_filter_classes_are_not_declared_for_pygeoapi_s_postgresql_provider() ->
         return SimpleNamespace(service=SimpleNamespace(config={"resources": resources}))
 
     assert _filters_served(ctx(FEATURE_PROVIDER, FEATURE_PROVIDER))
-    assert not _filters_served(ctx(POSTGRESQL_PROVIDER))
-    assert not _filters_served(ctx(FEATURE_PROVIDER, POSTGRESQL_PROVIDER))
+    assert _filters_served(ctx(POSTGRESQL_PROVIDER, FEATURE_PROVIDER))
+    assert not _filters_served(ctx(STOCK_POSTGRESQL_PROVIDER))
+    assert not _filters_served(ctx(FEATURE_PROVIDER, STOCK_POSTGRESQL_PROVIDER))
     assert not _filters_served(ctx())
