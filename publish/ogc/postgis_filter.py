@@ -20,15 +20,15 @@ import shapely
 
 from publish.gpkg.reader import Table
 from publish.ogc.cql import Filter, FilterError
-from publish.ogc.where import GEOMETRY_PROPERTY, _chain, _Translator
+from publish.ogc.where import GEOMETRY_PROPERTY, FilterTranslator, chain_terms
 
 
-class _Checker(_Translator):
+class _Checker(FilterTranslator):
     """publish.ogc.where's translation, kept for its checks; spatial literals are recorded (in
     CRS84) by the node they belong to instead of being looked up in a GeoPackage."""
 
     def __init__(self, table: Table, crs: str) -> None:
-        super().__init__(None, table, crs)  # type: ignore[arg-type]  # no GeoPackage is read
+        super().__init__(None, table, crs)  # no GeoPackage is read
         self.literals: dict[int, Any] = {}
         self._node: Any = None
 
@@ -78,7 +78,7 @@ class _Rewriter:
         if id(node) in self.checker.literals:
             return self._spatial(node)
         if isinstance(node, ast.And | ast.Or):
-            terms = [self.node(term) for term in _chain(node)]
+            terms = [self.node(term) for term in chain_terms(node)]
             return _balanced(type(node), terms)
         if isinstance(node, ast.Attribute) and node.name == GEOMETRY_PROPERTY:
             return ast.Attribute(self.geometry_column)

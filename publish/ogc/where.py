@@ -102,8 +102,12 @@ def _spatial_tests() -> dict[type, tuple[str, Callable[..., Any]]]:
 _MIRRORED = {"S_WITHIN": shapely.contains, "S_CONTAINS": shapely.within}
 
 
-class _Translator:
-    def __init__(self, gpkg: GeoPackage, table: Table, crs: str) -> None:
+class FilterTranslator:
+    """A filter's AST as one SQL condition with bound parameters on `table`, checked against its
+    published properties. Spatial predicates are answered through `gpkg`'s R-tree and shapely; a
+    subclass with no GeoPackage (publish.ogc.postgis_filter) overrides `_spatial`."""
+
+    def __init__(self, gpkg: GeoPackage | None, table: Table, crs: str) -> None:
         self.gpkg = gpkg
         self.table = table
         self.crs = crs
@@ -132,7 +136,7 @@ class _Translator:
 
         if isinstance(node, ast.And | ast.Or):
             word = "AND" if isinstance(node, ast.And) else "OR"
-            terms = [self.condition(term) for term in _chain(node)]
+            terms = [self.condition(term) for term in chain_terms(node)]
             return f"({f' {word} '.join(terms)})"
         if isinstance(node, ast.Not):
             return f"(NOT {self.condition(node.sub_node)})"
@@ -309,6 +313,7 @@ class _Translator:
             raise FilterError(f"{self.table.name} has no spatial index")
         ids: list[int] = []
         if not shapely.is_empty(literal):
+            assert self.gpkg is not None, "spatial predicates on a GeoPackage need it"
             box = shapely.bounds(literal)
             rows = self.gpkg.rows_in_box(self.table.name, [], tuple(box), order=None)
             if rows:
@@ -333,7 +338,7 @@ def _check_text(value: str) -> None:
         raise FilterError("text values cannot hold the NUL character")
 
 
-def _chain(node: Any) -> list[Any]:
+def chain_terms(node: Any) -> list[Any]:
     """The terms of a chain of one combination (a AND b AND c), in order: one flat SQL list
     rather than parentheses nested as deep as the chain is long (SQLite's parser stack is not)."""
     kind = type(node)
@@ -366,7 +371,7 @@ def filter_condition(gpkg: GeoPackage, table: Table, value: Filter) -> Condition
     """The SQL condition selecting the rows of `table` that `value` selects; FilterError when
     the filter names a property the table does not publish, mixes types or uses what is not
     supported."""
-    translator = _Translator(gpkg, table, value.crs)
+    translator = FilterTranslator(gpkg, table, value.crs)
     sql = translator.condition(value.node)
     return Condition(sql, tuple(translator.params))
 

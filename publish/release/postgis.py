@@ -1,4 +1,6 @@
-"""A release whose OGC API features come from PostGIS through pygeoapi's PostgreSQL provider.
+"""A release whose OGC API features come from PostGIS through pygeoapi's PostgreSQL provider
+(our subclass of it, publish.ogc.postgis_features, which filters with CQL2 and q as the
+GeoPackage provider does).
 
 The build writes features into the release's GeoPackages and the server reads them through our
 R-tree provider (publish.ogc.features). A deployment that keeps its features in PostgreSQL/PostGIS
@@ -13,7 +15,8 @@ which makes a new release from the current one (or `--release ID`):
    `onemap_<audience>_<new release id>` (fid kept as the primary key, geometry column `geom`
    in EPSG:4326 with a GiST index, column names as published); row counts are checked;
 2. the new release holds the same files (hard links) except `ogc/<audience>.yml`, whose
-   collections read their features with `name: PostgreSQL` from that audience's schema (the
+   collections read their features with our PostGIS provider (publish.ogc.postgis_features.
+   PostGISProvider, a pygeoapi PostgreSQL provider) from that audience's schema (the
    public schema holds the public tables only, as the public GeoPackage does);
 3. the release is committed and `current` switched, so running servers load it within their
    check interval (or on SIGHUP); `release switch` rolls back as for any release; `--prune`
