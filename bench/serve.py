@@ -502,17 +502,8 @@ def check_tiles(
 def check_features(base: str, urls: Sequence[str], name: str) -> list[int | None]:
     import httpx
 
-    matched: list[int | None] = []
     with httpx.Client(base_url=base, timeout=120) as c:
-        for url in urls:
-            r = c.get(url)
-            if r.status_code != 200:
-                raise RuntimeError(f"{name}: {url} → {r.status_code} {r.text[:300]}")
-            body = r.json()
-            if body.get("type") != "FeatureCollection":
-                raise RuntimeError(f"{name}: {url} is not a FeatureCollection")
-            matched.append(body.get("numberMatched"))
-    return matched
+        return [page(c, url, name)[0] for url in urls]
 
 
 def page(client: Any, url: str, name: str) -> tuple[int | None, list[str]]:
