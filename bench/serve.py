@@ -58,6 +58,7 @@ latency percentiles, errors and the ratios.
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import json
 import math
@@ -900,12 +901,20 @@ def main() -> int:
         with Archive(archive) as a:
             bounds = [round(v, 6) for v in a.bounds]
         stock_port = free_port()
-        # a copy: pygeoapi's SQLiteGPKG provider (SpatiaLite) writes to the file it opens (at
-        # `openapi generate` already), and the server refuses a release whose file then differs
-        # from its manifest
-        stock_gpkg = work / "stock-public.gpkg"
-        shutil.copyfile(gpkg, stock_gpkg)
-        config, openapi = stock_config(work, stock_port, xyz, stock_gpkg, pg_data, bounds)
+
+        @functools.cache
+        def stock_files() -> tuple[Path, Path]:
+            """Stock pygeoapi's config and OpenAPI, made on first use (not in the tipg and
+            inflight modes)."""
+            # a copy: pygeoapi's SQLiteGPKG provider (SpatiaLite) writes to the file it opens
+            # (at `openapi generate` already), and the server refuses a release whose file
+            # then differs from its manifest
+            stock_gpkg = work / "stock-public.gpkg"
+            shutil.copyfile(gpkg, stock_gpkg)
+            return stock_config(work, stock_port, xyz, stock_gpkg, pg_data, bounds)
+
+        def stock_server(workers: int, log: Path) -> Any:
+            return stock(*stock_files(), stock_port, workers, log)
 
         pg_port = None if pg_data is None else int(pg_data["port"])
 
@@ -928,7 +937,7 @@ def main() -> int:
                     check_tiles(base, probe_urls["ours"], stored, "ours", report)
                     run("tiles", "ours", workers, base, lambda: group_pids(proc.pid))
                 log = work / f"stock-{workers}.log"
-                with stock(config, openapi, stock_port, workers, log) as proc:
+                with stock_server(workers, log) as proc:
                     base = f"http://127.0.0.1:{stock_port}"
                     check_tiles(base, probe_urls["pygeoapi"], stored, "pygeoapi", report)
                     run("tiles", "pygeoapi", workers, base, lambda: group_pids(proc.pid))
@@ -979,7 +988,7 @@ def main() -> int:
                 if args.only == "tipg":
                     continue
                 log = work / f"stock-f{workers}.log"
-                with stock(config, openapi, stock_port, workers, log) as proc:
+                with stock_server(workers, log) as proc:
                     base = f"http://127.0.0.1:{stock_port}"
                     for name in ("gpkg", "postgis"):
                         if name == "postgis" and pg_port is None:
@@ -1011,7 +1020,7 @@ def main() -> int:
                 with server as proc:
                     base = f"http://127.0.0.1:{port}"
                     log = work / f"stock-cql{workers}.log"
-                    with stock(config, openapi, stock_port, workers, log) as theirs:
+                    with stock_server(workers, log) as theirs:
                         their_base = f"http://127.0.0.1:{stock_port}"
                         mine, theirs_urls = (
                             cql_paths["ours"][:probes],
