@@ -527,8 +527,10 @@ def check_same(
     import httpx
 
     compared = 0
-    with httpx.Client(base_url=ours_base, timeout=120) as a, httpx.Client(base_url=base) as b:
-        b.timeout = httpx.Timeout(120)
+    with (
+        httpx.Client(base_url=ours_base, timeout=120) as a,
+        httpx.Client(base_url=base, timeout=120) as b,
+    ):
         for mine, theirs in zip(ours_urls, urls, strict=True):
             want = page(a, f"{mine}&sortby=MJ", "ours")
             got = page(b, f"{theirs}&sortby=MJ", name)
