@@ -6,12 +6,12 @@ flight, 16 threads took turns at the GIL (SQLite releases it, Python takes it ba
 thread forces a switch every 5 ms), and issue 17 measured 4.3 ms of CPU a bbox query at 4 in
 flight against 7.0 ms at 16 (1 worker, 1,000,000 parcels). A feature query is mostly Python, so
 threads beyond the cores can only queue at the GIL; here the others wait on the event loop, in
-order, at no CPU cost. On the 20,000-parcel sample (bench/serve.py --only inflight, a busy
-machine) the slowdown did not show (CPU a request at -c16 within 1.0–1.2× of -c4 before); with
-the bound, the CPU a request moved within the noise (7 % less to 19 % more between runs) and
-the p99 at -c16 was lower in 3 runs of 4 (e.g. 197–410 → 111–166 ms); whether it cures the
-1,000,000-parcel figure is still to be measured. The price: a slow request (a large `limit`, a filter
-that scans the table) holds one of the few threads while the others queue behind it.
+order, at no CPU cost. Measured with bench/serve.py --only inflight, before and after in one
+run, on a busy machine: at 200,000 parcels the CPU a request at -c16 went from 1.10–1.56× that
+at -c4 to 1.01–1.04× (3.2–5.3 ms → 3.0–3.6 ms), the p99 at -c16 from 159–205 ms to 70–75 ms;
+at 20,000 parcels there was no slowdown to cure (the CPU moved within the noise). The
+1,000,000-parcel figure is still to be measured. The price: a slow request (a large `limit`,
+a filter that scans the table) holds one of the few threads while the others queue behind it.
 """
 
 from __future__ import annotations
