@@ -1,13 +1,16 @@
-"""Serving throughput and latency, side by side in one run, on one release (issue 4).
+"""Serving throughput and latency, side by side in one run, on one release (issues 4 and 17).
 
     .venv/bin/python bench/serve.py --tiles /work/bench-data/tiles1m [--duration 15]
-        [--tiles-sample 5000] [--boxes 2000] [--rounds 1] [--only tiles|features]
+        [--tiles-sample 5000] [--boxes 2000] [--queries 2000] [--rounds 1]
+        [--only tiles|features|tipg|cql|inflight] [--baseline CHECKOUT]
 
 `--tiles` is a built tiles folder; its `current` release is measured (the 1,000,000-parcel sample:
 `python -m publish sample --out S --parcels 1000000`, `build_tiles.py --catalog S/layers.yml
 --out T`). Needs (Debian) wrk, nginx, gdal-bin, postgresql + postgresql-15-postgis-3, nodejs/npm,
 libsqlite3-mod-spatialite; (PyPI) pysqlite3-binary; root (the PostgreSQL cluster runs as
-`postgres`). tileserver-gl-light is installed with npm into ~/.cache/onemap-bench when missing.
+`postgres`). tileserver-gl-light is installed with npm into ~/.cache/onemap-bench when missing,
+tipg with pip into a venv of its own there (~/.cache/onemap-bench/tipg-venv: its pins are not ours).
+Without `--only`, everything below runs.
 
 Tiles (wrk -t2 -c64 --latency, each request a random path from `--tiles-sample` tiles drawn from
 the public archive's own tile list; `Accept-Encoding: gzip`), at 1 and 2 workers where the server
@@ -27,16 +30,38 @@ current-use parcels `dltb`, the largest layer), at 1 and 2 workers:
   gpkg        stock pygeoapi, its SQLiteGPKG provider on the same GeoPackage table
   postgis     stock pygeoapi, its PostgreSQL provider, the table loaded into PostGIS by
               publish.ogc.postgis.load_tables (a throwaway PostgreSQL 15 cluster)
+  tipg        tipg (Development Seed's OGC Features server on PostGIS, asyncpg; uvicorn with
+              the same number of workers) on the same PostGIS table
+(`--only tipg`: ours and tipg only.) The CPU per request of postgis and tipg counts the
+PostgreSQL processes' too (utime + stime from /proc, over the run).
 
-Each server's answers are checked before it is measured (same tile bytes; same numberMatched as
-ours). Prints Markdown tables with requests/s, latency percentiles, errors and the ratios.
+CQL2 (`--only cql`; wrk -t2 -c16, at 1 and 2 workers): `--queries` selections, limit 100, by
+turns `YDYHFLDM LIKE '07%' AND MJ > 20000` (planned use `ydyh`; prefix and floor random), and on
+the current use `dltb` an IN list of three land-use codes, `MJ BETWEEN a AND b`, S_INTERSECTS
+with a random ~1 km hexagon, and that hexagon AND a code prefix:
+  ours        `filter=…&filter-lang=cql2-text` (publish.ogc.cql on the GeoPackage provider)
+  postgis     stock pygeoapi's PostgreSQL provider, `filter=…&filter-lang=cql-text`: pygeoapi
+              parses `filter` as ECQL (pygeofilter), so the same selection is written there with
+              INTERSECTS(geom, …) for S_INTERSECTS(geometry, …); the rest reads the same
+
+In flight (`--only inflight`): ours at 1 worker, bbox queries as above at wrk -c4 and -c16 (does
+the CPU a request grow with the requests in flight in one process?); with `--baseline CHECKOUT`
+(e.g. `git archive main | tar -x -C /tmp/base`) that checkout's `publish` first, in the same
+run, as `ours-base` (before/after a change).
+
+Each server's answers are checked before it is measured (same tile bytes; for bbox, the same
+numberMatched as ours; tipg and the CQL2 selections: the same numberMatched and the same feature
+ids as ours, asked with sortby=MJ so that pages agree). Prints Markdown tables with requests/s,
+latency percentiles, errors and the ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import json
+import math
 import os
 import platform
 import random
@@ -52,6 +77,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -61,7 +87,10 @@ from support.ports import free_port  # noqa: E402
 PYTHON = sys.executable
 TILESERVER = "tileserver-gl-light@5"
 NPM_CACHE = Path.home() / ".cache" / "onemap-bench" / "tileserver-gl-light"
+TIPG_VENV = Path.home() / ".cache" / "onemap-bench" / "tipg-venv"
+PG_SCHEMA = "bench_public"
 FEATURE_LAYER = "dltb"
+CQL_LAYERS = (FEATURE_LAYER, "ydyh")
 LIMIT = 100
 
 WRK_SCRIPT = r"""
@@ -274,9 +303,10 @@ def measure(
     args: argparse.Namespace,
     script: Path,
     pids: Callable[[], list[int]],
+    connections: int | None = None,
 ) -> Run:
     tiles = group == "tiles"
-    connections = 64 if tiles else 16
+    connections = connections or (64 if tiles else 16)
     wrk(base, paths, duration=3, connections=connections, script=script, gzip_ok=tiles)  # warm
     watched = pids()
     before = cpu_seconds(watched)
@@ -363,9 +393,9 @@ def extract(archive: Path, tiles: Sequence[tuple[int, int, int, int, int]], root
     (root / "metadata.json").write_text(json.dumps(doc), encoding="utf-8")
 
 
-def random_boxes(gpkg: Path, count: int, seed: int, side: float = 0.01) -> list[str]:
-    """`count` boxes `side` degrees wide (~1 km) centred on random parcels (so inside the city,
-    denser where parcels are)."""
+def random_points(gpkg: Path, count: int, seed: int) -> list[tuple[float, float]]:
+    """A point inside each of `count` random parcels (so inside the city, denser where parcels
+    are), in random order."""
     import pyogrio
 
     info = pyogrio.read_info(gpkg, layer=FEATURE_LAYER)
@@ -378,14 +408,67 @@ def random_boxes(gpkg: Path, count: int, seed: int, side: float = 0.01) -> list[
         fid_as_index=True,
         where=f"fid IN ({','.join(map(str, fids))})",
     )
-    boxes = []
-    for geom in frame.geometry.values:
-        c = geom.representative_point()
-        boxes.append(
-            f"{c.x - side / 2:.6f},{c.y - side / 2:.6f},{c.x + side / 2:.6f},{c.y + side / 2:.6f}"
-        )
-    rng.shuffle(boxes)
-    return boxes
+    points = [(p.x, p.y) for p in frame.geometry.representative_point().values]
+    rng.shuffle(points)
+    return points
+
+
+def random_boxes(gpkg: Path, count: int, seed: int, side: float = 0.01) -> list[str]:
+    """`count` boxes `side` degrees wide (~1 km) centred on random parcels."""
+    h = side / 2
+    return [
+        f"{x - h:.6f},{y - h:.6f},{x + h:.6f},{y + h:.6f}"
+        for x, y in random_points(gpkg, count, seed)
+    ]
+
+
+@dataclass(frozen=True)
+class CqlQuery:
+    """One selection asked of both servers: our cql2-text and stock pygeoapi's ECQL (its
+    `filter` parameter goes to pygeofilter's ECQL parser: INTERSECTS on the column `geom`
+    where CQL2 says S_INTERSECTS on the queryable `geometry`)."""
+
+    layer: str
+    cql2: str
+    ecql: str
+
+
+def cql_queries(gpkg: Path, count: int, seed: int) -> list[CqlQuery]:
+    """`count` attribute and spatial selections, by turns: a class prefix with an area floor
+    (planned use `ydyh`), IN lists of land-use codes, area BETWEEN, S_INTERSECTS with a random
+    ~1 km hexagon, and that hexagon with a code prefix (current use `dltb`)."""
+    rng = random.Random(seed)
+    points = random_points(gpkg, count, seed)
+    codes = ["0101", "0103", "0201", "0301", "0303", "0401", "0703", "1202", "1701", "2307"]
+    out = []
+    for i, (x, y) in enumerate(points):
+        kind = i % 5
+        if kind == 0:
+            prefix = rng.choice(["01", "03", "07", "08", "10"])
+            floor = rng.choice([5000, 20000, 50000, 80000])
+            text = f"YDYHFLDM LIKE '{prefix}%' AND MJ > {floor}"
+            out.append(CqlQuery("ydyh", text, text))
+            continue
+        if kind == 1:
+            listed = ", ".join(f"'{c}'" for c in rng.sample(codes, 3))
+            text = f"DLBM IN ({listed})"
+        elif kind == 2:
+            low = rng.randrange(10_000, 1_000_000, 1000)
+            text = f"MJ BETWEEN {low} AND {low + rng.randrange(1000, 50_000, 1000)}"
+        if kind in (1, 2):
+            out.append(CqlQuery(FEATURE_LAYER, text, text))
+            continue
+        ring = []
+        for k in range(6):  # a hexagon, radius 0.004°–0.006° (~0.5 km) at each vertex
+            r, a = rng.uniform(0.004, 0.006), k * 3.14159265 / 3
+            ring.append(f"{x + r * math.cos(a):.6f} {y + r * math.sin(a):.6f}")
+        wkt = f"POLYGON(({', '.join([*ring, ring[0]])}))"
+        cql2, ecql = f"S_INTERSECTS(geometry, {wkt})", f"INTERSECTS(geom, {wkt})"
+        if kind == 4:
+            prefix = rng.choice(["01", "03", "07"])
+            cql2, ecql = (f"{q} AND DLBM LIKE '{prefix}%'" for q in (cql2, ecql))
+        out.append(CqlQuery(FEATURE_LAYER, cql2, ecql))
+    return out
 
 
 def write_paths(path: Path, lines: Sequence[str]) -> Path:
@@ -420,17 +503,44 @@ def check_tiles(
 def check_features(base: str, urls: Sequence[str], name: str) -> list[int | None]:
     import httpx
 
-    matched: list[int | None] = []
     with httpx.Client(base_url=base, timeout=120) as c:
-        for url in urls:
-            r = c.get(url)
-            if r.status_code != 200:
-                raise RuntimeError(f"{name}: {url} → {r.status_code} {r.text[:300]}")
-            body = r.json()
-            if body.get("type") != "FeatureCollection":
-                raise RuntimeError(f"{name}: {url} is not a FeatureCollection")
-            matched.append(body.get("numberMatched"))
-    return matched
+        return [page(c, url, name)[0] for url in urls]
+
+
+def page(client: Any, url: str, name: str) -> tuple[int | None, list[str]]:
+    """numberMatched and the ids of one answer (a FeatureCollection)."""
+    r = client.get(url)
+    if r.status_code != 200:
+        raise RuntimeError(f"{name}: {url} → {r.status_code} {r.text[:300]}")
+    body = r.json()
+    if body.get("type") != "FeatureCollection":
+        raise RuntimeError(f"{name}: {url} is not a FeatureCollection")
+    return body.get("numberMatched"), [str(f.get("id")) for f in body["features"]]
+
+
+def check_same(
+    ours_base: str, ours_urls: Sequence[str], base: str, urls: Sequence[str], name: str
+) -> int:
+    """Each pair of URLs answers the same numberMatched and the same features (ids), asked
+    sorted by area (`sortby=MJ`) so that a page is the same page on both; the features
+    compared."""
+    import httpx
+
+    compared = 0
+    with (
+        httpx.Client(base_url=ours_base, timeout=120) as a,
+        httpx.Client(base_url=base, timeout=120) as b,
+    ):
+        for mine, theirs in zip(ours_urls, urls, strict=True):
+            want = page(a, f"{mine}&sortby=MJ", "ours")
+            got = page(b, f"{theirs}&sortby=MJ", name)
+            if got[0] != want[0] or set(got[1]) != set(want[1]):
+                raise RuntimeError(
+                    f"{name}: {theirs} → numberMatched {got[0]}, ids {got[1][:5]}…; ours: "
+                    f"{mine} → {want[0]}, {want[1][:5]}…"
+                )
+            compared += len(want[1])
+    return compared
 
 
 # -- servers ----------------------------------------------------------------------------------
@@ -443,9 +553,10 @@ def ours(
     *,
     log_level: str = "info",
     settings_env: dict[str, str] | None = None,
+    source: Path = REPO,
 ) -> Any:
     """`python -m publish serve` with its defaults (settings from no PUBLISH_* variable but
-    those of `settings_env`)."""
+    those of `settings_env`), the `publish` package of the checkout `source`."""
     port = free_port()
     argv = [
         *(PYTHON, "-m", "publish", "serve", "--tiles", str(tiles_dir)),
@@ -453,7 +564,9 @@ def ours(
     ]
     env = {k: "" for k in os.environ if k.startswith("PUBLISH_")}
     env.update(settings_env or {})
-    return port, process(argv, ready=f"http://127.0.0.1:{port}/healthz", log=log, env=env, cwd=REPO)
+    env["PYTHONPATH"] = str(source)
+    ready = f"http://127.0.0.1:{port}/healthz"
+    return port, process(argv, ready=ready, log=log, env=env, cwd=source)
 
 
 def bare(archive: Path, log: Path, probe: str, app: str = "app", workers: int = 1) -> Any:
@@ -517,8 +630,9 @@ http {{
 def stock_config(
     work: Path, port: int, xyz: Path, gpkg: Path, pg: dict[str, Any] | None, bounds: list[float]
 ) -> tuple[Path, Path]:
-    """A pygeoapi config (our server metadata) with three collections: `public` (MVT-tippecanoe
-    on the extracted tiles), `dltb_gpkg` (SQLiteGPKG) and `dltb_pg` (PostgreSQL); its OpenAPI."""
+    """A pygeoapi config (our server metadata) with four collections: `public` (MVT-tippecanoe
+    on the extracted tiles), `dltb_gpkg` (SQLiteGPKG), `dltb_pg` and `ydyh_pg` (PostgreSQL);
+    its OpenAPI."""
     import yaml
 
     doc = yaml.safe_load((REPO / "config" / "pygeoapi.yml").read_text(encoding="utf-8"))
@@ -566,16 +680,16 @@ def stock_config(
             ],
         ),
     }
-    if pg is not None:
-        resources["dltb_pg"] = collection(
-            "dltb (PostgreSQL)",
+    for layer in CQL_LAYERS if pg is not None else ():
+        resources[f"{layer}_pg"] = collection(
+            f"{layer} (PostgreSQL)",
             [
                 {
                     "type": "feature",
                     "name": "PostgreSQL",
                     "data": pg,
                     "id_field": "fid",
-                    "table": FEATURE_LAYER,
+                    "table": layer,
                     "geom_field": "geom",
                 }
             ],
@@ -608,6 +722,34 @@ def stock(config: Path, openapi: Path, port: int, workers: int, log: Path) -> An
     ]
     env = {"PYGEOAPI_CONFIG": str(config), "PYGEOAPI_OPENAPI": str(openapi)}
     return process(argv, ready=f"http://127.0.0.1:{port}/", log=log, env=env, cwd=REPO)
+
+
+def tipg_python() -> Path:
+    """The Python of a venv of its own with tipg and uvicorn (its pins are not ours), made in
+    TIPG_VENV when missing."""
+    python = TIPG_VENV / "bin" / "python"
+    if not python.exists():
+        print(f"installing tipg into {TIPG_VENV}", file=sys.stderr, flush=True)
+        subprocess.run(["python3", "-m", "venv", str(TIPG_VENV)], check=True)
+        pip = [str(python), "-m", "pip", "install", "-q", "tipg", "uvicorn[standard]"]
+        subprocess.run(pip, check=True)
+    return python
+
+
+def tipg(pg: dict[str, Any], schema: str, workers: int, log: Path) -> Any:
+    """tipg (uvicorn, `workers` processes) on the tables of `schema`; collection ids are
+    `schema.table`."""
+    port = free_port()
+    argv = [
+        *(str(tipg_python()), "-m", "uvicorn", "tipg.main:app", "--host", "127.0.0.1"),
+        *("--port", str(port), "--workers", str(workers), "--log-level", "warning"),
+    ]
+    env = {
+        "DATABASE_URL": f"postgresql://{pg['user']}@{pg['host']}:{pg['port']}/{pg['dbname']}",
+        "TIPG_DB_SCHEMAS": json.dumps([schema]),
+    }
+    ready = f"http://127.0.0.1:{port}/collections/{schema}.{FEATURE_LAYER}"
+    return port, process(argv, ready=ready, log=log, env=env, cwd=log.parent)
 
 
 def tileserver_main() -> Path:
@@ -659,7 +801,11 @@ def main() -> int:
     parser.add_argument("--tiles-sample", type=int, default=5000)
     parser.add_argument("--boxes", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=1, help="repeat everything; medians")
-    parser.add_argument("--only", choices=("tiles", "features"))
+    parser.add_argument("--only", choices=("tiles", "features", "tipg", "cql", "inflight"))
+    parser.add_argument("--queries", type=int, default=2000, help="CQL2 selections (cql)")
+    parser.add_argument(
+        "--baseline", help="inflight: also measure the `publish` of this checkout (before)"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--work", help="working folder (default: a temporary one, deleted)")
     args = parser.parse_args()
@@ -713,41 +859,72 @@ def main() -> int:
         # features: random ~1 km boxes; the table in PostGIS for the stock PostgreSQL provider
         boxes = random_boxes(gpkg, args.boxes, args.seed)
         query = f"limit={LIMIT}&f=json"
+        tipg_items = f"/collections/{PG_SCHEMA}.{FEATURE_LAYER}/items"
         feature_paths = {
             "ours": [f"/ogc/collections/{FEATURE_LAYER}/items?bbox={b}&{query}" for b in boxes],
             "gpkg": [f"/collections/dltb_gpkg/items?bbox={b}&{query}" for b in boxes],
             "postgis": [f"/collections/dltb_pg/items?bbox={b}&{query}" for b in boxes],
+            "tipg": [f"{tipg_items}?bbox={b}&limit={LIMIT}&f=geojson" for b in boxes],
         }
+        # CQL2: the same selections, in our cql2-text and in stock pygeoapi's ECQL
+        cql = cql_queries(gpkg, args.queries, args.seed + 1)
+        cql_paths = {
+            "ours": [
+                f"/ogc/collections/{q.layer}/items?filter={quote(q.cql2)}"
+                f"&filter-lang=cql2-text&{query}"
+                for q in cql
+            ],
+            "postgis": [
+                f"/collections/{q.layer}_pg/items?filter={quote(q.ecql)}&filter-lang=cql-text&{query}"
+                for q in cql
+            ],
+        }
+        cql_files = {k: write_paths(work / f"cql-{k}.txt", v) for k, v in cql_paths.items()}
+        feature_paths["ours-base"] = feature_paths["ours"]  # inflight: the --baseline checkout
         feature_files = {
             k: write_paths(work / f"features-{k}.txt", v) for k, v in feature_paths.items()
         }
         pg_data = None
-        if args.only != "tiles":
+        if args.only not in ("tiles", "inflight"):
             from publish.ogc.postgis import load_tables
             from support.postgis import postgis_cluster
 
             db = stack.enter_context(postgis_cluster("bench", ("shared_buffers=512MB",)))
             started = time.monotonic()
-            load_tables(db, gpkg, "bench_public", [FEATURE_LAYER])
+            load_tables(db, gpkg, PG_SCHEMA, CQL_LAYERS)
             report.notes.append(
-                f"dltb loaded into PostGIS with ogr2ogr in {time.monotonic() - started:.0f} s"
+                f"{', '.join(CQL_LAYERS)} loaded into PostGIS with ogr2ogr in "
+                f"{time.monotonic() - started:.0f} s"
             )
-            pg_data = db.provider_data("bench_public")
+            pg_data = db.provider_data(PG_SCHEMA)
 
         from publish.tiles.archive import Archive
 
         with Archive(archive) as a:
             bounds = [round(v, 6) for v in a.bounds]
         stock_port = free_port()
-        config, openapi = stock_config(work, stock_port, xyz, gpkg, pg_data, bounds)
+
+        @functools.cache
+        def stock_files() -> tuple[Path, Path]:
+            """Stock pygeoapi's config and OpenAPI, made on first use (not in the tipg and
+            inflight modes)."""
+            # a copy: pygeoapi's SQLiteGPKG provider (SpatiaLite) writes to the file it opens
+            # (at `openapi generate` already), and the server refuses a release whose file
+            # then differs from its manifest
+            stock_gpkg = work / "stock-public.gpkg"
+            shutil.copyfile(gpkg, stock_gpkg)
+            return stock_config(work, stock_port, xyz, stock_gpkg, pg_data, bounds)
+
+        def stock_server(workers: int, log: Path) -> Any:
+            return stock(*stock_files(), stock_port, workers, log)
 
         pg_port = None if pg_data is None else int(pg_data["port"])
 
         def run(
             group: str, name: str, workers: int, base: str, pids: Callable[[], list[int]]
         ) -> None:
-            paths = (tile_files if group == "tiles" else feature_files)[name]
-            measure(report, group, name, workers, base, paths, args, script, pids)
+            files = {"tiles": tile_files, "cql": cql_files}.get(group, feature_files)
+            measure(report, group, name, workers, base, files[name], args, script, pids)
 
         def tiles_round() -> None:
             for workers in (1, 2):
@@ -762,7 +939,7 @@ def main() -> int:
                     check_tiles(base, probe_urls["ours"], stored, "ours", report)
                     run("tiles", "ours", workers, base, lambda: group_pids(proc.pid))
                 log = work / f"stock-{workers}.log"
-                with stock(config, openapi, stock_port, workers, log) as proc:
+                with stock_server(workers, log) as proc:
                     base = f"http://127.0.0.1:{stock_port}"
                     check_tiles(base, probe_urls["pygeoapi"], stored, "pygeoapi", report)
                     run("tiles", "pygeoapi", workers, base, lambda: group_pids(proc.pid))
@@ -786,6 +963,9 @@ def main() -> int:
                     check_tiles(base, probe_urls["ours"], stored, name, report)
                     run("tiles", name, workers, base, lambda: group_pids(proc.pid))
 
+        def with_postgres(pgid: int) -> Callable[[], list[int]]:
+            return lambda: group_pids(pgid) + (postgres_pids(pg_port) if pg_port else [])
+
         def features_round() -> None:
             probes = 30
             for workers in (1, 2):
@@ -794,8 +974,23 @@ def main() -> int:
                     base = f"http://127.0.0.1:{port}"
                     want = check_features(base, feature_paths["ours"][:probes], "ours")
                     run("features", "ours", workers, base, lambda: group_pids(proc.pid))
+                    if pg_data is not None:  # tipg's answers are compared with ours
+                        tipg_port, tipg_server = tipg(
+                            pg_data, PG_SCHEMA, workers, work / f"tipg-{workers}.log"
+                        )
+                        with tipg_server as theirs:
+                            their_base = f"http://127.0.0.1:{tipg_port}"
+                            mine = feature_paths["ours"][:probes]
+                            theirs_urls = feature_paths["tipg"][:probes]
+                            n = check_same(base, mine, their_base, theirs_urls, "tipg")
+                            note = f"tipg: {probes} boxes' answers ({n} features) equal to ours"
+                            if note not in report.notes:
+                                report.notes.append(note)
+                            run("features", "tipg", workers, their_base, with_postgres(theirs.pid))
+                if args.only == "tipg":
+                    continue
                 log = work / f"stock-f{workers}.log"
-                with stock(config, openapi, stock_port, workers, log) as proc:
+                with stock_server(workers, log) as proc:
                     base = f"http://127.0.0.1:{stock_port}"
                     for name in ("gpkg", "postgis"):
                         if name == "postgis" and pg_port is None:
@@ -820,12 +1015,60 @@ def main() -> int:
 
                         run("features", name, workers, base, pids)
 
+        def cql_round() -> None:
+            probes = 50
+            for workers in (1, 2):
+                port, server = ours(tiles_dir, workers, work / f"ours-cql{workers}.log")
+                with server as proc:
+                    base = f"http://127.0.0.1:{port}"
+                    log = work / f"stock-cql{workers}.log"
+                    with stock_server(workers, log) as theirs:
+                        their_base = f"http://127.0.0.1:{stock_port}"
+                        mine, theirs_urls = (
+                            cql_paths["ours"][:probes],
+                            cql_paths["postgis"][:probes],
+                        )
+                        n = check_same(base, mine, their_base, theirs_urls, "postgis")
+                        note = (
+                            f"CQL2: {probes} selections' answers ({n} features) from stock "
+                            "pygeoapi's PostgreSQL provider equal to ours"
+                        )
+                        if note not in report.notes:
+                            report.notes.append(note)
+                        run("cql", "ours", workers, base, lambda: group_pids(proc.pid))
+                        run("cql", "postgis", workers, their_base, with_postgres(theirs.pid))
+
+        def inflight_round() -> None:
+            checkouts = [("ours", REPO)]
+            if args.baseline:
+                checkouts.insert(0, ("ours-base", Path(args.baseline).resolve()))
+            for name, source in checkouts:
+                log = work / f"{name}-inflight.log"
+                port, server = ours(tiles_dir, 1, log, log_level="warning", source=source)
+                with server as proc:
+                    base = f"http://127.0.0.1:{port}"
+                    check_features(base, feature_paths["ours"][:5], name)
+                    for c in (4, 16):
+                        paths = feature_files[name]
+                        pids = lambda: group_pids(proc.pid)  # noqa: E731
+                        measure(
+                            report, f"inflight-c{c}", name, 1, base, paths, args, script, pids, c
+                        )
+
+        rounds = {
+            "tiles": tiles_round,
+            "features": features_round,
+            "tipg": features_round,
+            "cql": cql_round,
+            "inflight": inflight_round,
+        }
         for i in range(args.rounds):
             print(f"round {i + 1} of {args.rounds}", file=sys.stderr, flush=True)
-            if args.only != "features":
-                tiles_round()
-            if args.only != "tiles":
-                features_round()
+            if args.only is not None:
+                rounds[args.only]()
+                continue
+            for each in (tiles_round, features_round, cql_round, inflight_round):
+                each()
 
     print_report(report, args)
     return 0
@@ -840,7 +1083,10 @@ def print_report(report: Report, args: argparse.Namespace) -> None:
     )
     for group, title in (
         ("tiles", "Tiles (wrk -t2 -c64)"),
-        ("features", "Features (wrk -t2 -c16)"),
+        ("features", "Features, bbox (wrk -t2 -c16)"),
+        ("cql", "Features, CQL2 filters (wrk -t2 -c16)"),
+        ("inflight-c4", "Features, bbox, in flight: 1 worker, wrk -t2 -c4"),
+        ("inflight-c16", "Features, bbox, in flight: 1 worker, wrk -t2 -c16"),
     ):
         runs = [r for r in report.runs if r.group == group]
         if not runs:
@@ -848,7 +1094,7 @@ def print_report(report: Report, args: argparse.Namespace) -> None:
         print(f"**{title}**, medians of {args.rounds} round(s), {args.duration} s each:\n")
         print(
             "| server | workers | req/s | answers | p50 ms | p90 ms | p99 ms | MB/s"
-            " | server CPU µs/req | errors |"
+            " | server (+PostgreSQL) CPU µs/req | errors |"
         )
         print("|---|---|---|---|---|---|---|---|---|---|")
         seen = []
@@ -880,6 +1126,12 @@ def print_report(report: Report, args: argparse.Namespace) -> None:
         ("stock pygeoapi, SQLiteGPKG", "features", 2, "gpkg", 2, "≥ 10"),
         ("stock pygeoapi, PostgreSQL on PostGIS", "features", 1, "postgis", 1, "≥ 2"),
         ("stock pygeoapi, PostgreSQL on PostGIS", "features", 2, "postgis", 2, "≥ 2"),
+        ("tipg on PostGIS", "features", 1, "tipg", 1, "≥ 1.5"),
+        ("tipg on PostGIS", "features", 2, "tipg", 2, "≥ 1.5"),
+        ("stock pygeoapi PostgreSQL, CQL2 (its ECQL)", "cql", 1, "postgis", 1, "≥ 3"),
+        ("stock pygeoapi PostgreSQL, CQL2 (its ECQL)", "cql", 2, "postgis", 2, "≥ 3"),
+        ("--baseline (before), 4 in flight", "inflight-c4", 1, "ours-base", 1, ""),
+        ("--baseline (before), 16 in flight", "inflight-c16", 1, "ours-base", 1, ""),
     ]
     print("| ours against | group | workers | req/s ratio | CPU/request, theirs ÷ ours | aim |")
     print("|---|---|---|---|---|---|")

@@ -1,0 +1,45 @@
+"""The worker threads the OGC routes run pygeoapi in: as many at once as the process has cores.
+
+pygeoapi's request functions block (SQLite, files), so each OGC request runs in a worker thread.
+Through anyio's default limiter up to 40 of them ran at once in one process: with 16 requests in
+flight, 16 threads took turns at the GIL (SQLite releases it, Python takes it back, and a waiting
+thread forces a switch every 5 ms), and issue 17 measured 4.3 ms of CPU a bbox query at 4 in
+flight against 7.0 ms at 16 (1 worker, 1,000,000 parcels). A feature query is mostly Python, so
+threads beyond the cores can only queue at the GIL; here the others wait on the event loop, in
+order, at no CPU cost. Measured with bench/serve.py --only inflight, before and after in one
+run, on a busy machine: at 200,000 parcels the CPU a request at -c16 went from 1.10–1.56× that
+at -c4 to 1.01–1.04× (3.2–5.3 ms → 3.0–3.6 ms), the p99 at -c16 from 159–205 ms to 70–75 ms;
+at 20,000 parcels there was no slowdown to cure (the CPU moved within the noise). The
+1,000,000-parcel figure is still to be measured. The price: a slow request (a large `limit`,
+a filter that scans the table) holds one of the few threads while the others queue behind it.
+"""
+
+from __future__ import annotations
+
+import os
+
+import anyio
+from anyio.lowlevel import RunVar
+
+MIN_THREADS = 2  # one in SQLite (the GIL released) while another formats an answer
+
+_LIMITER: RunVar[anyio.CapacityLimiter] = RunVar("onemap_ogc_limiter")
+
+
+def thread_count() -> int:
+    """How many OGC requests work at once in one process: the cores it may run on (at least 2)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(MIN_THREADS, cores)
+
+
+def ogc_limiter() -> anyio.CapacityLimiter:
+    """This event loop's limiter for the OGC worker threads (one per loop, made on first use)."""
+    try:
+        return _LIMITER.get()
+    except LookupError:
+        limiter = anyio.CapacityLimiter(thread_count())
+        _LIMITER.set(limiter)
+        return limiter
