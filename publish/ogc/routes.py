@@ -103,8 +103,9 @@ NOT_SERVED = frozenset(
 
 
 # OGC API – Features Part 3 and CQL2 classes our GeoPackage provider (publish.ogc.where) and our
-# PostGIS provider (publish.ogc.postgis_features) serve; pygeoapi declares none. Not declared: arithmetic (CQL2's % and div), CASEI/ACCENTI, functions,
-# property-property comparisons, temporal and array operators.
+# PostGIS provider (publish.ogc.postgis_features) serve; pygeoapi declares none. Not declared:
+# arithmetic (CQL2's % and div), CASEI/ACCENTI, functions, property-property comparisons,
+# temporal and array operators.
 FILTER_CLASSES = (
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",

@@ -10,14 +10,14 @@ machine: every text goes through ReportInputs.scrub.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from publish.checks.findings import KIND_ZH, Finding, Review, Severity
 from publish.checks.rules import BY_KIND
 from publish.review.inputs import ReportInputs
-from publish.review.places import FindingPlace
+from publish.review.places import KEY, FindingPlace, read_features
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -241,93 +241,48 @@ def _write_gpkg(
         )
 
 
-def _feature_fids(
-    numbered: Iterable[tuple[int, Finding]], id_field: str, available: set[str]
-) -> tuple[dict[int, list[int]], dict[str, list[int]]]:
-    """The findings (by number) naming each feature: by row ("#12") and by id value."""
-    by_fid: dict[int, list[int]] = {}
-    by_id: dict[str, list[int]] = {}
-    for number, f in numbered:
-        feature = f.feature
-        if feature is None or f.omitted:
-            continue
-        if feature.startswith("#") and feature[1:].isdigit():
-            by_fid.setdefault(int(feature[1:]), []).append(number)
-        elif id_field in available:
-            by_id.setdefault(feature, []).append(number)
-    return by_fid, by_id
-
-
 def _finding_features(findings: Sequence[Finding], inputs: ReportInputs) -> gpd.GeoDataFrame | None:
-    """Each finding's feature geometry from its layer's feature table (EPSG:4326): a row per
+    """Each finding's feature geometry from its layer's feature table (EPSG:4326), read as the
+    finding names it (publish.review.places.read_features: "#row" or the id value): a row per
     (finding, feature) — a duplicated id names every feature holding it."""
     import geopandas as gpd
     import pandas as pd
+    import pyogrio
 
     parts: list[pd.DataFrame] = []
     for layer in dict.fromkeys(f.layer for f in findings):
         result = inputs.layers.get(layer)
-        if result is None:
+        if result is None or not Path(result.features_path).is_file():
+            continue  # a layer whose source could not be read has no table
+        numbered = [
+            (n, f)
+            for n, f in enumerate(findings, start=1)
+            if f.layer == layer and f.feature is not None and not f.omitted
+        ]
+        if not numbered:
             continue
-        part = _layer_features(findings, layer, result.spec.id_field, Path(result.features_path))
-        if part is not None:
-            parts.append(part)
+        try:
+            features = read_features(
+                Path(result.features_path),
+                layer,
+                {str(f.feature) for _, f in numbered},
+                result.spec.id_field,
+                None,
+            )
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
+            continue
+        wanted = pd.DataFrame(
+            {
+                "finding": [n for n, _ in numbered],
+                "kind": [f.kind for _, f in numbered],
+                "severity": [f.severity.value for _, f in numbered],
+                "layer": layer,
+                KEY: [f.feature for _, f in numbered],
+            }
+        )
+        found = pd.DataFrame({KEY: features[KEY], "geometry": features.geometry.to_numpy()})
+        parts.append(wanted.merge(found, on=KEY))
     if not parts:
         return None
     joined = pd.concat(parts, ignore_index=True).sort_values("finding", kind="stable")
     return gpd.GeoDataFrame(joined.reset_index(drop=True), geometry="geometry", crs=_WGS84)
-
-
-def _layer_features(
-    findings: Sequence[Finding], layer: str, id_field: str, table: Path
-) -> pd.DataFrame | None:
-    import pandas as pd
-    import pyogrio
-
-    if not table.is_file():  # a layer whose source could not be read has none
-        return None
-    try:
-        available = set(pyogrio.read_info(table, layer=layer)["fields"])
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
-        return None
-    own = ((n, f) for n, f in enumerate(findings, start=1) if f.layer == layer)
-    by_fid, by_id = _feature_fids(own, id_field, available)
-    rows: list[pd.DataFrame] = []
-    if by_fid:
-        frame = pyogrio.read_dataframe(
-            table, layer=layer, fids=sorted(by_fid), columns=[], fid_as_index=True
-        )
-        numbers = [by_fid[int(fid)] for fid in frame.index]
-        rows.append(_per_finding(frame, numbers, findings))
-    if by_id:
-        quoted = ", ".join("'" + value.replace("'", "''") + "'" for value in by_id)
-        where = f'"{id_field.replace(chr(34), "")}" IN ({quoted})'
-        frame = pyogrio.read_dataframe(table, layer=layer, columns=[id_field], where=where)
-        numbers = [by_id.get(str(value), []) for value in frame[id_field]]
-        rows.append(_per_finding(frame, numbers, findings))
-    return pd.concat(rows, ignore_index=True) if rows else None
-
-
-def _per_finding(
-    frame: gpd.GeoDataFrame, numbers: Sequence[Sequence[int]], findings: Sequence[Finding]
-) -> pd.DataFrame:
-    import pandas as pd
-
-    geometry = frame.geometry.to_numpy()
-    rows: list[dict[str, Any]] = []
-    for geom, these in zip(geometry, numbers, strict=True):
-        for number in these:
-            f = findings[number - 1]
-            rows.append(
-                {
-                    "finding": number,
-                    "kind": f.kind,
-                    "severity": f.severity.value,
-                    "layer": f.layer,
-                    "feature": f.feature,
-                    "geometry": geom,
-                }
-            )
-    return pd.DataFrame(
-        rows, columns=["finding", "kind", "severity", "layer", "feature", "geometry"]
-    )

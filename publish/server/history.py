@@ -68,7 +68,6 @@ def _entry(state: ServerState, release_id: str, audience: str) -> dict[str, Any]
     }
     if audience != PUBLIC:
         entry["author"] = doc.get("author")
-    if audience != PUBLIC:
         entry["links"]["review"] = f"/internal{prefix}/review"
     if diff_files(doc, audience):
         entry["links"]["diff"] = ("/internal" if audience != PUBLIC else "") + f"{prefix}/diff"
