@@ -29,6 +29,8 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from publish.gpkg.schema import quote
+
 __all__ = [
     "HEIGHT",
     "HIGHLIGHT",
@@ -329,10 +331,9 @@ def _read_boxes(
         f"(maxx >= {w!r} AND minx <= {e!r} AND maxy >= {s!r} AND miny <= {n!r})"
         for w, s, e, n in bounds
     )
-    fid = _quoted(info["fid_column"] or "fid")
+    fid = quote(info["fid_column"] or "fid")
     sql = (
-        f"SELECT * FROM {_quoted(layer)} "
-        f"WHERE {fid} IN (SELECT id FROM {_quoted(rtree)} WHERE {meets})"
+        f"SELECT * FROM {quote(layer)} WHERE {fid} IN (SELECT id FROM {quote(rtree)} WHERE {meets})"
     )
     return pyogrio.read_dataframe(path, sql=sql)
 
@@ -346,10 +347,6 @@ def _tables(path: Path) -> set[str]:
         return {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     finally:
         conn.close()
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _empty() -> gpd.GeoDataFrame:

@@ -23,6 +23,7 @@ import shapely
 
 from publish.checks.findings import Finding, Review
 from publish.checks.geometry import id_text
+from publish.gpkg.schema import quote
 from publish.review.inputs import ReportInputs
 from publish.review.maps import MapView, Snapshot, draw_maps, fit_view
 
@@ -134,9 +135,9 @@ def read_features(
     fid = info["fid_column"] or "fid"
     parts = []
     if rows:
-        parts.append(_read(path, layer, keep, f"{_quoted(fid)} IN ({','.join(map(str, rows))})"))
+        parts.append(_read(path, layer, keep, f"{quote(fid)} IN ({','.join(map(str, rows))})"))
     if ids and id_field in columns:
-        parts.append(_read(path, layer, keep, f"{_quoted(id_field)} IN ({_texts(ids)})"))
+        parts.append(_read(path, layer, keep, f"{quote(id_field)} IN ({_texts(ids)})"))
     if not parts:
         return gpd.GeoDataFrame({KEY: [], "name": []}, geometry=[], crs="EPSG:4326")
     frame = pd.concat(parts)
@@ -157,10 +158,6 @@ def _read(path: Path, layer: str, columns: list[str], where: str) -> gpd.GeoData
     return pyogrio.read_dataframe(
         path, layer=layer, columns=columns, where=where, fid_as_index=True
     )
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _texts(values: Iterable[str]) -> str:
