@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from publish.catalog import Catalog, LayerSpec
-from publish.checks.findings import Review
+from publish.checks.findings import Finding, Review
 from publish.domain import AUDIENCES, PUBLIC
 from publish.errors import ReleaseError
 
@@ -47,6 +47,14 @@ class LayerResult(Protocol):
     def features_path(self) -> Path: ...
     @property
     def tiles_path(self) -> Path: ...
+    @property
+    def geometry(self) -> str | None: ...
+    @property
+    def area_m2(self) -> float: ...
+    @property
+    def findings(self) -> list[Finding]: ...
+    @property
+    def checked(self) -> dict[str, int] | None: ...  # per rule kind; None: not kept (old cache)
 
 
 class Stages(Protocol):

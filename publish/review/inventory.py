@@ -63,7 +63,7 @@ def take_inventory(review: Review, inputs: ReportInputs) -> dict[str, Any]:
 
 def _layer(spec: LayerSpec, inputs: ReportInputs) -> dict[str, Any]:
     result = inputs.layers.get(spec.id)
-    findings = list(getattr(result, "findings", None) or [])
+    findings = list(result.findings) if result is not None else []
     failure = next((f for f in findings if f.kind in _UNREADABLE), None)
     entry: dict[str, Any] = {
         "id": spec.id,
@@ -74,7 +74,7 @@ def _layer(spec: LayerSpec, inputs: ReportInputs) -> dict[str, Any]:
         "encoding": None,
         "crs": None,
         "features": None,
-        "geometry": spec.geometry or getattr(result, "geometry", None),
+        "geometry": spec.geometry or (result.geometry if result is not None else None),
         "area_m2": None,
         "fields": {"published": None, "kept_back": None},
         "zoom": [spec.minzoom, spec.maxzoom],
@@ -86,9 +86,8 @@ def _layer(spec: LayerSpec, inputs: ReportInputs) -> dict[str, Any]:
         return entry
     if failure is None:
         entry["features"] = int(result.count)
-        area = getattr(result, "area_m2", None)
-        if entry["geometry"] == "polygon" and area is not None:
-            entry["area_m2"] = round(float(area), 2)
+        if entry["geometry"] == "polygon":
+            entry["area_m2"] = round(float(result.area_m2), 2)
     try:
         info = pyogrio.read_info(spec.source, layer=spec.layer, encoding=spec.encoding)
     except Exception as exc:  # pyogrio raises its own and GDAL's errors
@@ -172,7 +171,7 @@ def _checked(rule: Rule, inputs: ReportInputs) -> dict[str, int | None] | None:
         out: dict[str, int | None] = {}
         for spec in inputs.catalog.layers:
             result = inputs.layers.get(spec.id)
-            counts = getattr(result, "checked", None)
+            counts = result.checked if result is not None else None
             if counts is None:
                 out[spec.id] = None  # an older cache entry: the counts were not kept
             elif rule.kind in counts:
