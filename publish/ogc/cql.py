@@ -13,10 +13,13 @@ provider through `request_filter` for the duration of the request.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from publish.crs.names import CRS84_URI
@@ -68,12 +71,52 @@ def _text_error(exc: Exception) -> FilterError:
     return FilterError(f"filter (cql2-text) cannot be parsed: {exc}")
 
 
+# CQL2's boolean grammar (booleanExpression = booleanTerm {OR booleanTerm}; booleanTerm =
+# booleanFactor {AND booleanFactor}; booleanFactor = [NOT] booleanPrimary). pygeofilter 0.4's
+# cql2-text grammar gives AND and OR one precedence (it reads `a OR b AND c` as `(a OR b) AND c`)
+# and takes NOT before one predicate only (it refuses `NOT (a OR b)`); these rules replace its.
+_BOOLEAN_RULES = """
+?condition: condition_and
+          | condition "OR"i condition_and                                   -> or_
+
+?condition_and: condition_1
+              | condition_and "AND"i condition_1                            -> and_
+
+?condition_1: predicate
+            | "NOT"i condition_1                                            -> not_
+            | "(" condition ")"
+
+"""
+_THEIR_BOOLEAN_RULES = re.compile(r"\?condition:.*?(?=\?predicate:)", re.DOTALL)
+
+
+@cache
+def _text_parser() -> Any:
+    """pygeofilter's cql2-text parser (its grammar, its transformer) with CQL2's boolean rules."""
+    from lark import Lark
+    from pygeofilter.parsers import cql2_text
+    from pygeofilter.parsers.cql2_text.parser import CQLTransformer
+
+    path = Path(cql2_text.__file__).with_name("grammar.lark")
+    grammar, found = _THEIR_BOOLEAN_RULES.subn(
+        lambda _match: _BOOLEAN_RULES, path.read_text("utf-8"), count=1
+    )
+    if found != 1:  # another pygeofilter: fail loudly rather than parse by other rules
+        raise RuntimeError(f"{path}: no ?condition rules to replace")
+    return Lark(
+        grammar,
+        parser="lalr",
+        maybe_placeholders=False,
+        transformer=CQLTransformer(),
+        import_paths=[str(path.parent.parent)],  # its `%import .wkt…`: pygeofilter/parsers
+    )
+
+
 def _parse_text(text: str) -> Any:
     from lark.exceptions import LarkError
-    from pygeofilter.parsers.cql2_text import parse
 
     try:
-        return parse(text)
+        return _text_parser().parse(text)
     except LarkError as exc:
         raise _text_error(exc) from None
 

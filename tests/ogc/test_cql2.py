@@ -90,6 +90,16 @@ TEXT_CASES: list[tuple[str, str, Mask]] = [
     ),
     (
         "ydyh",
+        "MJ > 200000 OR YDYHFLDM = '1701' AND MJ < 0",  # (a OR b) AND c would select nothing
+        lambda f: f.MJ > 200000,
+    ),
+    (
+        "ydyh",
+        "NOT (YDYHFLDM LIKE '07%' OR MJ > 200000) AND NOT NOT MJ > 1000",
+        lambda f: ~(f.YDYHFLDM.str.startswith("07") | (f.MJ > 200000)) & (f.MJ > 1000),
+    ),
+    (
+        "ydyh",
         "S_INTERSECTS(geometry, POINT(110.47 29.12))",
         lambda f: shapely.intersects(_geo(f), POINT),
     ),
@@ -453,7 +463,7 @@ BAD: list[tuple[dict[str, str], str]] = [
         "is not a CQL2 expression",
     ),
     ({"filter": "MJ > 1", "filter-lang": "cql2-json"}, "is not JSON"),
-    ({"filter": "NOT (NOT (MJ > 1))"}, "unexpected '>' at line 1, column 14"),  # its grammar
+    ({"filter": "MJ > 1 AND > 2"}, "unexpected '>' at line 1, column 12"),
     ({"filter": " OR ".join(["MJ > 1"] * 600)}, "more than 500 conditions"),
     ({"filter": _alternating(70), "filter-lang": "cql2-json"}, "nested more than 64 levels"),
 ]
