@@ -58,6 +58,7 @@ _KEYS = {
     "maxzoom",
     "description",
     "field_titles",
+    "indexed_fields",
 }
 _REQUIRED = ("id", "title", "source", "access", "role", "fields")
 
@@ -91,6 +92,8 @@ class LayerSpec:
     group_en: str | None = None
     # the catalog's own titles of published fields (others come from the database standard)
     field_titles: tuple[tuple[str, Title], ...] = ()
+    # published fields the feature tables index for filters, beside the code and name fields
+    indexed_fields: tuple[str, ...] = ()
     minzoom: int = 0
     maxzoom: int = 14
     description: str | None = None
@@ -99,6 +102,13 @@ class LayerSpec:
     @property
     def is_public(self) -> bool:
         return self.access == PUBLIC
+
+    @property
+    def query_indexes(self) -> tuple[str, ...]:
+        """The fields the layer's feature tables (GeoPackage and PostGIS) hold an index on: its
+        code and name fields and the catalog's `indexed_fields`, in that order, once each."""
+        wanted = (self.code_field, self.name_field, *self.indexed_fields)
+        return tuple(dict.fromkeys(f for f in wanted if f))
 
     def field_title(self, name: str) -> Title:
         """A field's title: the catalog's own, else the planning database standard's
@@ -268,6 +278,11 @@ def _parse_layer(entry: Any, index: int, path: Path) -> LayerSpec:
     for key in ("code_field", "name_field"):
         if entry.get(key) and entry[key] not in fields:
             raise fail(key, "must be one of the layer's 'fields'")
+    indexed = entry.get("indexed_fields", [])
+    if not isinstance(indexed, list) or not all(isinstance(f, str) for f in indexed):
+        raise fail("indexed_fields", "must be a list of field names")
+    if unlisted := [f for f in indexed if f not in fields]:
+        raise fail("indexed_fields", f"names {unlisted[0]!r}, not one of the layer's 'fields'")
     geometry = entry.get("geometry")
     if geometry is not None and geometry not in GEOMETRY_TYPES:
         raise fail("geometry", f"must be one of {', '.join(GEOMETRY_TYPES)}")
@@ -301,6 +316,7 @@ def _parse_layer(entry: Any, index: int, path: Path) -> LayerSpec:
         group=group.zh if group else None,
         group_en=group.en if group else None,
         field_titles=field_titles,
+        indexed_fields=tuple(dict.fromkeys(indexed)),
         minzoom=zooms["minzoom"],
         maxzoom=zooms["maxzoom"],
         description=entry.get("description"),

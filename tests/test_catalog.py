@@ -27,6 +27,14 @@ def write(tmp_path: Path, *layers: dict[str, object]) -> Path:
     return path
 
 
+def test_the_fields_indexed_for_queries(tmp_path: Path) -> None:
+    entry = {**GOOD, "role": "land_use", "fields": ["BSM", "DLBM", "ZLDWMC", "XZQDM", "MJ"]}
+    entry.update(code_field="DLBM", name_field="ZLDWMC", indexed_fields=["MJ", "DLBM", "XZQDM"])
+    spec = load_catalog(write(tmp_path, entry)).layer("stbhhx")
+    assert spec.query_indexes == ("DLBM", "ZLDWMC", "MJ", "XZQDM")  # once each
+    assert load_catalog(write(tmp_path, GOOD)).layer("stbhhx").query_indexes == ()
+
+
 def test_a_good_entry_loads_with_defaults(tmp_path: Path) -> None:
     catalog = load_catalog(write(tmp_path, GOOD))
     spec = catalog.layer("stbhhx")
@@ -52,6 +60,8 @@ def test_a_good_entry_loads_with_defaults(tmp_path: Path) -> None:
         ({"minzoom": 15, "maxzoom": 10}, "key 'minzoom' must not exceed 'maxzoom'"),
         ({"maxzoom": 30}, "key 'maxzoom' must be an integer from 0 to 16"),
         ({"role": "land_use"}, "key 'code_field' is required for role 'land_use'"),
+        ({"indexed_fields": "MJ"}, "key 'indexed_fields' must be a list of field names"),
+        ({"indexed_fields": ["XZQDM"]}, "key 'indexed_fields' names 'XZQDM', not one of the"),
         ({"geometry": "point"}, "key 'geometry' must be 'polygon' for role 'red_line'"),
         ({"title": {"zh": "红线"}}, "key 'title' must have 'zh' and 'en'"),
         ({"group": {"zh": "三区三线"}}, "key 'group' must be a string or have 'zh' and 'en'"),

@@ -17,8 +17,11 @@ How a table is copied, with :mod:`sqlite3` and each source ``ATTACH``-ed in turn
    through the R-tree module takes ~30 s; copying its nodes takes well under one;
 4. the table's rows in ``gpkg_contents``, ``gpkg_geometry_columns``, ``gpkg_extensions``,
    ``gpkg_ogr_contents``, ``gpkg_data_columns`` and its ``sqlite_sequence`` value;
-5. last, its indexes and triggers (GDAL's triggers call GDAL's SQL functions, which a plain
-   sqlite3 connection lacks: they must not fire during the copy).
+5. last, its triggers (GDAL's triggers call GDAL's SQL functions, which a plain sqlite3
+   connection lacks: they must not fire during the copy). Attribute indexes are created before
+   the rows, so that the transfer copies their entries as well instead of sorting again;
+6. once every table is in, ``ANALYZE``: the statistics SQLite's planner reads to choose
+   between an attribute index and a scan (publish.ogc.query).
 
 The connection that created the R-tree is closed before anything reads it, so no R-tree
 state cached by SQLite outlives the copy of its nodes. The result is written to
@@ -99,6 +102,7 @@ def assemble(dest: Path, tables: Sequence[tuple[str, Path]]) -> None:
                     if conn.in_transaction:
                         conn.execute("ROLLBACK")
                     conn.execute("DETACH DATABASE src")
+            conn.execute("ANALYZE")
         finally:
             conn.close()
         verify_gpkg(tmp, expected)
@@ -187,6 +191,8 @@ def _copy_table(conn: sqlite3.Connection, table: str, dest: Path, source: Path) 
     name = quote(schema.name)
     conn.execute("BEGIN")
     conn.execute(schema.sql)
+    for sql in schema.indexes:  # before the rows: the transfer copies the index's entries too
+        conn.execute(sql)
     conn.execute(f"INSERT INTO main.{name} SELECT * FROM src.{name}")
     if schema.rtree is not None and schema.rtree_sql is not None:
         conn.execute(schema.rtree_sql)
@@ -212,8 +218,6 @@ def _copy_table(conn: sqlite3.Connection, table: str, dest: Path, source: Path) 
     for meta in META_TABLES:
         if _has_table(conn, "src", meta):
             _insert_rows(conn, meta, "lower(table_name) = lower(?)", (schema.name,))
-    for sql in schema.indexes:
-        conn.execute(sql)
     for _, sql in schema.triggers:
         conn.execute(sql)
     conn.execute("COMMIT")

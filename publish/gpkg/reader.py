@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,8 @@ Bbox = tuple[float, float, float, float]
 Condition = tuple[str, Sequence[Any]]  # SQL on the table aliased `t`, and its parameters
 
 _MMAP_BYTES = 256 * 1024 * 1024
+_COUNTS_KEPT = 512  # selections whose count a GeoPackage keeps
+_COUNT_KEY_BYTES = 4096  # longer parameters (a spatial filter's id list) are not kept
 
 
 def json_schema_type(declared: str) -> dict[str, str] | None:
@@ -68,6 +71,8 @@ class GeoPackage:
         self.path = Path(path)
         self._local = threading.local()
         self._tables: dict[str, Table] = {}
+        self._estimates: dict[str, int] = {}
+        self._counts: OrderedDict[tuple[str, tuple[Any, ...]], int] = OrderedDict()
         self._lock = threading.Lock()
         self.connection()  # fail now, not on the first request
 
@@ -141,6 +146,7 @@ class GeoPackage:
         limit: int | None = None,
         offset: int = 0,
         geometry: bool = True,
+        scan: bool = False,
     ) -> list[Any]:
         """Rows (id, *columns, geometry blob) of feature table `name` whose R-tree envelope
         meets the lon/lat `box` (None: every row); a None column reads NULL.
@@ -149,14 +155,15 @@ class GeoPackage:
         table aliased `t` and its parameters (publish.ogc.where makes them); `crossing`: only rows whose envelope
         is not inside the box (their geometry may miss it); `exclude`: ids left out; `order`:
         (column, descending) pairs, then the id (None: no order); `limit`/`offset`: one page;
-        `geometry`: False leaves the blob out. GeoPackageError when a box is given and the table
-        has no spatial index."""
+        `geometry`: False leaves the blob out; `scan`: read the table in id order using
+        no attribute index (without a box: for a page of a selection that matches many rows).
+        GeoPackageError when a box is given and the table has no spatial index."""
         table = self.table(name)
         picked = [f"t.{quote(c)}" if c else "NULL" for c in columns]
         select = [f"t.{quote(table.id_column)}", *picked]
         if geometry:
             select.append(f"t.{quote(table.geometry)}")
-        source, params = self._where(table, box, equals, where, crossing, exclude)
+        source, params = self._where(table, box, equals, where, crossing, exclude, scan)
         sql = f"SELECT {', '.join(select)} {source}"
         if order is not None:
             keys = [f"t.{quote(c)} {'DESC' if desc else 'ASC'}" for c, desc in order]
@@ -175,9 +182,37 @@ class GeoPackage:
         where: Condition | None = None,
         exclude: Sequence[int] = (),
     ) -> int:
-        """How many rows `rows_in_box` would give for the same selection, without a page."""
+        """How many rows `rows_in_box` would give for the same selection, without a page.
+
+        The file never changes, so counts are kept (the last `_COUNTS_KEPT` selections whose
+        parameters are short): a client paging through a selection counts it once."""
         source, params = self._where(self.table(name), box, equals, where, False, exclude)
-        return int(self.execute(f"SELECT count(*) {source}", params)[0][0])
+        sql = f"SELECT count(*) {source}"
+        key = (sql, tuple(params))
+        keep = sum(len(p) if isinstance(p, str | bytes) else 8 for p in params) <= _COUNT_KEY_BYTES
+        if keep:
+            with self._lock:
+                if (known := self._counts.get(key)) is not None:
+                    self._counts.move_to_end(key)
+                    return known
+        count = int(self.execute(sql, params)[0][0])
+        if keep:
+            with self._lock:
+                self._counts[key] = count
+                if len(self._counts) > _COUNTS_KEPT:
+                    self._counts.popitem(last=False)
+        return count
+
+    def row_estimate(self, name: str) -> int:
+        """About how many rows feature table `name` holds (its largest id: the build numbers
+        features from 1), read once."""
+        table = self.table(name)
+        estimate = self._estimates.get(table.name)
+        if estimate is None:
+            sql = f"SELECT max({quote(table.id_column)}) FROM {quote(table.name)}"
+            estimate = int(self.execute(sql)[0][0] or 0)
+            self._estimates[table.name] = estimate
+        return estimate
 
     def row_by_id(self, name: str, fid: int, columns: Sequence[str]) -> Any | None:
         """The row (id, *columns, geometry blob) of feature table `name` with id `fid`, or None."""
@@ -198,6 +233,7 @@ class GeoPackage:
         where: Condition | None,
         crossing: bool,
         exclude: Sequence[int],
+        scan: bool = False,
     ) -> tuple[str, list[Any]]:
         """FROM and WHERE of a selection of `table`, and its parameters."""
         t = quote(table.name)
@@ -206,7 +242,8 @@ class GeoPackage:
         params: list[Any] = []
         corners: list[float] = []  # minx, maxx, miny, maxy: the order both box tests bind
         if box is None:
-            source = f"{t} AS t"
+            # NOT INDEXED still looks ids up by the primary key (a spatial filter's id list)
+            source = f"{t} AS t NOT INDEXED" if scan else f"{t} AS t"
         else:
             if table.rtree is None:
                 raise GeoPackageError(f"{self.path}: {table.name} has no spatial index")

@@ -16,6 +16,7 @@ triggers created afterwards, and the R-tree rows copied from the source's R-tree
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +62,35 @@ _BULK_PRAGMAS = (
 def quote(name: str) -> str:
     """An SQL identifier in double quotes (safe for any table or column name)."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def attribute_index_name(table: str, column: str) -> str:
+    """The name of the index the build makes on an attribute column (publish.features.store)."""
+    return f"idx_{table}_{column}"
+
+
+def create_attribute_indexes(conn: sqlite3.Connection, table: str, columns: Sequence[str]) -> None:
+    """An index on each of `columns` of `table`: what filters on them search rather than scan
+    the table (the assembled store then gets the statistics the planner chooses by: ANALYZE)."""
+    for column in columns:
+        index = quote(attribute_index_name(table, column))
+        conn.execute(f"CREATE INDEX {index} ON {quote(table)} ({quote(column)})")
+
+
+def indexed_columns(conn: sqlite3.Connection, table: str) -> list[tuple[str, str]]:
+    """(column, declared type) of each column of `table` that an index of its own covers: the
+    attribute indexes a copy of the table elsewhere (PostGIS) should have too."""
+    out: list[tuple[str, str]] = []
+    types = {
+        str(row[1]): str(row[2] or "") for row in conn.execute(f"PRAGMA table_info({quote(table)})")
+    }
+    for row in conn.execute(f"PRAGMA index_list({quote(table)})"):
+        if row[3] != "c":  # made by CREATE INDEX, not a key's or a constraint's own
+            continue
+        columns = [str(col[2]) for col in conn.execute(f"PRAGMA index_info({quote(row[1])})")]
+        if len(columns) == 1 and columns[0] in types:
+            out.append((columns[0], types[columns[0]]))
+    return out
 
 
 def rtree_name(table: str, column: str) -> str:

@@ -3,8 +3,8 @@
 `Database` names a PostgreSQL database with PostGIS (never a password: libpq reads it from
 PGPASSWORD or ~/.pgpass, for ogr2ogr here and for the server, whose pygeoapi connects through
 psycopg2). `load_tables` copies GeoPackage tables into a new schema with ogr2ogr (fid kept as the
-primary key, geometry column `geom` in EPSG:4326 with a GiST index, column names as published)
-and checks the row counts; `postgresql_config` points a release's pygeoapi configuration at such a
+primary key, geometry column `geom` in EPSG:4326 with a GiST index, column names as published,
+the GeoPackage's attribute indexes as B-trees) and checks the row counts; `postgresql_config` points a release's pygeoapi configuration at such a
 schema; `open_provider` is what the server runs when it loads a release that uses one, so that a
 table it cannot reach refuses the release rather than failing its first request. Releases made
 this way: publish.release.postgis.
@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from publish.errors import ReleaseError
-from publish.gpkg.schema import open_readonly, row_count
+from publish.gpkg.reader import json_schema_type
+from publish.gpkg.schema import indexed_columns, open_readonly, row_count
 from publish.ogc.config import FEATURE_PROVIDER, collections
 
 # pygeoapi's PostgreSQL provider with our CQL2 filter and `q` (publish.ogc.postgis_features)
@@ -124,6 +125,16 @@ def require_postgis(db: Database) -> None:
             )
 
 
+def _index_keys(column: str, declared: str) -> list[str]:
+    """The B-tree keys that index a GeoPackage column in PostgreSQL. A text column gets two:
+    in collation C, what our provider compares in (publish.ogc.postgis_features: =, IN, <, LIKE
+    'prefix%'), and text_pattern_ops, which serves = and LIKE 'prefix%' to a client comparing
+    in the database's own collation (stock pygeoapi, QGIS)."""
+    if json_schema_type(declared) == {"type": "string"}:
+        return [f'{column} COLLATE "C"', f"{column} text_pattern_ops"]
+    return [column]
+
+
 def load_tables(db: Database, gpkg: Path, schema: str, tables: Sequence[str]) -> dict[str, int]:
     """Copy `tables` of the GeoPackage `gpkg` into the new schema `schema`; their row counts.
     ReleaseError when the schema exists already, ogr2ogr fails, or a count differs."""
@@ -161,6 +172,9 @@ def load_tables(db: Database, gpkg: Path, schema: str, tables: Sequence[str]) ->
                     raise ReleaseError(
                         f"{qualified}: {counts[table]} rows, the GeoPackage has {expected}"
                     )
+                for column, declared in indexed_columns(source, table):
+                    for key in _index_keys(_quote(column), declared):
+                        cur.execute(f"CREATE INDEX ON {qualified} ({key})")
                 cur.execute(f"ANALYZE {qualified}")
     finally:
         source.close()

@@ -6,6 +6,11 @@ is a bound parameter. A bbox selects candidates from the R-tree; those whose env
 the box intersect it for certain, the others (envelopes crossing the box's edge) are tested
 exactly in shapely, and the ones that miss are excluded by id, so `matched` counts and pages agree
 with an exact intersects test.
+
+An attribute selection (filter, q, equality) without a bbox is counted first — through the
+attribute indexes the build makes (the catalog's code, name and `indexed_fields`) — and its page
+then read by whichever plan reads fewer rows: the matches through the index, sorted by id, or the
+table in id order until the page is full.
 """
 
 from __future__ import annotations
@@ -89,6 +94,16 @@ def run_query(gpkg: GeoPackage, table: Table, query: FeatureQuery) -> FeaturePag
         raise QueryError(f"{table.name} has no spatial index")
     misses = [] if query.bbox is None else _misses(gpkg, table, query, query.bbox)
     page = FeaturePage(columns=columns)
+    scan = False
+    if query.count and query.bbox is None and not query.sortby and (query.equals or query.where):
+        # An attribute selection: count first (its indexes make that cheap), then read the page
+        # by whichever reads fewer rows — the matches through the index, sorted by id, or the
+        # table in id order until the page is full (≈ (offset + limit) × rows / matched).
+        page.matched = gpkg.count_in_box(table.name, None, equals=query.equals, where=query.where)
+        wanted = query.offset + query.limit
+        scan = wanted * gpkg.row_estimate(table.name) < page.matched * page.matched
+        if page.matched <= query.offset:
+            return page
     if query.limit > 0:
         rows = gpkg.rows_in_box(
             table.name,
@@ -101,6 +116,7 @@ def run_query(gpkg: GeoPackage, table: Table, query: FeatureQuery) -> FeaturePag
             limit=query.limit,
             offset=query.offset,
             geometry=query.geometry,
+            scan=scan,
         )
         page.ids = [int(row[0]) for row in rows]
         width = 1 + len(columns)

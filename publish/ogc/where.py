@@ -114,6 +114,7 @@ class FilterTranslator:
         self.params: list[Any] = []
         self.depth = 0
         self.conditions = 0
+        self.negations = 0  # NOTs around the condition being translated
 
     # -- conditions --------------------------------------------------------------------------
 
@@ -139,7 +140,11 @@ class FilterTranslator:
             terms = [self.condition(term) for term in chain_terms(node)]
             return f"({f' {word} '.join(terms)})"
         if isinstance(node, ast.Not):
-            return f"(NOT {self.condition(node.sub_node)})"
+            self.negations += 1
+            try:
+                return f"(NOT {self.condition(node.sub_node)})"
+            finally:
+                self.negations -= 1
         if isinstance(node, ast.Include):
             return "0" if node.not_ else "1"
         if isinstance(node, ast.Comparison):
@@ -322,6 +327,10 @@ class FilterTranslator:
                 ids = [int(row[0]) for row, hit in zip(rows, passed, strict=True) if hit]
         self.params.append(json.dumps(ids))
         inside = f"t.{quote_column(self.table.id_column)} IN (SELECT value FROM json_each(?))"
+        if name != "S_DISJOINT" and not self.negations:
+            # Under no NOT, unknown (a feature without geometry) selects as false does: the
+            # plain id list, which SQLite answers by looking the ids up, not by a scan.
+            return f"({inside})"
         if name == "S_DISJOINT":  # the complement of the features that intersect
             inside = f"NOT ({inside})"
         # A feature without geometry is neither in nor out: unknown, as NULL is in SQL, so

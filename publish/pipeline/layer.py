@@ -196,7 +196,11 @@ class LayerBuild:
                 if writer is None:
                     self.out.geometry = _kind(spec, frame)
                     writer = LayerTableWriter(
-                        self.work / FEATURES, spec.id, present, self.out.geometry or "polygon"
+                        self.work / FEATURES,
+                        spec.id,
+                        present,
+                        self.out.geometry or "polygon",
+                        indexed=spec.query_indexes,
                     )
                 writer.append(frame)
                 if on_batch is not None:
@@ -230,7 +234,11 @@ class LayerBuild:
         if writer is None:  # an empty layer: an empty table still gets written
             self.out.geometry = spec.geometry or ("polygon" if spec.role in POLYGON_ROLES else None)
             writer = LayerTableWriter(
-                self.work / FEATURES, spec.id, present, self.out.geometry or "polygon"
+                self.work / FEATURES,
+                spec.id,
+                present,
+                self.out.geometry or "polygon",
+                indexed=spec.query_indexes,
             )
         info = writer.close()
         if overview is not None and written and not self.out.blocked:

@@ -225,7 +225,8 @@ def _layers(
         _entry("ydyh", "用地用海规划（中心城区）", "Planned land and sea use (central city)",
                "zxcq_ydyh.shp", "land_use",
                ["BSM", "YSDM", "YDYHFLDM", "YDYHFLMC", "XZQDM", "XZQMC", "MJ"],
-               encoding="GBK", group="用地用海", code_field="YDYHFLDM", minzoom=8, maxzoom=15),
+               encoding="GBK", group="用地用海", indexed_fields=["XZQDM", "MJ"],
+               code_field="YDYHFLDM", minzoom=8, maxzoom=15),
         "shp", "zxcq_ydyh.shp"))  # fmt: skip
     items.append(LayerOut(
         frame([v.geometry for v in villages],
@@ -320,5 +321,6 @@ def _current_use(
         _entry("dltb", "现状地类图斑（三调）", "Current land use (third land survey)",
                "dltb.gpkg", "current_use",
                ["BSM", "YSDM", "TBBH", "DLBM", "DLMC", "ZLDWDM", "ZLDWMC", "XZQDM", "XZQMC",
-                "MJ"], layer="dltb", group="现状", code_field="DLBM", minzoom=10, maxzoom=14),
+                "MJ"], layer="dltb", group="现状", indexed_fields=["XZQDM", "MJ"],
+               code_field="DLBM", minzoom=10, maxzoom=14),
         "gpkg", "dltb.gpkg", "dltb")  # fmt: skip

@@ -47,8 +47,9 @@ def write_layer(
     layer_id: str = "ydyh",
     fields: Sequence[str] = FIELDS,
     geometry: str = "polygon",
+    indexed: Sequence[str] = (),
 ) -> LayerTableInfo:
-    writer = LayerTableWriter(path, layer_id, fields, geometry)
+    writer = LayerTableWriter(path, layer_id, fields, geometry, indexed)
     for batch in batches:
         writer.append(batch)
     return writer.close()

@@ -18,6 +18,7 @@ import shapely
 import yaml
 
 from publish.errors import ReleaseError
+from publish.gpkg.schema import indexed_columns, open_readonly
 from publish.ogc.postgis import POSTGRESQL_PROVIDER, Database, drop_schema
 from publish.release.outputs import RELEASE_OUTPUTS
 from publish.release.postgis import main, prune_schemas, publish_on_postgis
@@ -107,6 +108,55 @@ def test_the_release_reads_features_from_postgis(
     first = built_releases.release(built_releases.first)
     for rel in ("tiles/public.pmtiles", "features/public.gpkg", "styles/public.json"):
         assert (out / "current" / rel).stat().st_ino == (first / rel).stat().st_ino
+
+
+def test_the_tables_keep_their_attribute_indexes(
+    on_postgis: tuple[Path, str], db: Database
+) -> None:
+    """Each column the GeoPackage indexes is indexed in PostGIS too, so that a filter on it
+    searches there as well; a text column's index serves LIKE 'prefix%' in any collation."""
+    out, _ = on_postgis
+    schema = json.loads((out / "current" / "manifest.json").read_text("utf-8"))["postgis"][
+        "schemas"
+    ]["internal"]
+    conn = open_readonly(out / "current" / "features" / "internal.gpkg")
+    try:
+        wanted = {t: dict(indexed_columns(conn, t)) for t in PUBLIC + INTERNAL_ONLY}
+    finally:
+        conn.close()
+    # the catalog's name fields (the sample's code fields and indexed_fields are on layers this
+    # release does not serve: tests/ogc/test_plans.py has them)
+    assert (wanted["stbhhx"], wanted["spxm"], wanted["czkfbj"]) == (
+        {"HXMC": "TEXT"},
+        {"XMMC": "TEXT"},
+        {},
+    )
+    with db.connect() as pg, pg.cursor() as cur:
+        for table, columns in wanted.items():
+            cur.execute(
+                "SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND tablename = %s",
+                (schema, table),
+            )
+            defs = [row[0] for row in cur.fetchall()]
+            for column, declared in columns.items():
+                keys = (
+                    [f'"{column}" COLLATE "C"', f'"{column}" text_pattern_ops']
+                    if declared.upper() == "TEXT"
+                    else [f'"{column}"']
+                )
+                for key in keys:
+                    assert any(d.endswith(f"({key})") for d in defs), (table, key, defs)
+        cur.execute("SET enable_seqscan = off")  # the sample is small: ask whether it can
+        for where in (
+            '"HXMC" COLLATE "C" LIKE %s',  # as our provider asks
+            '"HXMC" LIKE %s',  # as a client in the database's collation asks
+            '"HXMC" COLLATE "C" IN (%s, %s)',
+            '"HXMC" IN (%s, %s)',
+        ):
+            params = ("张家界%",) if "LIKE" in where else ("a", "b")
+            cur.execute(f'EXPLAIN SELECT fid FROM "{schema}".stbhhx WHERE {where}', params)
+            explained = " ".join(row[0] for row in cur.fetchall())
+            assert "Index" in explained and "stbhhx_HXMC_idx" in explained, (where, explained)
 
 
 def test_postgis_answers_as_the_geopackage_provider_does(

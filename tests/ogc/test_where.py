@@ -42,6 +42,9 @@ def selected(gpkg: GeoPackage, text: str) -> list[int]:
         (f"S_INTERSECTS(geometry, {BOX})", [1, 3, 5]),  # not the L (2): its envelope only
         (f"S_DISJOINT(geometry, {BOX})", [2, 4]),  # not 6, which has no geometry
         (f"NOT S_INTERSECTS(geometry, {BOX})", [2, 4]),  # the same: unknown stays unknown
+        (f"S_INTERSECTS(geometry, {BOX}) OR BSM = 6", [1, 3, 5, 6]),
+        (f"NOT (S_INTERSECTS(geometry, {BOX}) OR BSM = 2)", [4]),  # 6: unknown, not selected
+        (f"NOT S_DISJOINT(geometry, {BOX})", [1, 3, 5]),
         (f"S_WITHIN(geometry, {BOX})", [1]),
         (f"S_CROSSES(geometry, {BOX})", [5]),
         (f"S_OVERLAPS(geometry, {BOX})", [3]),
