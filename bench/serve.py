@@ -49,6 +49,10 @@ the CPU a request grow with the requests in flight in one process?); with `--bas
 (e.g. `git archive main | tar -x -C /tmp/base`) that checkout's `publish` first, in the same
 run, as `ours-base` (before/after a change).
 
+Before each measured run (after its 3 s warm-up) the bench waits until the 1-minute load
+average is below `--quiet` (1.0; at most `--quiet-wait` s) and records it beside the run: a row
+whose load is 1.0 or more was not taken on a quiet machine.
+
 Each server's answers are checked before it is measured (same tile bytes; for bbox, the same
 numberMatched as ours; tipg and the CQL2 selections: the same numberMatched and the same feature
 ids as ours, asked with sortby=MJ so that pages agree). Prints Markdown tables with requests/s,
@@ -138,6 +142,7 @@ class Run:
     requests: int
     mb_per_s: float
     cpu_us: float  # server CPU time per request (its processes; PostgreSQL's too), µs
+    load: float = 0.0  # the 1-minute load average when the measured run started
 
 
 @dataclass
@@ -293,6 +298,15 @@ def wrk(
     raise RuntimeError(f"wrk printed no result: {done.stdout}{done.stderr}")
 
 
+def wait_quiet(limit: float, most: float) -> float:
+    """Wait until the 1-minute load average is below `limit` (at most `most` seconds, then go
+    on: the run's row shows its load); the load average when the wait ended."""
+    deadline = time.monotonic() + most
+    while (load := os.getloadavg()[0]) >= limit and time.monotonic() < deadline:
+        time.sleep(2)
+    return load
+
+
 def measure(
     report: Report,
     group: str,
@@ -308,6 +322,7 @@ def measure(
     tiles = group == "tiles"
     connections = connections or (64 if tiles else 16)
     wrk(base, paths, duration=3, connections=connections, script=script, gzip_ok=tiles)  # warm
+    load = wait_quiet(args.quiet, args.quiet_wait)
     watched = pids()
     before = cpu_seconds(watched)
     # a server answering a few requests a second gets a longer run, for enough answers
@@ -328,11 +343,13 @@ def measure(
         requests=r["requests"],
         mb_per_s=r["bytes"] / seconds / 1e6,
         cpu_us=used / max(r["requests"], 1) * 1e6,
+        load=load,
     )
     report.runs.append(run)
     print(
         f"  {group:8s} {server:10s} {workers}w  {run.rps:9.0f} req/s  p50 {run.p50_ms:7.2f} ms"
-        f"  p99 {run.p99_ms:8.2f} ms  {run.cpu_us:7.0f} µs CPU/req  errors {errors}",
+        f"  p99 {run.p99_ms:8.2f} ms  {run.cpu_us:7.0f} µs CPU/req  errors {errors}"
+        f"  (load before {load:.2f})",
         file=sys.stderr,
         flush=True,
     )
@@ -806,6 +823,13 @@ def main() -> int:
     parser.add_argument(
         "--baseline", help="inflight: also measure the `publish` of this checkout (before)"
     )
+    parser.add_argument(
+        "--quiet",
+        type=float,
+        default=1.0,
+        help="wait before each measured run until the 1-minute load average is below this",
+    )
+    parser.add_argument("--quiet-wait", type=float, default=240, help="at most, seconds")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--work", help="working folder (default: a temporary one, deleted)")
     args = parser.parse_args()
@@ -1094,9 +1118,9 @@ def print_report(report: Report, args: argparse.Namespace) -> None:
         print(f"**{title}**, medians of {args.rounds} round(s), {args.duration} s each:\n")
         print(
             "| server | workers | req/s | answers | p50 ms | p90 ms | p99 ms | MB/s"
-            " | server (+PostgreSQL) CPU µs/req | errors |"
+            " | server (+PostgreSQL) CPU µs/req | errors | load before (all rounds) |"
         )
-        print("|---|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
         seen = []
         for r in runs:
             key = (r.server, r.workers)
@@ -1105,10 +1129,15 @@ def print_report(report: Report, args: argparse.Namespace) -> None:
             seen.append(key)
             m = report.median(group, *key)
             assert m is not None
+            loads = ", ".join(
+                f"{x.load:.2f}"
+                for x in report.runs
+                if (x.group, x.server, x.workers) == (group, *key)
+            )
             print(
                 f"| {m.server} | {m.workers} | {m.rps:,.1f} | {m.requests:,} | {m.p50_ms:.2f} |"
                 f" {m.p90_ms:.2f} |"
-                f" {m.p99_ms:.2f} | {m.mb_per_s:.1f} | {m.cpu_us:,.0f} | {m.errors} |"
+                f" {m.p99_ms:.2f} | {m.mb_per_s:.1f} | {m.cpu_us:,.0f} | {m.errors} | {loads} |"
             )
         print()
     # (what, group, ours' workers, theirs, their workers, aim)
