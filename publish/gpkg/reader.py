@@ -24,6 +24,7 @@ from types import MappingProxyType
 from typing import Any
 
 from publish.filecache import FileCache
+from publish.gpkg.counts import ValueSelection, column_counts
 from publish.gpkg.errors import GeoPackageError
 from publish.gpkg.schema import open_readonly, quote, table_schema
 
@@ -72,6 +73,7 @@ class GeoPackage:
         self._local = threading.local()
         self._tables: dict[str, Table] = {}
         self._estimates: dict[str, int] = {}
+        self._value_counts: dict[tuple[str, str], dict[str, int] | None] = {}
         self._counts: OrderedDict[tuple[str, tuple[Any, ...]], int] = OrderedDict()
         self._lock = threading.Lock()
         self.connection()  # fail now, not on the first request
@@ -202,6 +204,22 @@ class GeoPackage:
                 if len(self._counts) > _COUNTS_KEPT:
                     self._counts.popitem(last=False)
         return count
+
+    def value_count(self, name: str, selection: ValueSelection) -> int | None:
+        """How many rows of feature table `name` the selection matches, from the column's value
+        counts (publish.gpkg.counts: read once, kept for the life of this object); None when
+        the column is not counted that way."""
+        table = self.table(name)
+        key = (table.name, selection.column)
+        if key not in self._value_counts:
+            try:
+                counts = column_counts(self.connection(), *key)
+            except sqlite3.Error as exc:
+                raise GeoPackageError(f"{self.path}: query failed: {exc}") from exc
+            with self._lock:
+                self._value_counts[key] = counts
+        known = self._value_counts[key]
+        return None if known is None else selection.count(known)
 
     def row_estimate(self, name: str) -> int:
         """About how many rows feature table `name` holds (its largest id: the build numbers

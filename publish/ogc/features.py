@@ -42,7 +42,13 @@ from publish.gpkg.reader import open_geopackage
 from publish.ogc.cql import Filter, FilterError, request_filter
 from publish.ogc.geometry import to_geojson, transform
 from publish.ogc.query import FeaturePage, FeatureQuery, QueryError, get_feature, run_query
-from publish.ogc.where import Condition, all_of, filter_condition, search_condition
+from publish.ogc.where import (
+    Condition,
+    all_of,
+    filter_condition,
+    search_condition,
+    value_selection,
+)
 
 log = logging.getLogger("publish.ogc")
 
@@ -110,10 +116,15 @@ class GeoPackageProvider(BaseProvider):
         """A GeoJSON FeatureCollection with numberMatched and numberReturned."""
         if datetime_:
             raise ProviderInvalidQueryError(user_msg="this collection has no time")
+        filtered = request_filter() if filterq is None else Filter(filterq)
         query = FeatureQuery(
             bbox=_bbox(bbox),
             equals=[(name, value) for name, value in properties],
-            where=self._condition(filterq, q),
+            where=self._condition(filtered, q),
+            # the filter alone as a selection whose count the build kept (publish.gpkg.counts)
+            selection=None
+            if filtered is None or q
+            else value_selection(filtered.node, self._table),
             sortby=[(s["property"], s.get("order") == "-") for s in sortby],
             offset=int(offset),
             limit=0 if resulttype == "hits" else int(limit),
@@ -145,10 +156,9 @@ class GeoPackageProvider(BaseProvider):
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _condition(self, filterq: Any, q: str | None) -> Condition | None:
+    def _condition(self, value: Filter | None, q: str | None) -> Condition | None:
         """The SQL condition of the request's CQL2 filter and `q`. A filter pygeoapi parsed
         itself (its own server, not ours) is already in the storage CRS."""
-        value = request_filter() if filterq is None else Filter(filterq)
         try:
             filtered = None if value is None else filter_condition(self._gpkg, self._table, value)
             searched = (

@@ -7,8 +7,10 @@ the box intersect it for certain, the others (envelopes crossing the box's edge)
 exactly in shapely, and the ones that miss are excluded by id, so `matched` counts and pages agree
 with an exact intersects test.
 
-An attribute selection (filter, q, equality) without a bbox is counted first — through the
-attribute indexes the build makes (the catalog's code, name and `indexed_fields`) — and its page
+An attribute selection (filter, q, equality) without a bbox is counted first — from the value
+counts the build keeps when it is one (publish.gpkg.counts: a code `=`, `IN` or `LIKE 'prefix%'`),
+else through the attribute indexes the build makes (the catalog's code, name and
+`indexed_fields`) — and its page
 then read by whichever plan reads fewer rows: the matches through the index, sorted by id, or the
 table in id order until the page is full.
 """
@@ -22,6 +24,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from publish.gpkg.counts import ValueSelection
 from publish.gpkg.errors import GeoPackageError
 from publish.gpkg.geometry import from_blobs
 from publish.gpkg.reader import Bbox, Condition, GeoPackage, Table
@@ -44,6 +47,9 @@ class FeatureQuery:
     columns: Sequence[str] | None = None  # None: every published column
     geometry: bool = True
     count: bool = True  # compute `matched`
+    # `where` as a ValueSelection, when it is one (publish.ogc.where): counted from the store's
+    # value counts
+    selection: ValueSelection | None = None
 
 
 @dataclass
@@ -83,6 +89,17 @@ def _misses(gpkg: GeoPackage, table: Table, query: FeatureQuery, bbox: Bbox) -> 
     return [int(row[0]) for row, hit in zip(rows, hits, strict=True) if not hit]
 
 
+def _selection(table: Table, query: FeatureQuery) -> ValueSelection | None:
+    """The query's selection as a ValueSelection: its filter's, or one text property equality."""
+    if query.where is not None:
+        return None if query.equals else query.selection
+    if len(query.equals) == 1:
+        name, value = query.equals[0]
+        if isinstance(value, str) and table.columns[name].get("type") == "string":
+            return ValueSelection(name, (value,))
+    return None
+
+
 def run_query(gpkg: GeoPackage, table: Table, query: FeatureQuery) -> FeaturePage:
     """One page of features of `table` matching `query`, and how many match in all."""
     if query.offset < 0 or query.limit < 0:
@@ -99,7 +116,13 @@ def run_query(gpkg: GeoPackage, table: Table, query: FeatureQuery) -> FeaturePag
         # An attribute selection: count first (its indexes make that cheap), then read the page
         # by whichever reads fewer rows — the matches through the index, sorted by id, or the
         # table in id order until the page is full (≈ (offset + limit) × rows / matched).
-        page.matched = gpkg.count_in_box(table.name, None, equals=query.equals, where=query.where)
+        selection = _selection(table, query)
+        known = None if selection is None else gpkg.value_count(table.name, selection)
+        page.matched = (
+            known
+            if known is not None
+            else gpkg.count_in_box(table.name, None, equals=query.equals, where=query.where)
+        )
         wanted = query.offset + query.limit
         scan = wanted * gpkg.row_estimate(table.name) < page.matched * page.matched
         if page.matched <= query.offset:

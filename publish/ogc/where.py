@@ -27,6 +27,7 @@ import shapely
 from pyproj import CRS
 
 from publish.crs.names import CRS84_URI
+from publish.gpkg.counts import ValueSelection
 from publish.gpkg.geometry import from_blobs
 from publish.gpkg.reader import GeoPackage, Table
 from publish.gpkg.schema import quote as quote_column
@@ -385,6 +386,33 @@ def filter_condition(gpkg: GeoPackage, table: Table, value: Filter) -> Condition
     return Condition(sql, tuple(translator.params))
 
 
+def value_selection(node: Any, table: Table) -> ValueSelection | None:
+    """The filter as a ValueSelection when it is one: a text property `=` a text, `IN` a list
+    of texts, or `LIKE` a plain prefix followed by `%` (case-sensitive, not negated)."""
+    from pygeofilter import ast
+
+    def column(item: Any) -> str | None:
+        known = isinstance(item, ast.Attribute) and item.name in table.columns
+        if known and _kind_of_column(table.columns[item.name]) == "string":
+            return str(item.name)
+        return None
+
+    if isinstance(node, ast.Equal):
+        for lhs, rhs in ((node.lhs, node.rhs), (node.rhs, node.lhs)):
+            if (name := column(lhs)) is not None and isinstance(rhs, str):
+                return ValueSelection(name, (rhs,))
+    texts = isinstance(node, ast.In) and all(isinstance(v, str) for v in node.sub_nodes)
+    if texts and not node.not_ and (name := column(node.lhs)) is not None:
+        return ValueSelection(name, tuple(node.sub_nodes))
+    if isinstance(node, ast.Like) and not (node.not_ or node.nocase):
+        name, pattern = column(node.lhs), node.pattern
+        if name is not None and isinstance(pattern, str) and pattern.endswith("%"):
+            prefix = pattern[:-1]
+            if not any(c in prefix for c in "%_\\"):
+                return ValueSelection(name, prefix=prefix)
+    return None
+
+
 class Search(NamedTuple):
     """What `q` looks for: each term in the text columns `names`, and the codes whose national
     class name holds a term in the column `codes`."""
@@ -438,5 +466,7 @@ def all_of(*conditions: Condition | None) -> Condition | None:
     given = [c for c in conditions if c is not None]
     if not given:
         return None
+    if len(given) == 1:
+        return given[0]
     sql = " AND ".join(c.sql for c in given)
     return Condition(f"({sql})", tuple(p for c in given for p in c.params))

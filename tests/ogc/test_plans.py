@@ -17,7 +17,7 @@ from publish.features.store import assemble
 from publish.gpkg.reader import GeoPackage
 from publish.ogc.cql import parse_filter
 from publish.ogc.query import FeatureQuery, run_query
-from publish.ogc.where import filter_condition
+from publish.ogc.where import filter_condition, value_selection
 from tests.features.helpers import CELL, LAT0, LON0, squares, write_layer
 
 ROWS = 4000
@@ -143,3 +143,46 @@ def test_paging_through_a_selection_counts_it_once(store: Path) -> None:
             got += page.ids
     assert got == expected
     assert sum("count(*)" in sql for sql in seen) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "mask", "counted"),
+    [
+        ("YDYHFLDM IN ('0701', '0101', '9999')", lambda f: f.YDYHFLDM.isin(["0701", "0101"]), True),
+        ("YDYHFLDM = '0101'", lambda f: f.YDYHFLDM == "0101", True),
+        ("'0701' = YDYHFLDM", lambda f: f.YDYHFLDM == "0701", True),
+        ("YDYHFLDM LIKE '07%'", lambda f: f.YDYHFLDM.str.startswith("07"), True),
+        ("YDYHFLDM LIKE '0_01'", lambda f: f.YDYHFLDM.isin(["0701", "0101"]), False),
+        ("YDYHFLDM NOT IN ('0701')", lambda f: f.YDYHFLDM != "0701", False),
+        ("YDYHFLMC = '水田'", lambda f: f.YDYHFLMC == "水田", False),  # no index of its own
+        ("MJ > 100", lambda f: f.MJ > 100, False),  # a number
+    ],
+)
+def test_a_code_class_is_counted_from_its_value_counts(
+    store: Path, text: str, mask: Callable[[Any], Any], counted: bool
+) -> None:
+    gpkg = GeoPackage(store)  # an object of its own: its counts not read yet
+    table = gpkg.table("ydyh")
+    frame = squares(range(1, ROWS + 1))
+    expected = sorted(frame.loc[mask(frame), "fid"])
+    value = parse_filter(text, None)
+    query = FeatureQuery(
+        where=filter_condition(gpkg, table, value),
+        selection=value_selection(value.node, table),
+        limit=10,
+    )
+    with statements(gpkg) as seen:
+        page = run_query(gpkg, table, query)
+    assert (page.matched, page.ids) == (len(expected), expected[:10])
+    # counted from the column's counts (read once, GROUP BY), or by counting the selection
+    counts = [sql for sql in seen if "count(*)" in sql and "GROUP BY" not in sql]
+    assert (not counts) is counted, seen
+
+
+def test_property_equality_is_counted_too(store: Path) -> None:
+    gpkg = GeoPackage(store)
+    table = gpkg.table("ydyh")
+    with statements(gpkg) as seen:
+        page = run_query(gpkg, table, FeatureQuery(equals=[("YDYHFLDM", "0701")], limit=1))
+    assert (page.matched, page.ids) == (ROWS // 2, [1])
+    assert not [sql for sql in seen if "count(*)" in sql and "GROUP BY" not in sql], seen
