@@ -1102,8 +1102,8 @@ def print_report(report: Report, args: argparse.Namespace) -> None:
     command = " ".join(["python", *sys.argv])
     print(
         f"`.venv/bin/{command}` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
-        f"{platform.node()}, {os.cpu_count()} cores, load average before "
-        f"{os.getloadavg()[0]:.1f})\n"
+        f"{platform.node()}, {os.cpu_count()} cores; the load average before each measured "
+        "run is in its row)\n"
     )
     for group, title in (
         ("tiles", "Tiles (wrk -t2 -c64)"),
