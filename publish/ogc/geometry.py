@@ -5,11 +5,11 @@ Geometries come from the GeoPackage as shapely arrays (publish.gpkg.geometry rea
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
+import orjson
 import shapely
 from pyproj import CRS, Transformer
 
@@ -19,7 +19,7 @@ def to_geojson(geometries: np.ndarray) -> list[dict[str, Any] | None]:
     if len(geometries) == 0:
         return []
     texts = shapely.to_geojson(geometries)
-    return [None if text is None else json.loads(text) for text in texts]
+    return [None if text is None else orjson.loads(text) for text in texts]
 
 
 @lru_cache(maxsize=32)

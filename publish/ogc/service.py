@@ -36,6 +36,7 @@ from publish.ogc.config import (
     resolve_config,
     with_url,
 )
+from publish.ogc.encoding import use_orjson
 from publish.tiles.archive import ArchiveError
 
 log = logging.getLogger("publish.ogc")
@@ -80,6 +81,7 @@ def build_api(config: Mapping[str, Any]) -> Any:
     from pygeoapi import l10n
     from pygeoapi.api import API
 
+    use_orjson()
     if not isinstance(l10n._cfg_cache, _NoConfigCache):
         l10n._cfg_cache = _NoConfigCache()
     with _BUILD_LOCK, _no_logging_setup():

@@ -1,0 +1,45 @@
+"""pygeoapi's items and queryables answers encoded with orjson instead of the json module.
+
+A page of 100 parcels is ~70 KB of JSON; pygeoapi encodes it with `json.dumps` (pure Python
+around a C scanner: ~1.2 ms a page), orjson in ~0.07 ms, and the geometries it holds were
+decoded from shapely's GeoJSON text the same way (publish.ogc.geometry). The encoding is the
+same JSON: the same keys in the same order, numbers with the shortest repr that reads back the
+same (both use it), text as UTF-8 where the json module writes \\u escapes (both are JSON; the
+answer is application/geo+json in UTF-8), and NaN as null where the json module writes the
+invalid `NaN`. Pretty-printed answers (`pretty_print` in the configuration) keep pygeoapi's own
+encoder. `use_orjson` replaces the `to_json` name of pygeoapi.api.itemtypes (what
+get_collection_items and get_collection_queryables call) once, at the first API built
+(publish.ogc.service), never at import.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import orjson
+
+_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+_LOCK = threading.Lock()
+_installed = False
+
+
+def compact_json(dict_: dict[str, Any], pretty: bool = False) -> str:
+    """pygeoapi.util.to_json's contract (a dict to JSON text), compact answers by orjson."""
+    from pygeoapi.util import json_serial, to_json
+
+    if pretty:
+        return str(to_json(dict_, pretty))
+    return orjson.dumps(dict_, default=json_serial, option=_OPTIONS).decode("utf-8")
+
+
+def use_orjson() -> None:
+    """Have pygeoapi's feature answers (pygeoapi.api.itemtypes) encoded by `compact_json`."""
+    global _installed
+    with _LOCK:
+        if _installed:
+            return
+        from pygeoapi.api import itemtypes
+
+        itemtypes.to_json = compact_json
+        _installed = True
