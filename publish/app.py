@@ -26,6 +26,7 @@ from starlette.routing import BaseRoute
 
 from publish.dashboard.routes import dashboard_routes
 from publish.ogc.routes import ogc_routes
+from publish.raster.processes import RendererCollector
 from publish.raster.routes import raster_routes
 from publish.release.outputs import KEPT_OUTPUTS, RELEASE_OUTPUTS
 from publish.server.auth import TokenStore
@@ -35,6 +36,7 @@ from publish.server.holder import ReleaseHolder
 from publish.server.kept import KeptReleases
 from publish.server.lifespan import lifespan
 from publish.server.logs import AccessRecorder, quiet_pygeoapi
+from publish.server.memory import keep_large_buffers_mapped
 from publish.server.metrics import Metrics
 from publish.server.release import load_release
 from publish.server.routes import core_routes
@@ -64,7 +66,7 @@ def create_app(settings: Settings) -> Starlette:
         tile_cache=TileCache(settings.tile_cache_bytes),
         tokens=TokenStore(settings.tokens_file),
     )
-    metrics = Metrics(state.tile_cache, state.holder)
+    metrics = Metrics(state.tile_cache, state.holder, extra=[RendererCollector()])
     quiet_pygeoapi()
     table = route_table()
     app = Starlette(
@@ -81,5 +83,7 @@ def create_app(settings: Settings) -> Starlette:
 
 
 def app_from_env() -> Starlette:
-    """The factory `serve` hands to uvicorn (`factory=True`): settings from PUBLISH_* vars."""
+    """The factory `serve` hands to uvicorn (`factory=True`): settings from PUBLISH_* vars.
+    A served process hands large buffers (WMS maps) back to the system when it frees them."""
+    keep_large_buffers_mapped()
     return create_app(Settings.from_env())

@@ -1,5 +1,7 @@
-"""The process's renderers: one mapli `RenderPool` (worker threads, each with its own EGL
-context and MapLibre Native renderers), created on the first render.
+"""A renderer in this process: one mapli `RenderPool` (worker threads, each with its own EGL
+context and MapLibre Native renderers), created on the first render. The server renders in
+processes of its own (publish.raster.processes), each holding one of these; the review's finding
+maps and MapProxy's seeding use one directly.
 
 mapli's pool is safe to call from any thread and from asyncio: a call waits (GIL released) until
 one of the pool's `workers` renders it, so the pool itself is the bound on concurrent renders.
@@ -16,7 +18,6 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 from publish.errors import PublishError
@@ -126,9 +127,3 @@ def _start_pool(workers: int, max_styles: int) -> Any:
         return mapli.RenderPool(workers=workers, max_renderers_per_worker=max_styles)
     except mapli.MapliError as exc:
         raise RenderError(f"cannot start the raster renderer: {exc}") from exc
-
-
-@cache
-def shared_renderer() -> Renderer:
-    """The process's renderer (the server's raster endpoint and its MapProxy sources share it)."""
-    return Renderer()

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from publish.raster.renderer import shared_renderer
+from publish.raster.processes import shared_renderer
 from publish.raster.style import PLAN, rendering_style, style_key
 from publish.raster.tiles import check_raster_tile, parse_raster_path
 from publish.server.caching import etag_matches

@@ -7,6 +7,8 @@
     onemap_release_info{release}                             the release served (value 1)
     onemap_release_loaded_timestamp_seconds                  when it was loaded
     onemap_release_last_load_failed                          1 if the last attempt was refused
+    onemap_renderer_processes, onemap_renderer_resident_bytes the raster render processes of the
+                                                             answering worker (publish.raster)
 
 `route` is the route's template (`/tiles/{audience}/{z}/{x}/{name}`,
 `/ogc/collections/{collection_id}`), never the raw path: bounded label values, and no layer id.
@@ -22,7 +24,7 @@ gauges (cache size, the release) are the answering worker's own.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, values
@@ -128,7 +130,9 @@ class _StateCollector(Collector):
 class Metrics:
     """The app's registry: `observe` each request, `render` for a scrape."""
 
-    def __init__(self, cache: TileCache, holder: ReleaseHolder) -> None:
+    def __init__(
+        self, cache: TileCache, holder: ReleaseHolder, extra: Sequence[Collector] = ()
+    ) -> None:
         self.cache = cache
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
@@ -157,6 +161,8 @@ class Metrics:
         else:
             self.registry.register(_StateCollector(cache, holder))
             self.exposed = self.registry
+        for collector in extra:  # the wings' own gauges (the answering worker's)
+            self.exposed.register(collector)
 
     def sync(self) -> None:
         """Add the tile cache's new hits and misses to the shared counters (multiprocess)."""

@@ -95,7 +95,7 @@ def seed(
     from mapproxy.seed.seeder import seed as mapproxy_seed
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeElapsedColumn
 
-    from publish.raster.renderer import shared_renderer
+    from publish.raster.processes import use_in_process_renderer
     from publish.release.manifest import read_manifest
     from publish.wms.source import register
 
@@ -136,7 +136,7 @@ def seed(
     conf = load_configuration(mapproxy_conf=str(config), seed=True, ignore_warnings=True)
     tasks = load_seed_tasks_conf(str(seed_path), conf)
 
-    shared_renderer().workers = 1  # the seed's worker processes inherit this (fork)
+    use_in_process_renderer()  # the seed's worker processes (forked) render in their own
     os.environ.setdefault("EGL_PLATFORM", "surfaceless")
     columns = ("{task.description}", BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
     with Progress(*columns) as bar:

@@ -28,7 +28,7 @@ from mapproxy.source.tile import TiledSource
 from mapproxy.srs import SRS
 from mapproxy.util.ext.dictspec.spec import required
 
-from publish.raster.renderer import shared_renderer
+from publish.raster.processes import shared_renderer
 from publish.raster.style import PLAN, rendering_style, style_key, visible_layer_ids
 from publish.wms.config import SOURCE_TYPE, WEBMERCATOR
 from publish.wms.featureinfo import (
