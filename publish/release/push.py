@@ -278,7 +278,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--to", action="append", metavar="TARGET", help="push: a node's tiles folder (repeat)"
     )
-    parser.add_argument("--release", help="push: the release to push (default: the current one)")
+    parser.add_argument(
+        "--release", metavar="ID", help="push: the release to push (default: the current one)"
+    )
     parser.add_argument(
         "--switch-each",
         action="store_true",
