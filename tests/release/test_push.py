@@ -129,6 +129,24 @@ def test_pushing_again_copies_nothing(
         assert (node / "releases" / built_releases.second / MANIFEST).stat().st_ino == inodes[node]
 
 
+def test_every_node_holds_the_release_before_any_switches(
+    built_releases: Built, serving_first: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two-phase: when the first node's `current` moves, every node already holds the release,
+    so its /releases/<id>/… URLs answer on any node."""
+    held_at_switch: list[list[bool]] = []
+    switch = push_module._switch
+
+    def watched_switch(node: push_module._Node, rid: str) -> None:
+        held_at_switch.append([(n / "releases" / rid).is_dir() for n in serving_first])
+        switch(node, rid)
+
+    monkeypatch.setattr(push_module, "_switch", watched_switch)
+    report = push_release(built_releases.out, serving_first)
+    assert [o.status for o in report.outcomes] == ["switched", "switched"]
+    assert held_at_switch == [[True, True], [True, True]]
+
+
 def test_a_damaged_copy_switches_no_node(
     built_releases: Built,
     serving_first: tuple[Path, Path],
