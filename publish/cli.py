@@ -1,6 +1,7 @@
 """Command line: `python -m publish sample | build | release | seed | serve | token`.
 
-`release list | switch ID | diff OLD NEW [--json]` (the diff: publish.history.command)."""
+`release list | switch ID | diff OLD NEW [--json] | push --to TARGET ...` (the diff:
+publish.history.command; the push to nodes: publish.release.push)."""
 
 from __future__ import annotations
 
@@ -81,6 +82,10 @@ def _release(args: argparse.Namespace) -> int:
         from publish.history.command import run_diff
 
         return run_diff(args)
+    if args.action == "push":
+        from publish.release.push import run_push
+
+        return run_push(args)
     store = ReleaseStore(Path(args.out))
     if args.action == "list":
         releases = store.describe()
@@ -159,15 +164,21 @@ def build_parser() -> argparse.ArgumentParser:
         commands.add_parser("build", help="check the catalog's layers and publish a release")
     )
     release = commands.add_parser(
-        "release", help="list releases, switch to one, or show what changed between two"
+        "release",
+        help="list releases, switch to one, show what changed between two, push one to nodes",
     )
-    release.add_argument("action", choices=("list", "switch", "diff"))
+    release.add_argument("action", choices=("list", "switch", "diff", "push"))
     release.add_argument("id", nargs="?", help="release id (switch; diff: the old release)")
     release.add_argument("other", nargs="?", help="diff: the new release")
-    release.add_argument("--out", required=True, help="the tiles folder")
+    release.add_argument(
+        "--out", "--tiles", dest="out", required=True, help="the tiles folder (push: the source)"
+    )
     release.add_argument("--json", action="store_true", help="diff: print the JSON document")
     release.add_argument("--audience", choices=AUDIENCES, default=INTERNAL, help="diff: whose")
     release.add_argument("--save", metavar="DIR", help="diff: also write diff.json, diff.html")
+    from publish.release.push import add_arguments as add_push_arguments
+
+    add_push_arguments(release)
     release.set_defaults(run=_release)
     seed = commands.add_parser(
         "seed", help="pre-render the current release's WMS/WMTS raster caches over the city"

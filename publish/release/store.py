@@ -119,6 +119,12 @@ class ReleaseStore:
 
     def commit(self, staged: Path, release_id: str) -> Path:
         """Move a complete staged release into releases/ and make it current."""
+        final = self.install(staged, release_id)
+        self.point_current(release_id)
+        return final
+
+    def install(self, staged: Path, release_id: str) -> Path:
+        """Move a complete staged release into releases/ (`current` unchanged)."""
         problems = verify_release(staged, digests=False)
         if problems:
             raise ReleaseError(f"staged release {release_id} is incomplete: " + "; ".join(problems))
@@ -129,7 +135,6 @@ class ReleaseStore:
         _fsync_tree(staged)
         os.rename(staged, final)
         _fsync_dir(self.releases)
-        self._point_current(release_id)
         return final
 
     def switch(self, release_id: str) -> Path:
@@ -144,10 +149,12 @@ class ReleaseStore:
         problems = verify_release(path)
         if problems:
             raise ReleaseError(f"release {release_id} is damaged: " + "; ".join(problems[:5]))
-        self._point_current(release_id)
+        self.point_current(release_id)
         return path
 
-    def _point_current(self, release_id: str) -> None:
+    def point_current(self, release_id: str) -> None:
+        """Point `current` at releases/<id> by renaming a new symlink over it (atomic). The
+        caller has checked the release (`switch` does; `release push` verified it)."""
         tmp = self.root / f".{CURRENT}.{os.getpid()}.tmp"
         tmp.unlink(missing_ok=True)
         os.symlink(Path(RELEASES) / release_id, tmp)
@@ -162,12 +169,17 @@ class ReleaseStore:
         ids = self.ids()
         doomed = [rid for rid in ids[: max(0, len(ids) - keep)] if rid != current]
         for rid in doomed:
-            # rename first, so a half-deleted folder never looks like a release
-            trash = self.root / STAGING / f"deleting-{rid}"
-            trash.parent.mkdir(parents=True, exist_ok=True)
-            os.rename(self.releases / rid, trash)
-            shutil.rmtree(trash, ignore_errors=True)
+            self.remove(rid)
         return doomed
+
+    def remove(self, release_id: str) -> None:
+        """Delete releases/<id> (never the current one: the caller's to check). Renamed into
+        the staging area first, so a half-deleted folder never looks like a release."""
+        trash = self.root / STAGING / f"deleting-{release_id}"
+        shutil.rmtree(trash, ignore_errors=True)  # left by an interrupted removal
+        trash.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(self.releases / release_id, trash)
+        shutil.rmtree(trash, ignore_errors=True)
 
 
 def _fsync_dir(path: Path) -> None:
