@@ -22,6 +22,7 @@ decides, and why:
 - `X-Cache-Status` (HIT, MISS, BYPASS, …) on the cached paths, and one access line per request
   naming the node that answered and the cache status, without the query string (a client may
   put a token there).
+- /metrics is not passed on: each node counts its own requests and is scraped at its address.
 """
 
 from __future__ import annotations
@@ -126,6 +127,7 @@ server {
     # in effect where a location turns proxy_cache on; nginx honours the app's Cache-Control
     proxy_cache_key $scheme$host$request_uri;
     proxy_cache_lock on;
+    proxy_cache_revalidate on;
     proxy_cache_use_stale error timeout updating http_502 http_503 http_504;
     proxy_cache_bypass $onemap_credentials $onemap_internal;
     proxy_no_cache $onemap_credentials $onemap_internal;
@@ -133,6 +135,11 @@ server {
 
     location / {
         proxy_pass http://onemap_nodes;
+    }
+
+    # a node's own counts: Prometheus scrapes each node at its address, not through nginx
+    location = /metrics {
+        return 404;
     }
 
     # the site check (public and internal): a few per second and client, then 429

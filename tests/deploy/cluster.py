@@ -76,13 +76,15 @@ class Node:
         args = [sys.executable, "-m", "publish", "serve", "--tiles", str(self.tiles)]
         args += ["--host", "127.0.0.1", "--port", str(self.port), "--reload-interval", "0.5"]
         with self.log.open("wb") as out:
-            self.proc = subprocess.Popen(args, env=self.env, stdout=out, stderr=out, cwd=REPO)
+            self.proc = subprocess.Popen(
+                args, env=self.env, stdout=out, stderr=out, cwd=REPO, start_new_session=True
+            )
         wait_until_ready(f"http://{self.address}/healthz", self.proc, self.log)
 
     def kill(self) -> None:
-        """SIGKILL: no shutdown of any kind."""
+        """SIGKILL to the node and any process of its own: no shutdown of any kind."""
         assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
+        os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
 
     def stop(self) -> None:
