@@ -4,6 +4,7 @@ configuration for the nodes (publish.deploy.nginx) on stdout."""
 from __future__ import annotations
 
 import argparse
+from dataclasses import fields
 from typing import Any
 
 from publish.deploy.nginx import (
@@ -47,16 +48,8 @@ def add_commands(subparsers: Any) -> None:
 
 
 def run_nginx(args: argparse.Namespace) -> int:
-    options = NginxOptions(
-        nodes=nodes_argument(args.nodes),
-        public_url=args.public_url,
-        listen=args.listen,
-        cache_dir=args.cache_dir,
-        cache_size=args.cache_size,
-        site_check_rate=args.site_check_rate,
-        access_log=args.access_log,
-        tls_cert=args.tls_cert,
-        tls_key=args.tls_key,
-    )
-    print(nginx_config(options), end="")
+    """Print the configuration (each option is the argument of the same name)."""
+    values = {option.name: getattr(args, option.name) for option in fields(NginxOptions)}
+    values["nodes"] = nodes_argument(args.nodes)
+    print(nginx_config(NginxOptions(**values)), end="")
     return 0
