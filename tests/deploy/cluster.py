@@ -195,7 +195,8 @@ class _Recording(BaseHTTPRequestHandler):
         body = b"ok"
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
+        scope = "private" if "private" in self.path else "public"
+        self.send_header("Cache-Control", f"{scope}, max-age=60")  # nginx may store "public"
         self.end_headers()
         self.wfile.write(body)
 
@@ -214,7 +215,8 @@ class _Closing(BaseRequestHandler):
 
 @contextmanager
 def recording_node() -> Iterator[tuple[str, list[Seen]]]:
-    """An HTTP server answering 200 to everything; yields its HOST:PORT and what it was sent."""
+    """An HTTP server answering 200 to everything (`public, max-age=60`; `private, …` when the
+    path says private); yields its HOST:PORT and the requests it was sent."""
     seen: list[Seen] = []
     handler = type("Handler", (_Recording,), {"seen": seen})
     with ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:

@@ -1,6 +1,6 @@
 """`deploy nginx`: the configuration it prints (checked in as deploy/onemap.conf, accepted by
-`nginx -t`), what nginx does with it in front of stand-in nodes (headers, POST never retried,
-TLS), and a real deployment: Debian's nginx in front of two `serve` nodes on the session's full
+`nginx -t`), what nginx does with it in front of stand-in nodes (what it caches and never
+caches, headers, GET retried and POST not, TLS), and a real deployment: Debian's nginx in front of two `serve` nodes on the session's full
 release — GDAL's OAPIF driver, tiles, styles, viewer and WMS through it, internal paths never
 cached, public versioned tiles cached, the site check rate-limited, a node killed under load."""
 
@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import httpx
@@ -62,6 +62,10 @@ def local_options(prefix: Path, nodes: tuple[str, ...], port: int) -> NginxOptio
         cache_dir=str(prefix / "cache"),
         access_log=str(prefix / "access.log"),
     )
+
+
+def cache_status(r: httpx.Response) -> str | None:
+    return r.headers.get("x-cache-status")
 
 
 # -- the configuration ----------------------------------------------------------------------
@@ -172,6 +176,55 @@ def test_forwarded_headers_are_nginxs_own(tmp_path: Path) -> None:
     assert re.fullmatch(r"[0-9a-f]{32}", request.headers["x-request-id"])
 
 
+def test_what_nginx_caches_and_what_it_never_does(tmp_path: Path) -> None:
+    """A stand-in node marks every answer `public, max-age=60` (`private` when the path says
+    so): nginx stores them on the cached paths only, and never for credentials, an internal
+    segment, a private answer or a POST."""
+    with recording_node() as (node, seen):
+        options = local_options(tmp_path, (node,), free_port())
+        with running_nginx(tmp_path, options, "/ready") as base, httpx.Client() as client:
+
+            def statuses(path: str, method: str = "GET", **kwargs: Any) -> list[str | None]:
+                return [
+                    cache_status(client.request(method, base + path, **kwargs)) for _ in range(2)
+                ]
+
+            seen.clear()
+            assert statuses("/fonts/Noto/0-255.pbf") == ["MISS", "HIT"]
+            assert statuses("/static/app.js") == ["MISS", "HIT"]
+            assert statuses("/releases/r1/tiles/public/1/2/3.mvt") == ["MISS", "HIT"]
+            assert statuses("/releases/r1/styles/public.json") == ["MISS", "HIT"]
+            assert statuses("/wmts/plan/webmercator/02/3/1.png") == ["MISS", "HIT"]
+            # never looked up, never stored: credentials, internal, then the same anonymously
+            auth = {"Authorization": "Bearer secret"}
+            assert statuses("/fonts/a.pbf", headers=auth) == ["BYPASS", "BYPASS"]
+            assert statuses("/fonts/a.pbf") == ["MISS", "HIT"]
+            assert statuses("/fonts/b.pbf", params={"token": "t"}) == ["BYPASS", "BYPASS"]
+            assert statuses("/fonts/c.pbf", headers={"Cookie": "token=t"}) == ["BYPASS", "BYPASS"]
+            for path in ("/static/internal/app.js", "/fonts/INTERNAL.pbf", "/static/internal"):
+                assert statuses(path) == ["BYPASS", "BYPASS"], path
+            assert statuses("/fonts/private.pbf") == ["MISS", "MISS"]
+            assert statuses("/fonts/d.pbf", "POST") == [None, None]
+            # anything else is never cached: not a path said so
+            for path in (
+                "/tiles/public/1/2/3.mvt",
+                "/tiles/public.json",
+                "/styles/public.json",
+                "/releases/r1/tiles/internal/1/2/3.mvt",
+                "/internal/wmts/plan/webmercator/02/3/1.png",
+                "/wmts/1.0.0/WMTSCapabilities.xml",
+                "/",
+            ):
+                assert statuses(path) == [None, None], path
+    paths = [s.path for s in seen]
+    assert paths.count("/fonts/Noto/0-255.pbf") == 1 and paths.count("/fonts/a.pbf") == 3
+    assert paths.count("/fonts/private.pbf") == 2 and paths.count("/tiles/public.json") == 2
+    assert paths.count("/fonts/d.pbf") == 2
+    assert [s.headers.get("authorization") for s in seen if s.path == "/fonts/a.pbf"][:2] == [
+        "Bearer secret"
+    ] * 2  # the node, not nginx, decides what a token may see
+
+
 def test_a_failed_get_is_retried_and_a_failed_post_is_not(tmp_path: Path) -> None:
     """A node that drops requests unanswered (as one dying mid-request): every GET still
     succeeds (tried again on the other node), a POST it dropped fails with 502 and never
@@ -272,10 +325,6 @@ def deployment(
     finally:
         for node in nodes:
             node.stop()
-
-
-def cache_status(r: httpx.Response) -> str | None:
-    return r.headers.get("x-cache-status")
 
 
 def test_gdal_lists_and_copies_a_collection_through_nginx(
