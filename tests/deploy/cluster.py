@@ -6,6 +6,7 @@ nodes that record what nginx sends them or drop it."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -146,7 +147,8 @@ def self_signed(folder: Path, name: str) -> tuple[Path, Path]:
 
 
 def nginx_command(prefix: Path, conf: Path, *extra: str) -> list[str]:
-    return ["nginx", "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(conf), *extra]
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"  # sbin: not on every user's PATH
+    return [nginx, "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(conf), *extra]
 
 
 @contextmanager
