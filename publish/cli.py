@@ -202,6 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
     from publish.server.commands import add_commands  # imports starlette/uvicorn only when run
 
     add_commands(commands)
+    from publish.deploy import command as deploy_command  # `deploy nginx`
+
+    deploy_command.add_commands(commands)
     return parser
 
 

@@ -36,3 +36,8 @@ class DiffError(PublishError):
 class ModelError(CatalogError):
     """The indicator model (indicators.yml) or its values CSV is missing, unreadable or invalid.
     The message names the file, the indicator and the key."""
+
+
+class DeployError(PublishError):
+    """A deployment's configuration cannot be made from the arguments (a bad node address, URL,
+    path or size). The message names the argument."""
