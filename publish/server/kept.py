@@ -13,6 +13,7 @@ listed; a kept release that cannot be loaded (damaged) is a 404 too, logged with
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -65,6 +66,7 @@ class KeptReleases:
         kept_open: int = _KEPT_OPEN,
     ) -> None:
         self.store = ReleaseStore(Path(tiles_dir))
+        self._releases = str(self.store.releases)
         self._loader = loader
         self._current = current
         self._kept_open = kept_open
@@ -82,7 +84,8 @@ class KeptReleases:
             return release
 
     def _kept(self, release_id: str) -> bool:
-        return is_release_id(release_id) and (self.store.releases / release_id).is_dir()
+        # os.path on a string: a third of pathlib's cost, asked on every kept release's tile
+        return is_release_id(release_id) and os.path.isdir(f"{self._releases}/{release_id}")
 
     def _put(self, release: Release) -> None:
         with self._lock:
