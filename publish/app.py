@@ -54,15 +54,19 @@ def route_table() -> list[BaseRoute]:
 
 def create_app(settings: Settings) -> Starlette:
     """The server for `settings`; its release loads at startup (the ASGI lifespan)."""
-    holder = ReleaseHolder(settings.tiles_dir, partial(load_release, outputs=RELEASE_OUTPUTS))
+    kept = KeptReleases(
+        settings.tiles_dir,
+        partial(load_release, outputs=KEPT_OUTPUTS),
+        lambda: holder.current,
+    )
+    # the release a switch replaces stays open: the styles clients still draw name its tiles
+    holder = ReleaseHolder(
+        settings.tiles_dir, partial(load_release, outputs=RELEASE_OUTPUTS), on_swap=kept.hold
+    )
     state = ServerState(
         settings=settings,
         holder=holder,
-        kept=KeptReleases(
-            settings.tiles_dir,
-            partial(load_release, outputs=KEPT_OUTPUTS),
-            lambda: holder.current,
-        ),
+        kept=kept,
         tile_cache=TileCache(settings.tile_cache_bytes),
         tokens=TokenStore(settings.tokens_file),
     )

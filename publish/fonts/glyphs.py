@@ -40,6 +40,7 @@ __all__ = [
     "FontMissingError",
     "generate",
     "glyphs_dir",
+    "glyphs_version",
     "parse_range",
     "range_file",
 ]
@@ -205,3 +206,13 @@ def glyphs_dir() -> Path:
         if not _is_current(folder, stamp):
             generate(folder)
     return folder
+
+
+@cache
+def glyphs_version() -> str:
+    """What the glyph ranges are made from (the generator's version and the fonts' sha256), as
+    a short hash: it changes whenever a range's bytes can, so a glyph URL carrying it names
+    bytes that never change (publish.server.glyphs answers such a URL as immutable). Raises
+    FontMissingError without the fonts."""
+    stamp = json.dumps(_stamp(), sort_keys=True).encode("utf-8")
+    return hashlib.sha256(stamp).hexdigest()[:16]

@@ -19,12 +19,7 @@ class RequestContext:
     state: ServerState
     release: Release
     audience: AudienceRelease
-    by_id: bool = False  # a kept release named in the path: immutable, URLs under its prefix
-
-    @property
-    def prefix(self) -> str:
-        """Where this release's documents are: "" for the current one, /releases/<id> by id."""
-        return f"/releases/{self.release.id}" if self.by_id else ""
+    by_id: bool = False  # a release named in the path (/releases/<id>/…): immutable
 
     def document_cache_control(self) -> str:
         restricted = self.audience.restricted

@@ -1,5 +1,15 @@
 """Endpoints for JSON documents: TileJSON (/tiles/{audience}.json), styles
-(/styles/{audience}.json), the same of a kept release (/releases/{release}/…) and /healthz. Documents carry an ETag and answer If-None-Match."""
+(/styles/{audience}.json), the same of a kept release (/releases/{release}/…) and /healthz.
+Documents carry an ETag and answer If-None-Match.
+
+Every URL a document names is versioned, so that any cache may keep what it names for good:
+the TileJSON's tiles are the release's own (/releases/<id>/tiles/{audience}/{z}/{x}/{y}.mvt),
+the style's source is the release's own TileJSON (/releases/<id>/tiles/{audience}.json) and its
+glyphs carry their version (publish.server.glyphs). The current release's documents are the
+same bytes as its documents by id; only their Cache-Control differs (revalidated, since they
+change at a release switch, against immutable by id). A client that reloads the style after a
+switch gets the new release's URLs, and one still drawing the old style keeps getting the old
+release's tiles (a kept release): never a mix."""
 
 from __future__ import annotations
 
@@ -11,6 +21,8 @@ from starlette.responses import JSONResponse, Response
 
 from publish.server.caching import body_etag, etag_matches
 from publish.server.context import request_context
+from publish.server.glyphs import with_glyphs_version
+from publish.server.kept import release_path
 from publish.server.release import RELEASE_HEADER, AudienceRelease, Release
 from publish.server.state import server_state
 from publish.styles.served import render_style
@@ -26,12 +38,14 @@ def _dumps(doc: object) -> bytes:
 def json_document(
     request: Request, kind: str, render: Callable[[Release, AudienceRelease, str, str], object]
 ) -> Response:
+    """The document `kind` of the request's release and audience: `render(release, audience,
+    base, here)` makes it (once per base URL), `base` being this server's URL and `here` the
+    release's versioned one (`base`/releases/<id>)."""
     ctx = request_context(request, request.path_params["audience"])
     state, release, audience = ctx.state, ctx.release, ctx.audience
-    base, prefix = state.base_url(request), ctx.prefix
-    body = audience.document(
-        kind + prefix, base, lambda: _dumps(render(release, audience, base, base + prefix))
-    )
+    base = state.base_url(request)
+    here = base + release_path(release.id)
+    body = audience.document(kind, base, lambda: _dumps(render(release, audience, base, here)))
     etag = body_etag(body)
     headers = {
         "Cache-Control": ctx.document_cache_control(),
@@ -57,7 +71,9 @@ async def style(request: Request) -> Response:
     return json_document(
         request,
         "style",
-        lambda release, audience, base, here: render_style(audience.style, base, sources_url=here),
+        lambda release, audience, base, here: with_glyphs_version(
+            render_style(audience.style, base, sources_url=here)
+        ),
     )
 
 

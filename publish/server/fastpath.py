@@ -2,15 +2,19 @@
 
 Tiles are most of the traffic, and for a cached tile the stack around the endpoint cost more
 than the answer itself (bench/serve.py: ~140 µs of CPU a request above a bare route). This pure
-ASGI middleware, the outermost, answers `GET|HEAD /tiles/{audience}/{z}/{x}/{y}.mvt|pbf` for an
-audience the request may see, and passes every other request on unchanged. It decides nothing of
+ASGI middleware, the outermost, answers `GET|HEAD /tiles/{audience}/{z}/{x}/{y}.mvt|pbf` and
+the versioned `/releases/{release}/tiles/{audience}/{z}/{x}/{y}.mvt|pbf` (the URLs the TileJSON
+and styles name) for an audience the request may see, when the release is the current one or
+held open (publish.server.kept `opened`: nothing is loaded here), and passes every other request
+on unchanged. It decides nothing of
 its own: the answer comes from `tile_answer` (the endpoint's own: 200, 204, 304, or the 400/404 it
 raises, turned into a response by `error_response` as the stack would), the token check from the
 `TokenStore` (the guard's), CORS headers from the app's `CORSMiddleware`, security headers from
 the app's `SecurityHeaders`, the request id, metrics
 and access line from the `AccessRecorder` (RequestLog's). What it does not answer (no release,
-an unknown audience, an internal tile without a valid token, other methods, CORS preflights, an
-unexpected error) goes through the full stack, which answers as for any other endpoint.
+an unknown audience, an internal tile without a valid token, a release to load first or not
+kept, other methods, CORS preflights, an unexpected error) goes through the full stack, which
+answers as for any other endpoint.
 """
 
 from __future__ import annotations
@@ -28,8 +32,9 @@ from publish.server.logs import REQUEST_ID_HEADER, AccessRecorder, request_id_fr
 from publish.server.state import ServerState
 from publish.server.tiles import parse_tile_path, tile_answer
 
-TILE_ROUTE = "/tiles/{audience}/{z}/{x}/{name}"  # the template the router would name
-_PREFIX = "/tiles/"
+TILE_ROUTE = "/tiles/{audience}/{z}/{x}/{name}"  # the templates the router would name
+RELEASE_TILE_ROUTE = "/releases/{release}/tiles/{audience}/{z}/{x}/{name}"
+_PREFIXES = ("/tiles/", "/releases/")
 _READ = frozenset({"GET", "HEAD"})
 _REQUEST_ID = REQUEST_ID_HEADER.lower().encode()
 _WANTED = {
@@ -62,7 +67,7 @@ class TileFastPath:
         if (
             scope["type"] != "http"
             or scope["method"] not in _READ
-            or not scope["path"].startswith(_PREFIX)
+            or not scope["path"].startswith(_PREFIXES)
             or not await self._answer(scope, send)
         ):
             await self.app(scope, receive, send)
@@ -71,9 +76,16 @@ class TileFastPath:
         """Send the answer and return True, or return False having sent nothing."""
         started = time.perf_counter()
         path: str = scope["path"]
-        parts = path.split("/")  # "", "tiles", audience, z, x, name
-        release = self.state.holder.current
-        if len(parts) != 6 or release is None:
+        parts = path.split("/")
+        if len(parts) == 6 and parts[1] == "tiles":  # "", "tiles", audience, z, x, name
+            release, by_id = self.state.holder.current, False
+        elif len(parts) == 8 and parts[1] == "releases" and parts[3] == "tiles":
+            # "", "releases", id, "tiles", audience, z, x, name
+            release, by_id = self.state.kept.opened(parts[2]), True
+            parts = parts[2:]
+        else:
+            return False
+        if release is None:
             return False
         audience = release.audiences.get(parts[2])
         if audience is None:
@@ -89,7 +101,10 @@ class TileFastPath:
             return False  # the guard's 401
         try:
             z, x, y = parse_tile_path(parts[3], parts[4], parts[5])
-            answer = tile_answer(self.state, release, audience, z, x, y, found.get("if_none_match"))
+            cache_control = self.state.kept_cache_control(audience.restricted) if by_id else None
+            answer = tile_answer(
+                self.state, release, audience, z, x, y, found.get("if_none_match"), cache_control
+            )
         except ServerError as exc:  # what the endpoint raises for this request: its 400 or 404
             error = error_response(exc)
             status, headers, body = error.status_code, list(error.raw_headers), bytes(error.body)
@@ -115,5 +130,6 @@ class TileFastPath:
             await send({"type": "http.response.body", "body": body})
         finally:
             seconds = time.perf_counter() - started
-            self.recorder.record(scope, request_id, status, len(body), seconds, TILE_ROUTE)
+            route = RELEASE_TILE_ROUTE if by_id else TILE_ROUTE
+            self.recorder.record(scope, request_id, status, len(body), seconds, route)
         return True

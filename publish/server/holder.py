@@ -2,7 +2,8 @@
 
 A request reads `holder.current` once, at its start, and keeps that `Release` to the end: a swap
 only replaces the holder's reference, so requests in flight finish on the old release (its
-archives close when the last of them lets go). The watcher reads the `current` symlink (one
+archives close when the last of them lets go; the server's `on_swap` hands it to the kept
+releases, which hold its tiles open for the styles clients still draw: publish.server.kept). The watcher reads the `current` symlink (one
 readlink) every `interval` seconds and whenever `wake()` is called (SIGHUP); a new target is
 loaded in a worker thread. A release that fails to load is refused — the old one keeps serving,
 the reason is logged and shown on /healthz — and is not tried again until `current` changes or a
@@ -36,10 +37,14 @@ class ReleaseHolder:
     """Holds the current `Release` of the tiles folder `tiles_dir`."""
 
     def __init__(
-        self, tiles_dir: Path, loader: Callable[[Path, str], Release] = load_release
+        self,
+        tiles_dir: Path,
+        loader: Callable[[Path, str], Release] = load_release,
+        on_swap: Callable[[Release], None] | None = None,
     ) -> None:
         self.tiles_dir = Path(tiles_dir)
         self._loader = loader
+        self._on_swap = on_swap  # called with the release a new one replaced
         self._current: Release | None = None
         self._attempted: object = _UNSET  # the target of the last load attempt
         self._lock = threading.Lock()
@@ -87,6 +92,8 @@ class ReleaseHolder:
                 self._fail(str(exc) or type(exc).__name__)
                 return False
             old, self._current, self.last_error = self._current, release, None
+        if old is not None and old.id != release.id and self._on_swap is not None:
+            self._on_swap(old)
         log.info("serving release %s (was %s)", release.id, "none" if old is None else old.id)
         return True
 

@@ -26,11 +26,14 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 def by_id(endpoint: Endpoint) -> Endpoint:
     """`endpoint` on the kept release the path names, loaded (on first use: its archives are
-    verified, which takes a while) in a worker thread, not on the event loop."""
+    verified, which takes a while) in a worker thread, not on the event loop; the current
+    release and those held open go straight on."""
 
     async def on_kept_release(request: Request) -> Response:
         kept = server_state(request).kept
-        await anyio.to_thread.run_sync(kept.get, str(request.path_params["release"]))
+        release_id = str(request.path_params["release"])
+        if kept.opened(release_id) is None:
+            await anyio.to_thread.run_sync(kept.get, release_id)
         return await endpoint(request)
 
     return on_kept_release

@@ -17,7 +17,8 @@ def test_tilejson_public(client: TestClient, built_releases: Built) -> None:
     assert r.headers["content-type"] == "application/json"
     doc = r.json()
     assert doc["tilejson"] == "3.0.0"
-    assert doc["tiles"] == ["http://testserver/tiles/public/{z}/{x}/{y}.mvt"]
+    rid = built_releases.first
+    assert doc["tiles"] == [f"http://testserver/releases/{rid}/tiles/public/{{z}}/{{x}}/{{y}}.mvt"]
     with Archive(built_releases.archive_path(built_releases.first, "public")) as archive:
         assert doc["minzoom"] == archive.minzoom and doc["maxzoom"] == archive.maxzoom
         assert doc["bounds"] == list(archive.bounds)
@@ -32,32 +33,40 @@ def test_tilejson_public(client: TestClient, built_releases: Built) -> None:
     assert doc["minzoom"] <= zoom <= doc["maxzoom"]
 
 
-def test_tilejson_internal_and_etag(client: TestClient, auth: dict[str, str]) -> None:
+def test_tilejson_internal_and_etag(
+    client: TestClient, built_releases: Built, auth: dict[str, str]
+) -> None:
     r = client.get("/tiles/internal.json", headers=auth)
     assert r.status_code == 200
     doc = r.json()
-    assert doc["tiles"] == ["http://testserver/tiles/internal/{z}/{x}/{y}.mvt"]
+    rid = built_releases.first
+    assert doc["tiles"] == [
+        f"http://testserver/releases/{rid}/tiles/internal/{{z}}/{{x}}/{{y}}.mvt"
+    ]
     assert "spxm" in [layer["id"] for layer in doc["vector_layers"]]
     assert r.headers["cache-control"] == "private, no-cache"
     again = client.get("/tiles/internal.json", headers={**auth, "If-None-Match": r.headers["etag"]})
     assert again.status_code == 304
 
 
-def test_tilejson_url_follows_the_request(settings: Settings) -> None:
+def test_tilejson_url_follows_the_request(settings: Settings, built_releases: Built) -> None:
     """Without a public URL, links name the host the request used, if it is an allowed one."""
     allowed = replace(settings, allowed_hosts=("onemap.example",))
     with make_client(allowed) as client:
         r = client.get("http://onemap.example:8080/tiles/public.json")
-    assert r.json()["tiles"] == ["http://onemap.example:8080/tiles/public/{z}/{x}/{y}.mvt"]
+    here = f"http://onemap.example:8080/releases/{built_releases.first}"
+    assert r.json()["tiles"] == [f"{here}/tiles/public/{{z}}/{{x}}/{{y}}.mvt"]
 
 
-def test_public_url_setting_overrides(settings: Settings) -> None:
+def test_public_url_setting_overrides(settings: Settings, built_releases: Built) -> None:
     fixed = Settings(**{**settings.__dict__, "public_url": "https://map.example.gov.cn/"})
     with make_client(fixed) as client:
         tj = client.get("/tiles/public.json").json()
         style = client.get("/styles/public.json").json()
-    assert tj["tiles"] == ["https://map.example.gov.cn/tiles/public/{z}/{x}/{y}.mvt"]
-    assert style["sources"]["plan"]["url"] == "https://map.example.gov.cn/tiles/public.json"
+    here = f"https://map.example.gov.cn/releases/{built_releases.first}"
+    assert tj["tiles"] == [f"{here}/tiles/public/{{z}}/{{x}}/{{y}}.mvt"]
+    assert style["sources"]["plan"]["url"] == f"{here}/tiles/public.json"
+    assert style["glyphs"].startswith("https://map.example.gov.cn/fonts/")
 
 
 def test_style_source_points_at_this_servers_tilejson(
@@ -74,7 +83,8 @@ def test_style_source_points_at_this_servers_tilejson(
         style = r.json()
         assert style["version"] == 8
         urls = [s["url"] for s in style["sources"].values() if "url" in s]
-        assert urls == [f"http://testserver/tiles/{audience}.json"]
+        rid = built_releases.first
+        assert urls == [f"http://testserver/releases/{rid}/tiles/{audience}.json"]
         assert [la["id"] for la in style["layers"]] == [la["id"] for la in stored["layers"]]
         tilejson = client.get(urls[0], headers=headers)
         assert tilejson.status_code == 200

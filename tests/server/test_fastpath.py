@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from publish.server.fastpath import TILE_ROUTE, TileFastPath
+from publish.server.fastpath import RELEASE_TILE_ROUTE, TILE_ROUTE, TileFastPath
 from publish.server.logs import AccessRecorder
-from tests.server.helpers import Probe, TestClient
+from tests.server.helpers import Built, Probe, TestClient
 
 ORIGIN = "https://map.example.gov.cn"
 
@@ -200,3 +200,49 @@ def test_fast_answers_are_logged_and_counted_like_others(
         return float(found[0].split()[-1]) if found else 0.0
 
     assert count(after) - count(before) == 3
+
+
+def test_versioned_tiles_are_answered_fast_as_the_stack_would(
+    client: TestClient,
+    built_releases: Built,
+    probe: Probe,
+    auth: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The URLs the TileJSON names (/releases/<id>/tiles/…): the current release's and a kept
+    one's once open are answered by the fast path, with the stack's answer; a release still to
+    be loaded, or not kept, goes to the stack, which loads it or answers 404."""
+    current, kept = built_releases.first, built_releases.second
+    slow = stack_only(client)
+    recorded = records(client, monkeypatch)
+    seen = answered_fast(client, monkeypatch)
+    z, x, y = probe.public
+    iz, ix, iy = probe.internal_only
+    ez, ex, ey = probe.empty
+    bearer = [("Authorization", auth["Authorization"])]
+    cases: list[tuple[str, list[tuple[str, str]], bool]] = [
+        (f"/releases/{current}/tiles/public/{z}/{x}/{y}.mvt", [], True),
+        (f"/releases/{current}/tiles/public/{z}/{x}/{y}.pbf", [("Origin", ORIGIN)], True),
+        (f"/releases/{current}/tiles/public/{ez}/{ex}/{ey}.mvt", [], True),  # 204
+        (f"/releases/{current}/tiles/public/3/9/1.mvt", [], True),  # 400
+        (f"/releases/{current}/tiles/internal/{iz}/{ix}/{iy}.mvt", bearer, True),
+        (f"/releases/{current}/tiles/internal/{iz}/{ix}/{iy}.mvt", [], False),  # 401
+        (f"/releases/{kept}/tiles/public/{z}/{x}/{y}.mvt", [], False),  # loaded by the stack
+        (f"/releases/{kept}/tiles/public/{z}/{x}/{y}.mvt", [], True),  # now held open
+        (f"/releases/{kept}/tiles/internal/{iz}/{ix}/{iy}.mvt", bearer, True),
+        ("/releases/20200101T000000Z-deadbeef/tiles/public/1/0/0.mvt", [], False),  # 404
+        (f"/releases/{current}/diff/public/{z}/{x}/{y}.mvt", [], False),  # not a tile route
+    ]
+    for path, headers, fast in cases:
+        given = [*headers, ("X-Request-ID", "same-id-2")]
+        seen.clear()
+        recorded.clear()
+        answer = client.get(path, headers=given)
+        assert seen == [fast], path
+        if fast:
+            (args,) = recorded
+            assert args[-1] == RELEASE_TILE_ROUTE, path
+        stack = slow.get(path, headers=given)
+        assert answer.status_code == stack.status_code, path
+        assert answer.content == stack.content, path
+        assert dict(answer.headers) == dict(stack.headers), path

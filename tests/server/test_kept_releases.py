@@ -46,10 +46,12 @@ def test_a_kept_release_serves_its_own_documents_and_tiles(
     }
     assert style.json()["glyphs"].startswith("http://testserver/fonts/")
 
-    # the current release's own documents are untouched by the by-id ones
+    # the current release's own documents name the current release's versioned URLs
     current = client.get("/tiles/public.json")
     assert current.headers["x-onemap-release"] == built_releases.first
-    assert current.json()["tiles"][0].startswith("http://testserver/tiles/public/")
+    assert current.json()["tiles"][0].startswith(
+        f"http://testserver/releases/{built_releases.first}/tiles/public/"
+    )
     assert "immutable" not in current.headers["cache-control"]
 
 

@@ -1,8 +1,8 @@
-// The county map: the release's own tiles (this server's /tiles/{audience}/…), the admin layers'
-// county features coloured by a match expression on XZQDM for the chosen indicator — by value
-// (a sequential ramp) or by status. MapLibre is loaded when the map comes into view: it is not
-// part of the dashboard's first view.
-import { audience, getJSON, origin, transformRequest } from "../api.js";
+// The county map: the release's own tiles (the versioned URLs its TileJSON names,
+// /releases/{id}/tiles/{audience}/…), the admin layers' county features coloured by a match
+// expression on XZQDM for the chosen indicator — by value (a sequential ramp) or by status.
+// MapLibre is loaded when the map comes into view: it is not part of the dashboard's first view.
+import { audience, getJSON, transformRequest } from "../api.js";
 import { pick, t } from "../i18n.js";
 import { el } from "./cards.js";
 import { STATUS_COLOURS, formatNumber, statusText } from "./model.js";
@@ -68,7 +68,7 @@ export class CountyMap {
       sources: {
         plan: {
           type: "vector",
-          tiles: [`${origin}/tiles/${audience}/{z}/{x}/{y}.mvt`],
+          tiles: tilejson.tiles,
           minzoom: tilejson.minzoom ?? 0,
           maxzoom: Math.max(tilejson.minzoom ?? 0, COUNTY_TILE_ZOOM),
           bounds: tilejson.bounds,
