@@ -44,7 +44,7 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from publish.pipeline.build import DEFAULT_SERVER_CONFIG, BuildOptions, build
+    from publish.pipeline.build import BuildOptions, build
 
     result = build(
         BuildOptions(
@@ -52,7 +52,8 @@ def _build(args: argparse.Namespace) -> int:
             out=Path(args.out),
             only=tuple(args.only or ()),
             keep=args.keep,
-            server_config=Path(args.server_config or DEFAULT_SERVER_CONFIG),
+            server_config=Path(args.server_config) if args.server_config else None,
+            styles_dir=Path(args.styles_dir) if args.styles_dir else None,
             note=_note(args),
             author=args.author,
         )
@@ -131,7 +132,10 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--keep", type=_at_least_one, help="keep only the N newest releases")
     parser.add_argument(
-        "--server-config", help="pygeoapi server metadata (default: config/pygeoapi.yml)"
+        "--server-config", help="pygeoapi server metadata (default: the package's pygeoapi.yml)"
+    )
+    parser.add_argument(
+        "--styles-dir", help="the style symbols' folder (default: the package's styles/)"
     )
     note = parser.add_mutually_exclusive_group()
     note.add_argument("--note", help="why this release was made (kept in its manifest)")
