@@ -81,5 +81,10 @@ def create_app(settings: Settings) -> Starlette:
 
 
 def app_from_env() -> Starlette:
-    """The factory `serve` hands to uvicorn (`factory=True`): settings from PUBLISH_* vars."""
-    return create_app(Settings.from_env())
+    """The factory `serve` hands to uvicorn (`factory=True`): settings from PUBLISH_* vars;
+    the process keeps its label glyphs in the data folder (publish.fonts)."""
+    from publish.fonts.glyphs import use_glyphs_dir
+
+    settings = Settings.from_env()
+    use_glyphs_dir(settings.glyphs_dir)
+    return create_app(settings)

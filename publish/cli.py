@@ -104,11 +104,12 @@ def _release(args: argparse.Namespace) -> int:
 
 
 def _seed(args: argparse.Namespace) -> int:
-    import os
-
+    from publish.server.settings import env_value
     from publish.wms.seed import parse_zooms, seed
 
-    tiles = args.tiles or os.environ.get("PUBLISH_TILES_DIR") or "tiles"
+    tiles = args.tiles or env_value("TILES_DIR") or "tiles"
+    data_dir = args.data_dir or env_value("DATA_DIR")
+    template = args.mapproxy_template or env_value("MAPPROXY_TEMPLATE")
     layers = [part for item in args.layers for part in item.split(",") if part]
     result = seed(
         Path(tiles),
@@ -116,6 +117,8 @@ def _seed(args: argparse.Namespace) -> int:
         audience=args.audience,
         layers=layers,
         concurrency=args.concurrency,
+        template=Path(template) if template else None,
+        data_dir=Path(data_dir) if data_dir else None,
     )
     print(
         f"release {result.release_id}: seeded {', '.join(result.caches)} "
@@ -183,6 +186,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--layers", nargs="+", default=["plan"], help="plan (the whole map) and/or layer ids"
     )
     seed.add_argument("--concurrency", type=_at_least_one, default=2, help="tiles at once")
+    seed.add_argument(
+        "--data-dir", help="the server's data folder (else $PUBLISH_DATA_DIR, else TILES/.data)"
+    )
+    seed.add_argument(
+        "--mapproxy-template",
+        help="MapProxy template (else $PUBLISH_MAPPROXY_TEMPLATE, else the package's)",
+    )
     seed.set_defaults(run=_seed)
     from publish.release import postgis as postgis_release
 
