@@ -24,7 +24,7 @@ PARCELS ?= 20000
 .PHONY: install demo test lint bench bench-tools sample clean
 
 install: $(STAMP) $(VIEWER)
-	@$(PY) -m publish.fonts >/dev/null  # label glyphs, generated once from Noto Sans
+	@$(PY) -m publish.fonts >/dev/null  # label glyphs from Noto Sans, once, into ~/.cache (servers copy them)
 
 # apt-get install of the packages in $(1) that are missing
 define apt_install
@@ -75,4 +75,4 @@ bench: install bench-tools
 
 clean:
 	rm -rf $(VENV) web/node_modules publish/viewer/static publish/fonts/glyphs $(SAMPLE) $(TILES)/releases $(TILES)/current $(TILES)/cache \
-	  $(TILES)/reports $(TILES)/.staging $(TILES)/.build.lock
+	  $(TILES)/reports $(TILES)/.staging $(TILES)/.build.lock $(TILES)/.data

@@ -87,7 +87,12 @@ def create_app(settings: Settings) -> Starlette:
 
 
 def app_from_env() -> Starlette:
-    """The factory `serve` hands to uvicorn (`factory=True`): settings from PUBLISH_* vars.
-    A served process hands large buffers (WMS maps) back to the system when it frees them."""
+    """The factory `serve` hands to uvicorn (`factory=True`): settings from PUBLISH_* vars;
+    the process keeps its label glyphs in the data folder (publish.fonts) and hands large
+    buffers (WMS maps) back to the system when it frees them (publish.server.memory)."""
+    from publish.fonts.glyphs import use_glyphs_dir
+
     keep_large_buffers_mapped()
-    return create_app(Settings.from_env())
+    settings = Settings.from_env()
+    use_glyphs_dir(settings.glyphs_dir)
+    return create_app(settings)

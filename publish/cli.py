@@ -45,7 +45,7 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from publish.pipeline.build import DEFAULT_SERVER_CONFIG, BuildOptions, build
+    from publish.pipeline.build import BuildOptions, build
 
     result = build(
         BuildOptions(
@@ -53,7 +53,8 @@ def _build(args: argparse.Namespace) -> int:
             out=Path(args.out),
             only=tuple(args.only or ()),
             keep=args.keep,
-            server_config=Path(args.server_config or DEFAULT_SERVER_CONFIG),
+            server_config=Path(args.server_config) if args.server_config else None,
+            styles_dir=Path(args.styles_dir) if args.styles_dir else None,
             note=_note(args),
             author=args.author,
         )
@@ -108,11 +109,12 @@ def _release(args: argparse.Namespace) -> int:
 
 
 def _seed(args: argparse.Namespace) -> int:
-    import os
-
+    from publish.server.settings import env_value
     from publish.wms.seed import parse_zooms, seed
 
-    tiles = args.tiles or os.environ.get("PUBLISH_TILES_DIR") or "tiles"
+    tiles = args.tiles or env_value("TILES_DIR") or "tiles"
+    data_dir = args.data_dir or env_value("DATA_DIR")
+    template = args.mapproxy_template or env_value("MAPPROXY_TEMPLATE")
     layers = [part for item in args.layers for part in item.split(",") if part]
     result = seed(
         Path(tiles),
@@ -120,6 +122,8 @@ def _seed(args: argparse.Namespace) -> int:
         audience=args.audience,
         layers=layers,
         concurrency=args.concurrency,
+        template=Path(template) if template else None,
+        data_dir=Path(data_dir) if data_dir else None,
     )
     print(
         f"release {result.release_id}: seeded {', '.join(result.caches)} "
@@ -136,7 +140,10 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--keep", type=_at_least_one, help="keep only the N newest releases")
     parser.add_argument(
-        "--server-config", help="pygeoapi server metadata (default: config/pygeoapi.yml)"
+        "--server-config", help="pygeoapi server metadata (default: the package's pygeoapi.yml)"
+    )
+    parser.add_argument(
+        "--styles-dir", help="the style symbols' folder (default: the package's styles/)"
     )
     note = parser.add_mutually_exclusive_group()
     note.add_argument("--note", help="why this release was made (kept in its manifest)")
@@ -190,6 +197,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--layers", nargs="+", default=["plan"], help="plan (the whole map) and/or layer ids"
     )
     seed.add_argument("--concurrency", type=_at_least_one, default=2, help="tiles at once")
+    seed.add_argument(
+        "--data-dir", help="the server's data folder (else $PUBLISH_DATA_DIR, else TILES/.data)"
+    )
+    seed.add_argument(
+        "--mapproxy-template",
+        help="MapProxy template (else $PUBLISH_MAPPROXY_TEMPLATE, else the package's)",
+    )
     seed.set_defaults(run=_seed)
     from publish.release import postgis as postgis_release
 

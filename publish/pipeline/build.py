@@ -54,12 +54,11 @@ from publish.release.manifest import read_manifest, write_manifest
 from publish.release.output import LayerResult, ReleaseJob
 from publish.release.outputs import RELEASE_OUTPUTS
 from publish.release.store import ReleaseStore, new_release_id
+from publish.resources import resource_path
 from publish.review.inputs import ReportInputs
 from publish.review.report import new_report_folder, write_report
 from publish.review.terminal import first_blocking, summary_lines, summary_renderable
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_SERVER_CONFIG = PROJECT_ROOT / "config" / "pygeoapi.yml"
+from publish.styles.symbols import load_symbols
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,8 @@ class BuildOptions:
     out: Path
     only: tuple[str, ...] = ()
     keep: int | None = None
-    server_config: Path = DEFAULT_SERVER_CONFIG
+    server_config: Path | None = None  # pygeoapi server metadata (None: the package's)
+    styles_dir: Path | None = None  # the style symbols (None: the package's styles/)
     batch_size: int = 50_000
     keep_inputs: bool = False  # keep each layer's tippecanoe input in the layer cache
     note: str | None = None  # why the release was made (release list, /releases)
@@ -116,7 +116,10 @@ class Build:
         self.model = load_model(self.catalog)  # the indicator model: ModelError before any work
         for layer_id in options.only:
             self.catalog.layer(layer_id)  # CatalogError for an unknown id
-        self.server = load_server_config(options.server_config)
+        self.server = load_server_config(
+            options.server_config or resource_path("config/pygeoapi.yml")
+        )
+        load_symbols(options.styles_dir)  # a bad symbol file stops the build before any work
         self.versions = tool_versions()
         self.top_zoom = _top_zoom(self.catalog)
         self._frames: dict[tuple[str, str], gpd.GeoDataFrame] = {}
@@ -294,6 +297,7 @@ class Build:
             frame=self._frame,
             model=self.model,
             cross=self._cross,
+            styles_dir=self.options.styles_dir,
         )
         audiences: dict[str, dict[str, Any]] = {
             audience: {"layers": [s.id for s in specs]} for audience, specs in job.audiences()
@@ -411,6 +415,7 @@ class Build:
                 tools=self.versions,
                 frame=self._frame,
                 cross=self._cross,
+                styles_dir=self.options.styles_dir,
             ),
             context={"report": folder.name},
         )

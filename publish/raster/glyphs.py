@@ -29,7 +29,7 @@ def glyph_file(url: str) -> Path | None:
     for font in unquote(match["stack"]).split(","):
         try:
             path = range_file(font.strip(), int(match["start"]))
-        except FontMissingError:  # render without those labels rather than fail the tile
+        except (FontMissingError, OSError):  # render without those labels, not fail the tile
             return None
         if path is not None:
             return path

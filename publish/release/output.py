@@ -87,6 +87,7 @@ class ReleaseJob:
     cross: Mapping[str, Any] = field(default_factory=dict)
     # what an output made for a later one (not for the manifest), by the output's key
     made: dict[str, Any] = field(default_factory=dict)
+    styles_dir: Path | None = None  # the style symbols (build --styles-dir; None: the package's)
 
     def audiences(self) -> Iterator[tuple[str, tuple[LayerSpec, ...]]]:
         """Each audience with its layers, in catalog order."""

@@ -32,6 +32,7 @@ class ReportInputs:
     # what the cross-layer checks measured: {"checked": {rule kind: {layer id: features}},
     # "control_lines": publish.checks.cross.measure_control_lines + "city_layer"}
     cross: Mapping[str, Any] = field(default_factory=dict)
+    styles_dir: Path | None = None  # the style symbols of the finding maps (None: the package's)
 
     @property
     def catalog_dir(self) -> Path:

@@ -87,7 +87,13 @@ def place_findings(review: Review, inputs: ReportInputs) -> list[FindingPlace]:
     images: dict[int, bytes] = {}
     if drawn:
         snapshots = [Snapshot(view, review.findings[i].layer) for i, view in drawn]
-        style = build_style(inputs.catalog, INTERNAL, tiles_url="", glyphs_url=GLYPHS_URL)
+        style = build_style(
+            inputs.catalog,
+            INTERNAL,
+            tiles_url="",
+            glyphs_url=GLYPHS_URL,
+            styles_dir=inputs.styles_dir,
+        )
         marked = _marked([review.findings[i] for i, _ in drawn], features)
         try:
             pngs = draw_maps(style, tables, snapshots, marked)

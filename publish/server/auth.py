@@ -145,7 +145,9 @@ class TokenStore:
 
 def require_tokens_file(path: str | os.PathLike[str] | None) -> Path:
     """The tokens file to write, from --file or PUBLISH_TOKENS_FILE."""
-    value = path or os.environ.get("PUBLISH_TOKENS_FILE", "").strip()
+    from publish.server.settings import env_value
+
+    value = path or env_value("TOKENS_FILE")
     if not value:
         raise SettingsError("no tokens file: pass --file or set PUBLISH_TOKENS_FILE")
     return Path(value)

@@ -34,6 +34,15 @@ def add_commands(subparsers: Any) -> None:
     serve.add_argument(
         "--reload-interval", type=float, help="seconds between checks of DIR/current"
     )
+    serve.add_argument(
+        "--data-dir",
+        help="where the server writes: glyphs, raster caches, metrics "
+        "(else $PUBLISH_DATA_DIR, else TILES/.data)",
+    )
+    serve.add_argument(
+        "--mapproxy-template",
+        help="MapProxy template (else $PUBLISH_MAPPROXY_TEMPLATE, else the package's)",
+    )
     serve.add_argument("--log-level", default="info", choices=("debug", "info", "warning"))
     serve.set_defaults(run=run_serve)
 
@@ -62,6 +71,9 @@ def serve_environment(args: argparse.Namespace) -> dict[str, str]:
         env[ENV_PREFIX + "CORS_ORIGINS"] = args.cors_origins
     if args.reload_interval is not None:
         env[ENV_PREFIX + "RELOAD_INTERVAL"] = repr(args.reload_interval)
+    for name, value in (("DATA_DIR", args.data_dir), ("MAPPROXY_TEMPLATE", args.mapproxy_template)):
+        if value:
+            env[ENV_PREFIX + name] = str(Path(value).resolve())
     return env
 
 
@@ -74,22 +86,40 @@ def run_serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env()  # fail here, before any worker starts, on bad settings
     if not settings.tiles_dir.is_dir():
         raise SettingsError(f"--tiles {settings.tiles_dir}: no such folder")
-    with _shared_metrics(args.workers):
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(f"data folder {settings.data_dir}: cannot be made: {exc}") from exc
+    _prepare_glyphs(settings.glyphs_dir)
+    with _shared_metrics(args.workers, settings.data_dir):
         _run_uvicorn(args, settings.trusted_proxies)
     return 0
 
 
+def _prepare_glyphs(folder: Path) -> None:
+    """Make the label glyphs in the data folder before the workers start (so that they do not
+    race to make them, and the first map does not wait); without the fonts the server still
+    runs, and a glyph request says what is missing."""
+    from publish.fonts.glyphs import FontMissingError, glyphs_dir, use_glyphs_dir
+
+    use_glyphs_dir(folder)
+    try:
+        glyphs_dir()
+    except FontMissingError as exc:
+        print(f"warning: no label glyphs: {exc}", file=sys.stderr)
+
+
 @contextmanager
-def _shared_metrics(workers: int) -> Iterator[None]:
-    """With several workers, an empty folder for prometheus_client's multiprocess mode (named
-    in PROMETHEUS_MULTIPROC_DIR, which the workers inherit), removed when the server stops; a
-    folder the operator names there is used as it is."""
+def _shared_metrics(workers: int, data_dir: Path) -> Iterator[None]:
+    """With several workers, an empty folder in the data folder for prometheus_client's
+    multiprocess mode (named in PROMETHEUS_MULTIPROC_DIR, which the workers inherit), removed
+    when the server stops; a folder the operator names there is used as it is."""
     from publish.server.metrics import MULTIPROC_ENV
 
     if workers <= 1 or os.environ.get(MULTIPROC_ENV):
         yield
         return
-    folder = tempfile.mkdtemp(prefix="onemap-metrics-")
+    folder = tempfile.mkdtemp(prefix="metrics-", dir=data_dir)
     os.environ[MULTIPROC_ENV] = folder
     try:
         yield

@@ -13,6 +13,26 @@ from publish.server.errors import SettingsError
 ENV_PREFIX = "PUBLISH_"
 DEFAULT_ALLOWED_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 DEFAULT_TRUSTED_PROXIES = ("127.0.0.1",)  # uvicorn's own default
+DATA_DIR_NAME = ".data"  # the data folder's default: <tiles_dir>/.data
+GLYPHS_FOLDER = "glyphs"  # the label glyph ranges, in the data folder
+
+
+def env_value(name: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """The variable PUBLISH_<name> (stripped; None when unset or empty): every PUBLISH_*
+    variable is read here, by `Settings.from_env` or a command that needs one before it has
+    settings (`seed`'s tiles folder, `token new`'s file)."""
+    env = os.environ if environ is None else environ
+    return env.get(ENV_PREFIX + name, "").strip() or None
+
+
+def default_data_dir(tiles_dir: Path) -> Path:
+    """Where the server writes when no data folder is named: <tiles_dir>/.data."""
+    return Path(tiles_dir) / DATA_DIR_NAME
+
+
+def glyphs_dir_of(data_dir: Path) -> Path:
+    """The folder of label glyph ranges in a data folder."""
+    return Path(data_dir) / GLYPHS_FOLDER
 
 
 @dataclass(frozen=True)
@@ -33,6 +53,10 @@ class Settings:
                       X-Forwarded-Host is never taken from a client
     work_slots        site checks, and map renderings, at work at once (each kind), per worker
     work_queue        more of each kind that may wait for a slot; beyond that a 503
+    data_dir          everything the server writes (glyph ranges, raster caches and their
+                      MapProxy configurations, the metrics folder of several workers); default
+                      <tiles_dir>/.data. Nothing is written into the installed package.
+    mapproxy_template the MapProxy template (None: the mapproxy.yaml the package ships)
     """
 
     tiles_dir: Path
@@ -46,9 +70,15 @@ class Settings:
     trusted_proxies: tuple[str, ...] = DEFAULT_TRUSTED_PROXIES
     work_slots: int = 2
     work_queue: int = 8
+    data_dir: Path = None  # type: ignore[assignment]  # None → <tiles_dir>/.data
+    mapproxy_template: Path | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tiles_dir", Path(self.tiles_dir))
+        data_dir = default_data_dir(self.tiles_dir) if self.data_dir is None else self.data_dir
+        object.__setattr__(self, "data_dir", Path(data_dir))
+        if self.mapproxy_template is not None:
+            object.__setattr__(self, "mapproxy_template", Path(self.mapproxy_template))
         if self.tokens_file is not None:
             object.__setattr__(self, "tokens_file", Path(self.tokens_file))
         object.__setattr__(self, "cors_origins", tuple(self.cors_origins))
@@ -73,6 +103,11 @@ class Settings:
             object.__setattr__(self, "public_url", url)
 
     @property
+    def glyphs_dir(self) -> Path:
+        """The label glyph ranges (made on first use): <data_dir>/glyphs."""
+        return glyphs_dir_of(self.data_dir)
+
+    @property
     def hosts(self) -> list[str]:
         """The Host values answered: allowed_hosts and the public URL's host."""
         hosts = list(self.allowed_hosts)
@@ -87,13 +122,11 @@ class Settings:
         """Settings from PUBLISH_TILES_DIR (required), PUBLISH_CACHE_MAX_AGE,
         PUBLISH_CORS_ORIGINS, PUBLISH_ALLOWED_HOSTS, PUBLISH_TRUSTED_PROXIES (each
         comma-separated), PUBLISH_TOKENS_FILE, PUBLISH_RELOAD_INTERVAL,
-        PUBLISH_TILE_CACHE_BYTES, PUBLISH_WORK_SLOTS, PUBLISH_WORK_QUEUE and
-        PUBLISH_PUBLIC_URL."""
-        env = os.environ if environ is None else environ
+        PUBLISH_TILE_CACHE_BYTES, PUBLISH_WORK_SLOTS, PUBLISH_WORK_QUEUE,
+        PUBLISH_PUBLIC_URL, PUBLISH_DATA_DIR and PUBLISH_MAPPROXY_TEMPLATE."""
 
         def get(name: str) -> str | None:
-            value = env.get(ENV_PREFIX + name, "").strip()
-            return value or None
+            return env_value(name, environ)
 
         tiles_dir = get("TILES_DIR")
         if tiles_dir is None:
@@ -126,6 +159,10 @@ class Settings:
         if tokens is not None:
             kwargs["tokens_file"] = Path(tokens)
         kwargs["public_url"] = get("PUBLIC_URL")
+        for name, key in (("DATA_DIR", "data_dir"), ("MAPPROXY_TEMPLATE", "mapproxy_template")):
+            text = get(name)
+            if text is not None:
+                kwargs[key] = Path(text)
         return cls(**kwargs)  # type: ignore[arg-type]
 
     def to_env(self) -> dict[str, str]:
@@ -142,5 +179,9 @@ class Settings:
             "TRUSTED_PROXIES": ",".join(self.trusted_proxies),
             "WORK_SLOTS": str(self.work_slots),
             "WORK_QUEUE": str(self.work_queue),
+            "DATA_DIR": str(self.data_dir.resolve()),
+            "MAPPROXY_TEMPLATE": (
+                "" if self.mapproxy_template is None else str(self.mapproxy_template.resolve())
+            ),
         }
         return {ENV_PREFIX + k: v for k, v in env.items()}

@@ -141,8 +141,10 @@ class Symbols:
 
 
 def default_styles_dir() -> Path:
-    """The repository's styles/ folder (next to the publish package)."""
-    return Path(__file__).resolve().parents[2] / "styles"
+    """The styles/ folder the package ships (the repository's in a checkout)."""
+    from publish.resources import resource_path
+
+    return resource_path("styles")
 
 
 def load_symbols(folder: str | Path | None = None) -> Symbols:

@@ -1,6 +1,7 @@
 """The MapProxy configuration of one release and audience: the top-level mapproxy.yaml template
 completed with a source, two caches (Web Mercator, CGCS2000) and a layer for the whole map
-(`plan`) and for each of the audience's catalog layers, every cache in the release's own folder.
+(`plan`) and for each of the audience's catalog layers, every cache in the release's own folder
+of the server's data folder (`<data>/raster/<release>/<audience>/`, beside the configuration).
 
 The layer list comes from the release's manifest (the audience's layers, in catalog order),
 titles from its catalog, coverage from the layers' bounds; the WMS also offers the release's
@@ -24,8 +25,6 @@ from publish.domain import DEFAULT_CRS, INTERNAL, PUBLIC
 from publish.errors import PublishError
 from publish.raster.style import PLAN
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = PROJECT_ROOT / "mapproxy.yaml"
 CONFIG_NAME = "mapproxy.yaml"
 SOURCE_TYPE = "onemap_raster"  # publish.wms.source registers it
 WEBMERCATOR = "webmercator"
@@ -42,18 +41,19 @@ class WmsConfigError(PublishError):
     """The MapProxy template or a release cannot make a WMS/WMTS configuration."""
 
 
-def raster_cache_root(tiles_dir: Path) -> Path:
-    """Where the raster caches of a tiles folder live: one folder per release id."""
-    return Path(tiles_dir) / "cache" / "raster"
+def raster_cache_root(data_dir: Path) -> Path:
+    """Where the raster caches (and their MapProxy configurations) live in the server's data
+    folder (Settings.data_dir): one folder per release id."""
+    return Path(data_dir) / "raster"
 
 
-def release_cache_dir(tiles_dir: Path, release_id: str, audience: str) -> Path:
-    return raster_cache_root(tiles_dir) / release_id / audience
+def release_cache_dir(data_dir: Path, release_id: str, audience: str) -> Path:
+    return raster_cache_root(data_dir) / release_id / audience
 
 
-def prune_caches(tiles_dir: Path, keep: Iterable[str]) -> list[str]:
+def prune_caches(data_dir: Path, keep: Iterable[str]) -> list[str]:
     """Remove the raster caches of every release not in `keep`; the ids removed."""
-    root = raster_cache_root(tiles_dir)
+    root = raster_cache_root(data_dir)
     kept = set(keep)
     removed: list[str] = []
     if not root.is_dir():
@@ -65,7 +65,16 @@ def prune_caches(tiles_dir: Path, keep: Iterable[str]) -> list[str]:
     return removed
 
 
-def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+def default_template() -> Path:
+    """The mapproxy.yaml the package ships (the repository's in a checkout)."""
+    from publish.resources import resource_path
+
+    return resource_path("mapproxy.yaml")
+
+
+def load_template(path: Path | None = None) -> dict[str, Any]:
+    """The MapProxy template at `path` (default: `default_template()`)."""
+    path = default_template() if path is None else Path(path)
     try:
         doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -184,11 +193,11 @@ def write_config(doc: Mapping[str, Any], path: Path) -> Path:
 
 
 def release_config(
-    tiles_dir: Path, release_root: Path, audience: str, template: Path = TEMPLATE
+    data_dir: Path, release_root: Path, audience: str, template: Path | None = None
 ) -> Path:
     """Generate and write the configuration of `audience` of a release into its cache folder;
     its path."""
     root = Path(release_root).resolve()
-    cache_dir = release_cache_dir(tiles_dir, root.name, audience)
+    cache_dir = release_cache_dir(data_dir, root.name, audience)
     doc = mapproxy_config(root, audience, cache_dir, load_template(template))
     return write_config(doc, cache_dir / CONFIG_NAME)

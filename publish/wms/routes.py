@@ -139,7 +139,8 @@ def _shared(request: Request) -> tuple[MapProxyRegistry, Any]:
         if found is None:
             from a2wsgi import WSGIMiddleware
 
-            registry = MapProxyRegistry(server_state(request).settings.tiles_dir)
+            settings = server_state(request).settings
+            registry = MapProxyRegistry(settings.data_dir, settings.mapproxy_template)
             found = (registry, WSGIMiddleware(_dispatch, workers=_WSGI_THREADS))
             app_state.mapproxy = found
     registry, wsgi = found

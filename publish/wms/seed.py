@@ -25,7 +25,6 @@ from publish.release.store import CURRENT
 from publish.wms.config import (
     CGCS2000,
     CONFIG_NAME,
-    TEMPLATE,
     audience_layers,
     prune_caches,
     release_config,
@@ -85,9 +84,12 @@ def seed(
     audience: str = "public",
     layers: Sequence[str] = (PLAN,),
     concurrency: int = 2,
-    template: Path = TEMPLATE,
+    template: Path | None = None,
+    data_dir: Path | None = None,
 ) -> SeedResult:
-    """Seed `layers` of `audience` of the current release of `tiles_dir` at `levels`."""
+    """Seed `layers` of `audience` of the current release of `tiles_dir` at `levels`, into the
+    raster caches of the data folder the server uses (default: the tiles folder's, as the
+    server's `Settings.data_dir`); `template` the MapProxy template (default: the package's)."""
     import time
 
     from mapproxy.config.loader import load_configuration
@@ -95,8 +97,10 @@ def seed(
     from mapproxy.seed.seeder import seed as mapproxy_seed
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeElapsedColumn
 
+    from publish.fonts.glyphs import use_glyphs_dir
     from publish.raster.processes import use_in_process_renderer
     from publish.release.manifest import read_manifest
+    from publish.server.settings import default_data_dir, glyphs_dir_of
     from publish.wms.source import register
 
     started = time.monotonic()
@@ -116,9 +120,11 @@ def seed(
     bbox = [min(b[0] for b in boxes), min(b[1] for b in boxes)]
     bbox += [max(b[2] for b in boxes), max(b[3] for b in boxes)]
 
-    prune_caches(tiles_dir, keep={root.name})
+    data = Path(data_dir) if data_dir is not None else default_data_dir(tiles_dir)
+    use_glyphs_dir(glyphs_dir_of(data))  # the renderer's labels, as the server's
+    prune_caches(data, keep={root.name})
     register()
-    config = release_config(tiles_dir, root, audience, template)
+    config = release_config(data, root, audience, template)
     caches = [name for layer in layers for name in (layer, f"{layer}_{CGCS2000}")]
     seed_conf = {
         "coverages": {"city": {"bbox": bbox, "srs": "EPSG:4326"}},

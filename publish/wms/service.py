@@ -4,7 +4,7 @@ A pair: the app as MapProxy builds it (WMS and WMS-style KVP at /wms, RESTful WM
 and a second app over the same services where /wmts answers KVP WMTS
 (`/wmts?SERVICE=WMTS&REQUEST=GetCapabilities`), so both WMTS encodings live under /wmts.
 
-Caches are keyed by release id (<tiles>/cache/raster/<release>/<audience>/): when a request
+Caches are keyed by release id (<data>/raster/<release>/<audience>/, in the server's data folder): when a request
 arrives for a newer release than the apps were built for, the apps are dropped, new ones are
 built for it, and the caches of every other release are deleted. A request still running on an
 older release gets apps built for it alone (not kept), so it never reads the new release's
@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from publish.wms.config import TEMPLATE, prune_caches, release_config
+from publish.wms.config import prune_caches, release_config
 
 log = logging.getLogger("publish.wms")
 
@@ -39,7 +39,9 @@ class MapProxyApps:
     kvp: WSGIApp  # /wmts?SERVICE=WMTS… (KVP WMTS)
 
 
-def build_apps(tiles_dir: Path, release_root: Path, audience: str, template: Path) -> MapProxyApps:
+def build_apps(
+    data_dir: Path, release_root: Path, audience: str, template: Path | None
+) -> MapProxyApps:
     """Generate the configuration and load it into MapProxy."""
     from mapproxy.config.loader import load_configuration
     from mapproxy.wsgiapp import MapProxyApp
@@ -48,7 +50,7 @@ def build_apps(tiles_dir: Path, release_root: Path, audience: str, template: Pat
     from publish.wms.source import register
 
     register()
-    config = release_config(tiles_dir, release_root, audience, template)
+    config = release_config(data_dir, release_root, audience, template)
     conf = load_configuration(mapproxy_conf=str(config), ignore_warnings=True)
     # MapProxy's 'debug mode' only decides what happens to an exception inside a request:
     # raised to the WSGI caller (publish.wms.routes answers it as any other of our failures)
@@ -65,9 +67,9 @@ def build_apps(tiles_dir: Path, release_root: Path, audience: str, template: Pat
 class MapProxyRegistry:
     """The apps of the newest release seen, per audience; thread-safe."""
 
-    def __init__(self, tiles_dir: Path, template: Path = TEMPLATE) -> None:
-        self.tiles_dir = Path(tiles_dir)
-        self.template = template
+    def __init__(self, data_dir: Path, template: Path | None = None) -> None:
+        self.data_dir = Path(data_dir)  # the server's data folder (Settings.data_dir)
+        self.template = template  # the MapProxy template (None: the package's)
         self._release: tuple[str, datetime] | None = None
         self._apps: dict[str, MapProxyApps] = {}
         self._lock = threading.Lock()
@@ -78,13 +80,13 @@ class MapProxyRegistry:
             if current is None or (release_id != current[0] and loaded_at >= current[1]):
                 self._release = (release_id, loaded_at)
                 self._apps = {}
-                removed = prune_caches(self.tiles_dir, keep={release_id})
+                removed = prune_caches(self.data_dir, keep={release_id})
                 if removed:
                     log.info("raster caches of releases %s removed", ", ".join(removed))
             elif release_id != current[0]:  # a request that began on an older release
-                return build_apps(self.tiles_dir, root, audience, self.template)
+                return build_apps(self.data_dir, root, audience, self.template)
             found = self._apps.get(audience)
             if found is None:
-                found = build_apps(self.tiles_dir, root, audience, self.template)
+                found = build_apps(self.data_dir, root, audience, self.template)
                 self._apps[audience] = found
             return found

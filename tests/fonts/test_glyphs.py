@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from publish.fonts import FONTSTACKS, glyphs_dir, parse_range
-from publish.fonts.glyphs import CJK_STARTS, BadRangeError, range_file
+from publish.fonts.glyphs import (
+    CJK_STARTS,
+    BadRangeError,
+    default_glyphs_dir,
+    range_file,
+    use_glyphs_dir,
+)
 from publish.fonts.pbf import Glyph, encode_range
 from publish.fonts.sdf import BORDER_PX, _to_maplibre
 from tests.fonts.glyphs_proto import decode_range
@@ -86,3 +94,23 @@ def test_generated_folder_has_every_range_of_each_fontstack() -> None:
     assert cjk.range == "19968-20223" and {0x4E00, ord("东"), ord("中")} <= ids
     assert len(ids) == len(cjk.glyphs) and all(g.bitmap for g in cjk.glyphs if g.id != 0x3000)
     assert range_file(STACK, 19969) is None and range_file("Missing", 19968) is None
+
+
+def test_a_named_folder_is_copied_from_the_users_cache(tmp_path: Path) -> None:
+    """A process that names its folder (a server's data folder) gets the user cache's glyphs
+    copied there, its CJK ranges made there; without one it is the user's cache again."""
+    cached = glyphs_dir()
+    assert cached == default_glyphs_dir()
+    range_file(STACK, 19968)  # made in the user's cache
+    use_glyphs_dir(tmp_path / "data" / "glyphs")
+    try:
+        folder = glyphs_dir()
+        assert folder == tmp_path / "data" / "glyphs"
+        for name in ("0-255.pbf", "19968-20223.pbf"):
+            assert (folder / STACK / name).read_bytes() == (cached / STACK / name).read_bytes()
+        assert (folder / ".stamp").read_bytes() == (cached / ".stamp").read_bytes()
+        made = range_file(STACK, 20224)
+        assert made == folder / STACK / "20224-20479.pbf" and made.is_file()
+    finally:
+        use_glyphs_dir(None)
+    assert glyphs_dir() == cached

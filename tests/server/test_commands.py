@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,15 +59,41 @@ def test_token_new_uses_the_environment(
     assert "PUBLISH_TOKENS_FILE" in capsys.readouterr().err
 
 
+@pytest.fixture
+def glyph_folder_restored() -> Iterator[None]:
+    """`serve` names this process's glyph folder (its data folder's): the user's cache after."""
+    from publish.fonts.glyphs import use_glyphs_dir
+
+    try:
+        yield
+    finally:
+        use_glyphs_dir(None)
+
+
+@pytest.mark.usefixtures("glyph_folder_restored")
 def test_serve_sets_the_environment_and_runs_uvicorn_standard(
     tmp_path: Path, tiles_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import uvicorn
 
-    for name in ("TILES_DIR", "TOKENS_FILE", "CORS_ORIGINS", "RELOAD_INTERVAL"):
+    from publish.fonts.glyphs import glyphs_dir
+    from publish.server.metrics import MULTIPROC_ENV
+
+    names = ("TILES_DIR", "TOKENS_FILE", "CORS_ORIGINS", "RELOAD_INTERVAL", "DATA_DIR")
+    for name in (*names, "MAPPROXY_TEMPLATE"):
         monkeypatch.setenv(f"PUBLISH_{name}", "")  # restored after the test
+    monkeypatch.delenv(MULTIPROC_ENV, raising=False)
     calls: list[tuple[str, dict[str, Any]]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
+    metrics: list[Path] = []
+
+    def run(app: str, **kw: Any) -> None:
+        calls.append((app, kw))
+        metrics.append(Path(os.environ[MULTIPROC_ENV]))
+        assert metrics[0].is_dir()
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    data = tmp_path / "data"
+    template = tmp_path / "mapproxy.yaml"
     status = main(
         [
             "serve",
@@ -82,6 +109,10 @@ def test_serve_sets_the_environment_and_runs_uvicorn_standard(
             "*",
             "--reload-interval",
             "0.5",
+            "--data-dir",
+            str(data),
+            "--mapproxy-template",
+            str(template),
         ]
     )
     assert status == 0
@@ -93,6 +124,12 @@ def test_serve_sets_the_environment_and_runs_uvicorn_standard(
     settings = Settings.from_env()
     assert settings.cors_origins == ("*",) and settings.reload_interval_s == 0.5
     assert settings.tokens_file == (tmp_path / "tokens").resolve()
+    assert settings.data_dir == data.resolve() and settings.mapproxy_template == template
+    # the workers' shared metrics folder was in the data folder, and is gone
+    assert metrics[0].parent == data.resolve() and not metrics[0].exists()
+    # the label glyphs were made in the data folder before the workers started
+    assert glyphs_dir() == settings.glyphs_dir
+    assert (settings.glyphs_dir / "Noto Sans Regular" / "0-255.pbf").is_file()
     from publish.app import app_from_env
 
     with make_client(Settings.from_env()) as client:  # what the factory builds

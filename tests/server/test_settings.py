@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from publish.server.errors import SettingsError
-from publish.server.settings import Settings
+from publish.server.settings import Settings, env_value
 
 
 def test_defaults_need_only_the_tiles_folder() -> None:
@@ -52,3 +53,43 @@ def test_every_variable() -> None:
 def test_invalid_settings_are_refused(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         Settings.from_env(env)
+
+
+def test_data_folder_defaults_to_the_tiles_folders() -> None:
+    s = Settings(tiles_dir=Path("/srv/tiles"))
+    assert s.data_dir == Path("/srv/tiles/.data")
+    assert s.glyphs_dir == Path("/srv/tiles/.data/glyphs")
+    assert s.mapproxy_template is None
+    named = Settings.from_env(
+        {
+            "PUBLISH_TILES_DIR": "/srv/tiles",
+            "PUBLISH_DATA_DIR": "/var/lib/onemap",
+            "PUBLISH_MAPPROXY_TEMPLATE": "/etc/onemap/mapproxy.yaml",
+        }
+    )
+    assert named.data_dir == Path("/var/lib/onemap")
+    assert named.glyphs_dir == Path("/var/lib/onemap/glyphs")
+    assert named.mapproxy_template == Path("/etc/onemap/mapproxy.yaml")
+    assert Settings.from_env(named.to_env()) == named
+    assert Settings.from_env(s.to_env()) == s
+
+
+def test_env_value_is_the_one_reader() -> None:
+    assert env_value("TILES_DIR", {"PUBLISH_TILES_DIR": " /srv/tiles "}) == "/srv/tiles"
+    assert env_value("TILES_DIR", {"PUBLISH_TILES_DIR": " "}) is None
+    assert env_value("TILES_DIR", {"TILES_DIR": "/srv"}) is None
+
+
+def test_no_module_reads_publish_variables_itself() -> None:
+    """Every PUBLISH_* variable is read by publish.server.settings (Settings.from_env and
+    env_value), never by the module that needs it."""
+    package = Path(__file__).resolve().parents[2] / "publish"
+    readers = [
+        path.relative_to(package).as_posix()
+        for path in package.rglob("*.py")
+        if re.search(
+            r"environ(\.get)?\(?\[?\s*[\"']PUBLISH_|getenv\(\s*[\"']PUBLISH_",
+            path.read_text("utf-8"),
+        )
+    ]
+    assert readers == []

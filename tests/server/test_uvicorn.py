@@ -137,14 +137,15 @@ def test_sighup_retries_a_refused_release(
 
 def test_metrics_add_up_every_worker(tiles_dir: Path, tmp_path: Path, probe: Probe) -> None:
     """With 2 workers a scrape, whichever worker answers it, counts every worker's requests
-    (prometheus_client's multiprocess mode, in a folder `serve` makes and removes)."""
-    import tempfile
+    (prometheus_client's multiprocess mode, in a folder `serve` makes in its data folder and
+    removes)."""
     from concurrent.futures import ThreadPoolExecutor
 
     z, x, y = probe.public
     tile = f"/tiles/public/{z}/{x}/{y}.mvt"
     route = '{method="GET",route="/tiles/{audience}/{z}/{x}/{name}",status="200"}'
-    folders = set(Path(tempfile.gettempdir()).glob("onemap-metrics-*"))
+    data = tiles_dir / ".data"  # the default data folder
+    folders = set(data.glob("metrics-*"))
     n = 80
 
     def value(text: str, name: str) -> float:
@@ -153,7 +154,7 @@ def test_metrics_add_up_every_worker(tiles_dir: Path, tmp_path: Path, probe: Pro
         return float(found[0].split()[-1])
 
     with serve(tiles_dir, tmp_path / "tokens", tmp_path / "serve.log", workers=2) as (base, _):
-        assert len(set(Path(tempfile.gettempdir()).glob("onemap-metrics-*")) - folders) == 1
+        assert len(set(data.glob("metrics-*")) - folders) == 1
 
         def fetch(_: int) -> str:
             r = httpx.get(base + tile, timeout=10)  # a connection each: both workers answer
@@ -170,4 +171,4 @@ def test_metrics_add_up_every_worker(tiles_dir: Path, tmp_path: Path, probe: Pro
             hits = value(r.text, "onemap_tile_cache_hits_total")
             misses = value(r.text, "onemap_tile_cache_misses_total")
             assert hits + misses == n and misses <= 2  # one miss per worker at most
-    assert len(set(Path(tempfile.gettempdir()).glob("onemap-metrics-*")) - folders) == 0
+    assert len(set(data.glob("metrics-*")) - folders) == 0

@@ -12,9 +12,9 @@ import yaml
 
 from publish.wms.config import (
     CGCS2000,
-    TEMPLATE,
     WEBMERCATOR,
     WmsConfigError,
+    default_template,
     load_template,
     mapproxy_config,
     prune_caches,
@@ -51,18 +51,17 @@ def test_internal_configuration_has_every_layer(full_release: Any, tmp_path: Pat
 
 def test_written_per_release_and_pruned(full_release: Any, tmp_path: Path) -> None:
     path = release_config(tmp_path, full_release.path, "public")
-    assert (
-        path == tmp_path / "cache" / "raster" / full_release.release_id / "public" / "mapproxy.yaml"
-    )
+    assert path == tmp_path / "raster" / full_release.release_id / "public" / "mapproxy.yaml"
     assert yaml.safe_load(path.read_text(encoding="utf-8"))["layers"][0]["name"] == "plan"
-    stale = tmp_path / "cache" / "raster" / "20200101T000000Z-00000000"
+    stale = tmp_path / "raster" / "20200101T000000Z-00000000"
     stale.mkdir()
     assert prune_caches(tmp_path, keep={full_release.release_id}) == [stale.name]
     assert path.is_file()
 
 
 def test_template_is_checked(tmp_path: Path) -> None:
-    assert set(load_template(TEMPLATE)["grids"]) >= {WEBMERCATOR, CGCS2000}
+    assert set(load_template()["grids"]) >= {WEBMERCATOR, CGCS2000}
+    assert load_template(default_template()) == load_template()
     bad = tmp_path / "mapproxy.yaml"
     bad.write_text("services: {}\n", encoding="utf-8")
     with pytest.raises(WmsConfigError, match="grids"):

@@ -84,7 +84,7 @@ def test_next_map_after_a_switch_shows_the_new_release(sample_dir: Path, tmp_pat
         before = httpx.get(f"{base}/wms", params=getmap, timeout=120)
         assert near(image(before.content), px, py, RED, radius=3)
         assert near(image(httpx.get(base + tile, timeout=120).content), tx, ty, RED, radius=3)
-        old_cache = out / "cache" / "raster" / with_red.release_id
+        old_cache = out / ".data" / "raster" / with_red.release_id  # the default data folder
         assert (old_cache / "public" / "mapproxy.yaml").is_file()
 
         point_current(out, without.release_id)
@@ -94,4 +94,4 @@ def test_next_map_after_a_switch_shows_the_new_release(sample_dir: Path, tmp_pat
         assert not near(image(after.content), px, py, RED, radius=3)
         assert not near(image(httpx.get(base + tile, timeout=120).content), tx, ty, RED, radius=3)
         assert not old_cache.exists()
-        assert (out / "cache" / "raster" / without.release_id / "public").is_dir()
+        assert (out / ".data" / "raster" / without.release_id / "public").is_dir()

@@ -24,6 +24,7 @@ def write(job: ReleaseJob) -> dict[str, Any]:
             tools=job.manifest.get("tools", {}),
             frame=job.frame,
             cross=job.cross,
+            styles_dir=job.styles_dir,
         ),
     )
     return job.review.summary()

@@ -29,6 +29,7 @@ def write(job: ReleaseJob) -> dict[str, str]:
             tiles_url=TILES_URL.format(audience=audience),
             glyphs_url=GLYPHS_URL,
             conflict_kinds=drawn_kinds(job, audience),
+            styles_dir=job.styles_dir,
         )
         out[audience] = f"styles/{audience}.json"
         job.path(out[audience]).write_text(
