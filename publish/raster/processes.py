@@ -51,10 +51,6 @@ def _child_tile(key: str, style: str, z: int, x: int, y: int) -> bytes:
     return _child_renderer().render_tile(key, lambda: json.loads(style), z, x, y)
 
 
-def _child_view(key: str, style: str, view: dict[str, Any]) -> bytes:
-    return _child_renderer().render_view(key, lambda: json.loads(style), **view)
-
-
 def _rss_bytes(pid: int) -> int:
     """A process's resident set (VmRSS), 0 when it is gone."""
     try:
@@ -68,7 +64,7 @@ def _rss_bytes(pid: int) -> int:
 
 
 class RenderProcesses:
-    """Renders XYZ tiles and views of registered styles in child processes (see the module)."""
+    """Renders XYZ tiles of registered styles in child processes (see the module)."""
 
     def __init__(
         self,
@@ -137,25 +133,6 @@ class RenderProcesses:
     def render_tile(self, key: str, make_style: StyleFactory, z: int, x: int, y: int) -> bytes:
         """The PNG of XYZ tile z/x/y (256 px) of style `key`; blocks the calling thread."""
         future, pool = self._submit(_child_tile, key, self._style(key, make_style), z, x, y)
-        try:
-            return bytes(future.result())
-        except BrokenProcessPool as exc:
-            raise self._died(pool, exc) from exc
-
-    def render_view(
-        self,
-        key: str,
-        make_style: StyleFactory,
-        *,
-        lon: float,
-        lat: float,
-        zoom: float,
-        width: int,
-        height: int,
-    ) -> bytes:
-        """The PNG of a view of style `key` (as Renderer.render_view)."""
-        view = {"lon": lon, "lat": lat, "zoom": zoom, "width": width, "height": height}
-        future, pool = self._submit(_child_view, key, self._style(key, make_style), view)
         try:
             return bytes(future.result())
         except BrokenProcessPool as exc:

@@ -28,6 +28,17 @@ START_TIMEOUT_S = 60
 REPO = Path(__file__).resolve().parents[2]  # nodes import this checkout's `publish`
 
 
+def local_options(prefix: Path, nodes: tuple[str, ...], port: int) -> NginxOptions:
+    """nginx on 127.0.0.1:`port` in front of `nodes`, its cache and log under `prefix`."""
+    return NginxOptions(
+        nodes=nodes,
+        public_url=f"http://127.0.0.1:{port}",
+        listen=f"127.0.0.1:{port}",
+        cache_dir=str(prefix / "cache"),
+        access_log=str(prefix / "access.log"),
+    )
+
+
 def tiles_folder(releases: Path, release_id: str, parent: Path) -> Path:
     """A node's tiles folder: `releases` linked to the built ones, `current` → `release_id`.
     What the node writes (raster caches, …) stays in it."""
@@ -240,3 +251,18 @@ def closing_node() -> Iterator[str]:
             yield f"127.0.0.1:{server.server_address[1]}"
         finally:
             server.shutdown()
+
+
+@contextmanager
+def nginx_in_front(nodes: list[Node], prefix: Path, port: int) -> Iterator[str]:
+    """The nodes started and nginx on `port` in front of them (its files under `prefix`): its
+    base URL; the nodes are stopped afterwards."""
+    try:
+        for node in nodes:
+            node.start()
+        options = local_options(prefix, tuple(node.address for node in nodes), port)
+        with running_nginx(prefix, options, "/healthz") as base:
+            yield base
+    finally:
+        for node in nodes:
+            node.stop()

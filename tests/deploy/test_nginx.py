@@ -23,15 +23,17 @@ import pytest
 
 from publish.catalog import load_catalog
 from publish.cli import main
-from publish.deploy.nginx import BODY_LIMIT_BYTES, NginxOptions
+from publish.deploy.nginx import BODY_LIMIT_BYTES
 from publish.server.auth import append_token_hash, new_token
 from support.ports import free_port
 from tests.deploy.cluster import (
     REPO,
     Node,
     closing_node,
+    local_options,
     nginx_command,
     nginx_files,
+    nginx_in_front,
     recording_node,
     running_nginx,
     self_signed,
@@ -52,16 +54,6 @@ EXAMPLE_ARGS = [
     *("--tls-key", "/etc/ssl/onemap/privkey.pem"),
 ]
 SITE_CHECK = "/ogc/processes/site-check/execution"
-
-
-def local_options(prefix: Path, nodes: tuple[str, ...], port: int) -> NginxOptions:
-    return NginxOptions(
-        nodes=nodes,
-        public_url=f"http://127.0.0.1:{port}",
-        listen=f"127.0.0.1:{port}",
-        cache_dir=str(prefix / "cache"),
-        access_log=str(prefix / "access.log"),
-    )
 
 
 def cache_status(r: httpx.Response) -> str | None:
@@ -315,16 +307,8 @@ def deployment(
         )
         for name in ("node1", "node2")
     ]
-    try:
-        for node in nodes:
-            node.start()
-        prefix = root / "nginx"
-        options = local_options(prefix, tuple(node.address for node in nodes), port)
-        with running_nginx(prefix, options, "/healthz") as base:
-            yield Deployment(base, nodes, token, full_release, prefix)
-    finally:
-        for node in nodes:
-            node.stop()
+    with nginx_in_front(nodes, root / "nginx", port) as base:
+        yield Deployment(base, nodes, token, full_release, root / "nginx")
 
 
 def test_gdal_lists_and_copies_a_collection_through_nginx(

@@ -25,8 +25,7 @@ from publish.release.push import push_release
 from publish.server.auth import append_token_hash, new_token
 from publish.tiles.archive import Archive
 from support.ports import free_port
-from tests.deploy.cluster import Node, running_nginx
-from tests.deploy.test_nginx import local_options
+from tests.deploy.cluster import Node, nginx_in_front
 from tests.server.helpers import catalog_subset
 
 LAYERS = ("xzq_xian", "hl")
@@ -95,16 +94,8 @@ def nodes(two_releases: Built, tmp_path: Path) -> Iterator[tuple[str, list[Node]
     report = push_release(two_releases.source, folders, release_id=two_releases.first)
     assert not report.failed, report
     running = [Node(folder, free_port(), env, tmp_path) for folder in folders]
-    try:
-        for node in running:
-            node.start()
-        prefix = tmp_path / "nginx"
-        options = local_options(prefix, tuple(node.address for node in running), port)
-        with running_nginx(prefix, options, "/healthz") as base:
-            yield base, running
-    finally:
-        for node in running:
-            node.stop()
+    with nginx_in_front(running, tmp_path / "nginx", port) as base:
+        yield base, running
 
 
 def draw(base: str, built: Built, seen: Seen, stop: threading.Event) -> None:
