@@ -12,7 +12,8 @@ they hold and exit), which returns their memory to the system. (concurrent.futur
 The server worker holds only the PNGs passing through. A style is sent with every render as JSON
 text (tens of KB, made once per key here) and registered by the process that first draws it.
 A process that dies (killed, out of memory) costs the renders it held: they fail with
-RenderError, and the next render starts a new pool. `memory()` gives the processes' resident
+RenderError, and the next render starts a new pool. A render process whose server is gone
+(SIGKILL, or an exit that skipped closing the pool) exits within a second. `memory()` gives the processes' resident
 sizes for /metrics.
 """
 
@@ -23,6 +24,7 @@ import json
 import multiprocessing
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -45,6 +47,18 @@ def _child_renderer() -> Renderer:
     if _CHILD is None:
         _CHILD = Renderer(workers=1, max_styles=DEFAULT_MAX_STYLES)
     return _CHILD
+
+
+def _follow_parent(parent: int) -> None:
+    """In a render process: exit as soon as the server process that started it is gone (killed,
+    or ended without closing the pool), rather than linger as an orphan."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="follow-parent", daemon=True).start()
 
 
 def _child_tile(key: str, style: str, z: int, x: int, y: int) -> bytes:
@@ -106,7 +120,10 @@ class RenderProcesses:
                 self._executor = None
             if self._executor is None:
                 self._executor = ProcessPoolExecutor(
-                    max_workers=self.processes, mp_context=multiprocessing.get_context("spawn")
+                    max_workers=self.processes,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_follow_parent,
+                    initargs=(os.getpid(),),
                 )
                 self._submitted = 0
             self._submitted += 1

@@ -7,8 +7,11 @@ import asyncio
 import io
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +20,7 @@ from PIL import Image
 from publish.raster.processes import RenderProcesses
 from publish.raster.renderer import RenderError
 
+REPO = Path(__file__).resolve().parents[2]
 RED: dict[str, Any] = {
     "version": 8,
     "sources": {},
@@ -92,3 +96,33 @@ def test_a_style_maplibre_refuses_is_a_render_error(processes: RenderProcesses) 
     with pytest.raises(RenderError, match="Unsupported protocol"):
         processes.render_tile("broken", lambda: broken, 1, 0, 0)
     assert centre(processes.render_tile("red", lambda: RED, 1, 0, 0)) == (230, 0, 0, 255)
+
+
+def test_render_processes_end_with_their_server(tmp_path: Path) -> None:
+    """A process that made render processes is SIGKILLed: they exit too, not linger."""
+    script = (
+        "import sys; from publish.raster.processes import RenderProcesses\n"
+        "from tests.raster.test_processes import RED\n"
+        "r = RenderProcesses(processes=2)\n"
+        "r.render_tile('red', lambda: RED, 1, 0, 0); r.render_tile('red', lambda: RED, 1, 1, 0)\n"
+        "print(' '.join(map(str, r.memory())), flush=True)\n"
+        "import time; time.sleep(600)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, cwd=REPO)
+    assert proc.stdout is not None
+    children = [int(pid) for pid in proc.stdout.readline().split()]
+    assert children and all(Path(f"/proc/{pid}").exists() for pid in children)
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in children):
+        assert time.monotonic() < deadline, "render processes outlived their server"
+        time.sleep(0.2)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
