@@ -121,7 +121,7 @@ class GeoPackageProvider(BaseProvider):
             bbox=_bbox(bbox),
             equals=[(name, value) for name, value in properties],
             where=self._condition(filtered, q),
-            # the filter alone as a selection whose count the build kept (publish.gpkg.counts)
+            # the filter alone, when its count can come from the value counts (publish.gpkg.counts)
             selection=None
             if filtered is None or q
             else value_selection(filtered.node, self._table),

@@ -7,12 +7,12 @@ the box intersect it for certain, the others (envelopes crossing the box's edge)
 exactly in shapely, and the ones that miss are excluded by id, so `matched` counts and pages agree
 with an exact intersects test.
 
-An attribute selection (filter, q, equality) without a bbox is counted first — from the value
-counts the build keeps when it is one (publish.gpkg.counts: a code `=`, `IN` or `LIKE 'prefix%'`),
-else through the attribute indexes the build makes (the catalog's code, name and
-`indexed_fields`) — and its page
-then read by whichever plan reads fewer rows: the matches through the index, sorted by id, or the
-table in id order until the page is full.
+An attribute selection (filter, q, equality) without a bbox is counted first — from the column's
+value counts when it is a code `=`, `IN` or `LIKE 'prefix%'` (publish.gpkg.counts: read once per
+process from the column's index), else through the attribute indexes the build makes (the
+catalog's code, name and `indexed_fields`) — and its page then read by whichever plan reads fewer
+rows: the matches through the index, sorted by id, or the table in id order until the page is
+full.
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ class FeatureQuery:
     columns: Sequence[str] | None = None  # None: every published column
     geometry: bool = True
     count: bool = True  # compute `matched`
-    # `where` as a ValueSelection, when it is one (publish.ogc.where): counted from the store's
-    # value counts
+    # `where` as a ValueSelection, when it is one (publish.ogc.where): counted from the
+    # column's value counts
     selection: ValueSelection | None = None
 
 
