@@ -43,6 +43,11 @@ def add_commands(subparsers: Any) -> None:
         "--mapproxy-template",
         help="MapProxy template (else $PUBLISH_MAPPROXY_TEMPLATE, else the package's)",
     )
+    serve.add_argument(
+        "--public-url",
+        help="the URL clients reach the server at, written into TileJSON and styles "
+        "(else $PUBLISH_PUBLIC_URL, else each request's own)",
+    )
     serve.add_argument("--log-level", default="info", choices=("debug", "info", "warning"))
     serve.set_defaults(run=run_serve)
 
@@ -71,6 +76,8 @@ def serve_environment(args: argparse.Namespace) -> dict[str, str]:
         env[ENV_PREFIX + "CORS_ORIGINS"] = args.cors_origins
     if args.reload_interval is not None:
         env[ENV_PREFIX + "RELOAD_INTERVAL"] = repr(args.reload_interval)
+    if args.public_url is not None:
+        env[ENV_PREFIX + "PUBLIC_URL"] = args.public_url
     for name, value in (("DATA_DIR", args.data_dir), ("MAPPROXY_TEMPLATE", args.mapproxy_template)):
         if value:
             env[ENV_PREFIX + name] = str(Path(value).resolve())

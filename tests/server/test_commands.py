@@ -143,3 +143,28 @@ def test_serve_refuses_a_missing_folder(
     monkeypatch.setenv("PUBLISH_TILES_DIR", "")
     assert main(["serve", "--tiles", str(tmp_path / "nowhere")]) == 2
     assert "no such folder" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("glyph_folder_restored")
+def test_serve_public_url_goes_through_the_settings(
+    tiles_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--public-url` wins over PUBLISH_PUBLIC_URL, reaches Settings (checked there) and the
+    documents the factory's app writes; a URL that is not http(s) stops `serve` with exit 2."""
+    import uvicorn
+
+    monkeypatch.setenv("PUBLISH_PUBLIC_URL", "https://old.example.gov.cn")
+    monkeypatch.setenv("PUBLISH_TILES_DIR", "")  # restored after the test
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: None)
+    url = "https://map.example.gov.cn/onemap"
+    assert main(["serve", "--tiles", str(tiles_dir), "--public-url", url + "/"]) == 0
+    settings = Settings.from_env()
+    assert settings.public_url == url and "map.example.gov.cn" in settings.hosts
+    with make_client(settings) as client:
+        tilejson = client.get("/tiles/public.json", headers={"Host": "map.example.gov.cn"}).json()
+    assert tilejson["tiles"][0].startswith(f"{url}/releases/"), tilejson["tiles"]
+
+    assert main(["serve", "--tiles", str(tiles_dir), "--public-url", "map.example.gov.cn"]) == 2
+    assert "public_url must start with http:// or https://: 'map.example.gov.cn'" in (
+        capsys.readouterr().err
+    )
