@@ -8,10 +8,11 @@ STAMP := $(VENV)/.installed
 # Chromium for the browser tests, PostgreSQL + PostGIS for pygeoapi's PostgreSQL provider test,
 # Noto Sans and WenQuanYi Micro Hei for the label glyphs (and Chinese in Chromium),
 # EGL/Mesa/libcurl for mapli (raster rendering on the CPU), nginx (and openssl for a test
-# certificate) in front of two nodes in tests/deploy/test_nginx.py;
+# certificate) in front of two nodes in tests/deploy/test_nginx.py; OpenSSH (`release push` to
+# user@host:/path targets; the server for tests/release/test_push_ssh.py);
 # wrk and SpatiaLite (stock pygeoapi's SQLiteGPKG in bench/serve.py) for `make bench` only.
 APT_PACKAGES := gdal-bin chromium postgresql postgresql-15-postgis-3 fonts-noto-core fonts-wqy-microhei \
-  libegl1 libegl-mesa0 libgl1-mesa-dri libcurl4 nginx openssl
+  libegl1 libegl-mesa0 libgl1-mesa-dri libcurl4 nginx openssl openssh-client openssh-server
 BENCH_APT_PACKAGES := wrk libsqlite3-mod-spatialite
 # The viewer: maplibre-gl, pmtiles and esbuild from npm (web/package-lock.json), bundled into
 # publish/viewer/static/ (gitignored), served by the server.

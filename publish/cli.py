@@ -1,7 +1,8 @@
 """Command line: `python -m publish sample | build | release | seed | serve | token`.
 
 `release list | switch ID | diff OLD NEW [--json] | push --to TARGET ...` (the diff:
-publish.history.command; the push to nodes: publish.release.push)."""
+publish.history.command; the push to nodes: publish.release.push; `release-node STEP`, what the
+push runs on a node over ssh: publish.release.node)."""
 
 from __future__ import annotations
 
@@ -219,6 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
     from publish.deploy import command as deploy_command  # `deploy nginx`
 
     deploy_command.add_commands(commands)
+    from publish.release.node import add_command as add_release_node  # the push's node side
+
+    add_release_node(commands)
     return parser
 
 

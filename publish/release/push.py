@@ -1,12 +1,13 @@
 """`release push`: a built release rolled out to every node's tiles folder.
 
     python -m publish release push --tiles SRC [--release ID] --to TARGET [--to TARGET ...] \
-        [--switch-each]
+        [--switch-each] [--ssh "ssh -p 2222 -i KEY"] [--remote-python PY]
 
 A node serves tiles, styles and (unless they are in a shared PostGIS, `python -m publish postgis`)
-features from a tiles folder on its own disk. For each TARGET, a node's tiles folder (a local or
-mounted path: an SSH target is not taken — mount the node's folder, e.g. with sshfs or NFS),
-the push
+features from a tiles folder on its own disk. For each TARGET, a node's tiles folder — a local or
+mounted path, or `[user@]host:/path` over SSH, where each step below runs on the node with its
+own installed package (publish.release.ssh; `--ssh`, `--remote-python`) — the push (its steps on
+one target: publish.release.node)
 
 1. checks the target: an existing folder that is a tiles folder (`releases/` or `current`), or
    holds nothing but hidden entries (a new node); with room for the release's files;
@@ -42,7 +43,7 @@ The alternative, one shared tiles folder that every node reads (NFS or another s
 filesystem): build into it (or push to it once) and `release switch` there is the whole rollout,
 since each server watches its `current` symlink; the rename is atomic for every reader of the
 folder, but each node then depends on the file server for every tile. The per-node push is the
-tested way (tests/release/test_push.py). The shared folder is not tested over NFS here; its
+tested way (tests/release/test_push.py; over SSH, tests/release/test_push_ssh.py). The shared folder is not tested over NFS here; its
 mechanism is the one the server tests switch under load on a local disk, one folder read by two
 worker processes (tests/server/test_release_switch.py).
 """
@@ -50,9 +51,7 @@ worker processes (tests/server/test_release_switch.py).
 from __future__ import annotations
 
 import argparse
-import shutil
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path, PurePosixPath
@@ -60,20 +59,12 @@ from typing import Any, Literal
 
 from publish.errors import ReleaseError
 from publish.release.manifest import MANIFEST, read_manifest
-from publish.release.store import CURRENT, RELEASES, STAGING, ReleaseStore, is_release_id
+from publish.release.node import LocalTarget, Target
+from publish.release.ssh import SshOptions, SshTarget, looks_like_ssh
+from publish.release.store import ReleaseStore, is_release_id
 from publish.release.verify import verify_release
 
 Status = Literal["switched", "held back", "failed"]
-
-
-def copy_file(source: Path, dest: Path) -> None:
-    """Copy one file of the release to a target: content, mode and times."""
-    shutil.copy2(source, dest)
-
-
-def free_bytes(folder: Path) -> int:
-    """Bytes free for a non-root user on the filesystem holding `folder`."""
-    return shutil.disk_usage(folder).free
 
 
 @dataclass(frozen=True)
@@ -81,10 +72,11 @@ class TargetOutcome:
     """What the push did on one target: `switched` (it serves the release), `held back`
     (verified, not switched: another target failed) or `failed` (why: `message`)."""
 
-    target: Path
+    target: str  # as named: a path, or [user@]host:/path
     status: Status
     message: str
     serving: str | None  # the release the target's `current` names after the push
+    serving_known: bool = True  # False: the target could not be asked (e.g. unreachable)
 
 
 @dataclass(frozen=True)
@@ -101,12 +93,13 @@ class PushReport:
 class _Node:
     """One target during the push."""
 
-    store: ReleaseStore
-    staged: Path | None = None  # the copy in staging, until it is installed or removed
+    target: Target
+    staged: bool = False  # a copy is in its staging area, until installed or removed
     replace: bool = False  # releases/<id> is a damaged copy, not current: replaced on install
     before: str | None = None  # the release the target served before the push
     done: str = ""  # what was done, for the report
     error: str | None = None
+    rid: str = ""  # the release pushed
 
     def attempt(self, step: Callable[[], None]) -> None:
         """Run one step unless an earlier one failed; a failure removes the staged copy."""
@@ -119,25 +112,30 @@ class _Node:
             self.discard()
 
     def discard(self) -> None:
-        if self.staged is not None:
-            shutil.rmtree(self.staged, ignore_errors=True)
-            self.staged = None
-        with suppress(OSError):
-            (self.store.root / STAGING).rmdir()  # only when empty: a build may use it
+        if not self.staged:
+            return
+        self.staged = False
+        try:
+            self.target.discard(self.rid)
+        except (ReleaseError, OSError) as exc:
+            self.done += f"; its staging could not be cleaned ({exc})"
 
 
 def push_release(
     source: Path,
-    targets: Sequence[Path],
+    targets: Sequence[Path | str],
     *,
     release_id: str | None = None,
     switch_each: bool = False,
+    ssh: SshOptions | None = None,
 ) -> PushReport:
     """Copy release `release_id` (default: the source's current one) from the tiles folder
-    `source` to each target tiles folder, verify it there and switch every target to it — all
-    targets once each has verified it, or (`switch_each`) each as soon as it has. A source that
-    cannot be pushed raises ReleaseError; a target that fails is reported in the outcome."""
-    nodes = [_Node(ReleaseStore(Path(t))) for t in _distinct(targets)]
+    `source` to each target tiles folder (a path, or `[user@]host:/path` reached with `ssh`),
+    verify it there and switch every target to it — all targets once each has verified it, or
+    (`switch_each`) each as soon as it has. A source that cannot be pushed, or a target that
+    cannot be read as one, raises ReleaseError; a target that fails is reported in the
+    outcome."""
+    nodes = [_Node(t) for t in _distinct(targets, ssh or SshOptions())]
     source_store = ReleaseStore(Path(source))
     rid = release_id or source_store.current_id()
     if rid is None:
@@ -152,6 +150,7 @@ def push_release(
     doc = read_manifest(release)
     try:
         for node in nodes:
+            node.rid = rid
             node.attempt(partial(_stage, node, release, doc))
             if switch_each:
                 node.attempt(partial(_install, node, rid))
@@ -169,15 +168,23 @@ def push_release(
     return PushReport(rid, tuple(_outcome(n, rid) for n in nodes))
 
 
-def _distinct(targets: Sequence[Path]) -> list[Path]:
+def target_of(text: Path | str, ssh: SshOptions) -> Target:
+    """A target named on the command line: `[user@]host:/path` is an SSH target, anything
+    else a folder here."""
+    if isinstance(text, str) and looks_like_ssh(text):
+        return SshTarget(text, ssh)
+    return LocalTarget(Path(text))
+
+
+def _distinct(targets: Sequence[Path | str], ssh: SshOptions) -> list[Target]:
     if not targets:
         raise ReleaseError("release push needs at least one --to TARGET")
-    seen: dict[Path, Path] = {}
-    for target in targets:
-        key = Path(target).resolve()
-        if key in seen:
-            raise ReleaseError(f"target {target} is named twice (as {seen[key]})")
-        seen[key] = Path(target)
+    seen: dict[object, Target] = {}
+    for text in targets:
+        target = target_of(text, ssh)
+        if target.key in seen:
+            raise ReleaseError(f"target {text} is named twice (as {seen[target.key].name})")
+        seen[target.key] = target
     return list(seen.values())
 
 
@@ -192,82 +199,51 @@ def _release_files(doc: Mapping[str, Any]) -> list[str]:
     return files
 
 
-def _check_target(root: Path) -> None:
-    if not root.exists():
-        raise ReleaseError(f"{root} does not exist")
-    if not root.is_dir():
-        raise ReleaseError(f"{root} is not a folder")
-    if (root / RELEASES).is_dir() or (root / CURRENT).is_symlink():
-        return
-    others = sorted(p.name for p in root.iterdir() if not p.name.startswith("."))
-    if others:
-        raise ReleaseError(
-            f"{root} is not a tiles folder (no {RELEASES}/ or {CURRENT}, but {others[:3]}); "
-            "an empty folder is taken as a new node"
-        )
-
-
 def _stage(node: _Node, release: Path, doc: Mapping[str, Any]) -> None:
     """Check the target; copy the release into its staging area and verify it there, unless it
     already holds the release whole."""
-    store, rid = node.store, release.name
-    _check_target(store.root)
-    node.before = store.current_id()
-    held = store.releases / rid
-    if held.is_dir():
-        problems = verify_release(held)
-        if not problems:
-            node.done = "already held, sha256 verified"
-            return
-        if store.current_id() == rid:
-            raise ReleaseError(
-                f"its current release {rid} is damaged ({problems[0]}): switch it to another "
-                f"release and remove {held} before pushing it again"
-            )
-        node.replace = True
+    rid = release.name
     files = _release_files(doc)
     size = sum(int(e["bytes"]) for e in doc["files"].values()) + (release / MANIFEST).stat().st_size
-    free = free_bytes(store.root)
-    if free < size:
-        raise ReleaseError(
-            f"no space: the release needs {size / 1e6:.1f} MB, {free / 1e6:.1f} MB free"
-        )
-    node.staged = store.staging_dir(rid)
-    for rel in files:
-        dest = node.staged / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        copy_file(release / rel, dest)
-    if problems := verify_release(node.staged):
-        raise ReleaseError("the copy does not verify: " + "; ".join(problems[:3]))
+    prepared = node.target.prepare(rid, size)
+    node.before = prepared.before
+    if prepared.held:
+        node.done = "already held, sha256 verified"
+        return
+    node.replace = prepared.replace
+    node.staged = True
+    node.target.receive(release, files)
+    node.target.verify(rid)
     node.done = f"copied {len(files)} files, {size / 1e6:.1f} MB, sha256 verified"
 
 
 def _install(node: _Node, rid: str) -> None:
-    if node.staged is None:
+    if not node.staged:
         return
-    if node.replace:
-        node.store.remove(rid)
-    node.store.install(node.staged, rid)
-    node.staged = None
+    node.target.install(rid, node.replace)
+    node.staged = False
 
 
 def _switch(node: _Node, rid: str) -> None:
-    if node.store.current_id() != rid:
-        node.store.point_current(rid)
+    node.target.switch(rid)
 
 
 def _outcome(node: _Node, rid: str) -> TargetOutcome:
-    serving = node.store.current_id()
+    name = node.target.name
+    try:
+        serving, known = node.target.current_id(), True
+    except (ReleaseError, OSError):
+        serving, known = None, False
     if node.error is not None:
-        return TargetOutcome(node.store.root, "failed", node.error, serving)
+        return TargetOutcome(name, "failed", node.error, serving, known)
     if serving != rid:
         why = f"{node.done}; not switched: another target failed"
-        return TargetOutcome(node.store.root, "held back", why, serving)
+        return TargetOutcome(name, "held back", why, serving, known)
     if node.before == rid:
         was = "it was already current"
     else:
         was = f"it served {node.before}" if node.before else "it served no release"
-    return TargetOutcome(node.store.root, "switched", f"{node.done}; {was}", serving)
+    return TargetOutcome(name, "switched", f"{node.done}; {was}", serving)
 
 
 # -- the command ----------------------------------------------------------------------------
@@ -276,7 +252,10 @@ def _outcome(node: _Node, rid: str) -> TargetOutcome:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """`release push`'s options, on the `release` command (its --tiles is the source)."""
     parser.add_argument(
-        "--to", action="append", metavar="TARGET", help="push: a node's tiles folder (repeat)"
+        "--to",
+        action="append",
+        metavar="TARGET",
+        help="push: a node's tiles folder, a path or [user@]host:/path (repeat)",
     )
     parser.add_argument(
         "--release", metavar="ID", help="push: the release to push (default: the current one)"
@@ -286,20 +265,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="push: switch each target once verified (default: all once all verified)",
     )
+    parser.add_argument(
+        "--ssh",
+        metavar="COMMAND",
+        help="push: the ssh command for host:/path targets, e.g. 'ssh -p 2222 -i KEY' "
+        "(else $PUBLISH_SSH_COMMAND, else ssh)",
+    )
+    parser.add_argument(
+        "--remote-python",
+        metavar="PATH",
+        help="push: the Python the package is installed for on the nodes "
+        "(else $PUBLISH_REMOTE_PYTHON, else python3)",
+    )
 
 
 def run_push(args: argparse.Namespace) -> int:
     """Push, print each target's outcome; raise ReleaseError (exit status 2) if any failed."""
     if args.id or args.other:
         raise ReleaseError("release push names its release with --release ID")
+    from publish.server.settings import env_value
+
+    ssh = SshOptions.from_text(
+        args.ssh or env_value("SSH_COMMAND"), args.remote_python or env_value("REMOTE_PYTHON")
+    )
     report = push_release(
         Path(args.out),
-        [Path(t) for t in args.to or ()],
+        list(args.to or ()),
         release_id=args.release,
         switch_each=args.switch_each,
+        ssh=ssh,
     )
     for o in report.outcomes:
         serving = f"serves {o.serving}" if o.serving else "serves no release"
+        if not o.serving_known:
+            serving = "its current release could not be read"
         print(f"{o.status:9s}  {o.target}  {o.message}; {serving}")
     if report.failed:
         names = ", ".join(str(o.target) for o in report.failed)

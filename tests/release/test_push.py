@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from publish.cli import main
+from publish.release import node as node_module
 from publish.release import push as push_module
 from publish.release.manifest import MANIFEST, read_manifest
 from publish.release.push import push_release
@@ -53,7 +54,7 @@ def damage_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Path]]:
     """Copies into the nodes listed get one byte of their public archive flipped (same size:
     only the sha256 can tell), as a failing disk or network would."""
     damaged: list[Path] = []
-    copy = push_module.copy_file
+    copy = node_module.copy_file
 
     def flaky_copy(source: Path, dest: Path) -> None:
         copy(source, dest)
@@ -62,7 +63,7 @@ def damage_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Path]]:
             data[len(data) // 2] ^= 0xFF
             dest.write_bytes(bytes(data))
 
-    monkeypatch.setattr(push_module, "copy_file", flaky_copy)
+    monkeypatch.setattr(node_module, "copy_file", flaky_copy)
     yield damaged
 
 
@@ -118,7 +119,7 @@ def test_pushing_again_copies_nothing(
     def no_copy(source: Path, dest: Path) -> None:
         raise AssertionError(f"copied {source} again")
 
-    monkeypatch.setattr(push_module, "copy_file", no_copy)
+    monkeypatch.setattr(node_module, "copy_file", no_copy)
     capsys.readouterr()
     assert push("--tiles", built_releases.out, *targets(*serving_first)) == 0
     assert (
@@ -233,7 +234,7 @@ def test_targets_that_cannot_take_the_release_keep_theirs(
     assert_serves(a, built_releases, built_releases.first)
     assert ReleaseStore(a).ids() == [built_releases.first]  # its verified copy not kept
 
-    monkeypatch.setattr(push_module, "free_bytes", lambda folder: 1_000_000)
+    monkeypatch.setattr(node_module, "free_bytes", lambda folder: 1_000_000)
     report = push_release(built_releases.out, (b,))
     assert report.outcomes[0].status == "failed"
     assert report.outcomes[0].message.startswith("no space: the release needs ")
