@@ -26,7 +26,11 @@ from starlette.routing import BaseRoute
 
 from publish.dashboard.routes import dashboard_routes
 from publish.ogc.routes import ogc_routes
-from publish.raster.processes import RendererCollector
+from publish.raster.processes import (
+    RendererCollector,
+    close_shared_renderer,
+    warm_shared_renderer,
+)
 from publish.raster.routes import raster_routes
 from publish.release.outputs import KEPT_OUTPUTS, RELEASE_OUTPUTS
 from publish.server.auth import TokenStore
@@ -79,7 +83,13 @@ def create_app(settings: Settings) -> Starlette:
             state, AccessRecorder(table, metrics), InternalPaths.from_routes(table)
         ),
         exception_handlers=exception_handlers(),
-        lifespan=lifespan(state, metrics),
+        lifespan=lifespan(
+            state,
+            metrics,
+            # the render processes start with the server (its first raster need not wait)
+            on_start=[warm_shared_renderer] if settings.raster_warmup else [],
+            on_stop=[close_shared_renderer] if settings.raster_warmup else [],
+        ),
     )
     app.state.server = state
     app.state.metrics = metrics

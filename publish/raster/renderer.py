@@ -48,14 +48,25 @@ class Renderer:
 
     def _ensure(self, key: str, make_style: StyleFactory) -> Any:
         with self._lock:
-            if self._pid != os.getpid():  # a forked child (MapProxy's seed workers)
-                self._pool, self._pid, self._styles = None, os.getpid(), set()
-            if self._pool is None:
-                self._pool = _start_pool(self.workers, self.max_styles)
+            pool = self._started()
             if key not in self._styles:
-                self._pool.register_style(key, json=make_style())
+                pool.register_style(key, json=make_style())
                 self._styles.add(key)
-            return self._pool
+            return pool
+
+    def _started(self) -> Any:
+        """The pool, started if need be (the caller holds the lock)."""
+        if self._pid != os.getpid():  # a forked child (MapProxy's seed workers)
+            self._pool, self._pid, self._styles = None, os.getpid(), set()
+        if self._pool is None:
+            self._pool = _start_pool(self.workers, self.max_styles)
+        return self._pool
+
+    def start(self) -> None:
+        """Start the workers now (MapLibre loaded, EGL contexts made) rather than on the first
+        render."""
+        with self._lock:
+            self._started()
 
     def close(self) -> None:
         """Stop the workers and forget the styles (a later render starts a new pool)."""

@@ -48,6 +48,12 @@ def add_commands(subparsers: Any) -> None:
         help="the URL clients reach the server at, written into TileJSON and styles "
         "(else $PUBLISH_PUBLIC_URL, else each request's own)",
     )
+    serve.add_argument(
+        "--raster-warmup",
+        action=argparse.BooleanOptionalAction,
+        help="start the raster render processes at startup, in the background "
+        "(else $PUBLISH_RASTER_WARMUP, else on)",
+    )
     serve.add_argument("--log-level", default="info", choices=("debug", "info", "warning"))
     serve.set_defaults(run=run_serve)
 
@@ -67,7 +73,7 @@ def _at_least_one(text: str) -> int:
 
 def serve_environment(args: argparse.Namespace) -> dict[str, str]:
     """The PUBLISH_* variables the app factory reads, from the arguments (over the env's)."""
-    from publish.server.settings import ENV_PREFIX
+    from publish.server.settings import ENV_PREFIX, env_value
 
     env = {ENV_PREFIX + "TILES_DIR": str(Path(args.tiles).resolve())}
     if args.tokens_file:
@@ -78,6 +84,10 @@ def serve_environment(args: argparse.Namespace) -> dict[str, str]:
         env[ENV_PREFIX + "RELOAD_INTERVAL"] = repr(args.reload_interval)
     if args.public_url is not None:
         env[ENV_PREFIX + "PUBLIC_URL"] = args.public_url
+    if args.raster_warmup is not None:
+        env[ENV_PREFIX + "RASTER_WARMUP"] = "1" if args.raster_warmup else "0"
+    elif env_value("RASTER_WARMUP") is None:
+        env[ENV_PREFIX + "RASTER_WARMUP"] = "1"  # a server's first raster should not wait
     for name, value in (("DATA_DIR", args.data_dir), ("MAPPROXY_TEMPLATE", args.mapproxy_template)):
         if value:
             env[ENV_PREFIX + name] = str(Path(value).resolve())

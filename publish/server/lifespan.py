@@ -1,12 +1,13 @@
 """The server's lifespan: load the release at startup, watch DIR/current (and SIGHUP), flush the
-access log and the shared metrics, and freeze the startup objects out of the collector's sight."""
+access log and the shared metrics, freeze the startup objects out of the collector's sight, and
+run what the app starts with it and stops with it (publish.app: the raster render processes)."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -54,9 +55,16 @@ async def _flush_every(seconds: float, metrics: Metrics) -> None:
 
 
 def lifespan(
-    state: ServerState, metrics: Metrics
+    state: ServerState,
+    metrics: Metrics,
+    *,
+    on_start: Sequence[Callable[[], None]] = (),
+    on_stop: Sequence[Callable[[], None]] = (),
 ) -> Callable[[Any], AbstractAsyncContextManager[None]]:
-    """The ASGI lifespan of an app serving `state`."""
+    """The ASGI lifespan of an app serving `state`. `on_start`: work started in the background
+    once the release is loaded (the server answers meanwhile: each runs in a thread, and should
+    return soon, leaving its work to processes or threads of its own); `on_stop`: run at
+    shutdown, after the requests (in a thread: they may wait)."""
 
     @asynccontextmanager
     async def run(app: Any) -> AsyncIterator[None]:
@@ -68,11 +76,15 @@ def lifespan(
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(holder.watch, state.settings.reload_interval_s)
                 tasks.start_soon(_flush_every, ACCESS_FLUSH_S, metrics)
+                for start in on_start:
+                    tasks.start_soon(anyio.to_thread.run_sync, start)
                 yield
                 tasks.cancel_scope.cancel()
         finally:
             remove_sighup()
             flush_access_log()
             metrics.sync()
+            for stop in on_stop:
+                await anyio.to_thread.run_sync(stop)
 
     return run

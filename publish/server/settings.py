@@ -57,6 +57,9 @@ class Settings:
                       MapProxy configurations, the metrics folder of several workers); default
                       <tiles_dir>/.data. Nothing is written into the installed package.
     mapproxy_template the MapProxy template (None: the mapproxy.yaml the package ships)
+    raster_warmup     start the raster render processes with the server, in the background,
+                      and stop them with it (`serve` turns it on); off, they start on the first
+                      raster (an app made in process, as the tests make it, starts none)
     """
 
     tiles_dir: Path
@@ -72,6 +75,7 @@ class Settings:
     work_queue: int = 8
     data_dir: Path = None  # type: ignore[assignment]  # None → <tiles_dir>/.data
     mapproxy_template: Path | None = None
+    raster_warmup: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tiles_dir", Path(self.tiles_dir))
@@ -123,7 +127,8 @@ class Settings:
         PUBLISH_CORS_ORIGINS, PUBLISH_ALLOWED_HOSTS, PUBLISH_TRUSTED_PROXIES (each
         comma-separated), PUBLISH_TOKENS_FILE, PUBLISH_RELOAD_INTERVAL,
         PUBLISH_TILE_CACHE_BYTES, PUBLISH_WORK_SLOTS, PUBLISH_WORK_QUEUE,
-        PUBLISH_PUBLIC_URL, PUBLISH_DATA_DIR and PUBLISH_MAPPROXY_TEMPLATE."""
+        PUBLISH_PUBLIC_URL, PUBLISH_DATA_DIR, PUBLISH_MAPPROXY_TEMPLATE and
+        PUBLISH_RASTER_WARMUP (1/0, true/false, yes/no, on/off)."""
 
         def get(name: str) -> str | None:
             return env_value(name, environ)
@@ -163,6 +168,9 @@ class Settings:
             text = get(name)
             if text is not None:
                 kwargs[key] = Path(text)
+        warmup = get("RASTER_WARMUP")
+        if warmup is not None:
+            kwargs["raster_warmup"] = _flag(ENV_PREFIX + "RASTER_WARMUP", warmup)
         return cls(**kwargs)  # type: ignore[arg-type]
 
     def to_env(self) -> dict[str, str]:
@@ -183,5 +191,17 @@ class Settings:
             "MAPPROXY_TEMPLATE": (
                 "" if self.mapproxy_template is None else str(self.mapproxy_template.resolve())
             ),
+            "RASTER_WARMUP": "1" if self.raster_warmup else "0",
         }
         return {ENV_PREFIX + k: v for k, v in env.items()}
+
+
+_FLAGS = {"1": True, "true": True, "yes": True, "on": True}
+_FLAGS.update({"0": False, "false": False, "no": False, "off": False})
+
+
+def _flag(name: str, text: str) -> bool:
+    try:
+        return _FLAGS[text.lower()]
+    except KeyError:
+        raise SettingsError(f"{name}={text!r} is not 1/0, true/false, yes/no or on/off") from None

@@ -98,6 +98,31 @@ def test_a_style_maplibre_refuses_is_a_render_error(processes: RenderProcesses) 
     assert centre(processes.render_tile("red", lambda: RED, 1, 0, 0)) == (230, 0, 0, 255)
 
 
+def maps_mesa(pid: int) -> bool:
+    """Has the process made its EGL context (Mesa's software rasteriser is mapped)?"""
+    try:
+        return "swrast_dri.so" in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
+def test_warm_starts_every_process_with_maplibre_before_any_render() -> None:
+    renderer = RenderProcesses(processes=2)
+    try:
+        renderer.warm()  # returns at once; the processes load MapLibre in the background
+        deadline = time.monotonic() + 60
+        while not (
+            (pids := set(renderer.memory())) and len(pids) == 2 and all(map(maps_mesa, pids))
+        ):
+            assert time.monotonic() < deadline, f"render processes not ready: {pids}"
+            time.sleep(0.1)
+        assert centre(renderer.render_tile("red", lambda: RED, 3, 6, 3)) == (230, 0, 0, 255)
+        assert set(renderer.memory()) == pids  # drawn by a warmed process: none started for it
+    finally:
+        renderer.close()
+    assert not any(_alive(pid) for pid in pids)  # close waited for them
+
+
 def test_render_processes_end_with_their_server(tmp_path: Path) -> None:
     """A process that made render processes is SIGKILLed: they exit too, not linger."""
     script = (

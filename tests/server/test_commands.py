@@ -168,3 +168,28 @@ def test_serve_public_url_goes_through_the_settings(
     assert "public_url must start with http:// or https://: 'map.example.gov.cn'" in (
         capsys.readouterr().err
     )
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "warmup"),
+    [
+        ([], None, True),  # serve's default: the render processes start with the server
+        (["--no-raster-warmup"], None, False),
+        ([], "off", False),
+        (["--raster-warmup"], "0", True),  # the option wins over the variable
+    ],
+)
+def test_serve_warms_the_raster_renderers_unless_told_not_to(
+    argv: list[str], env: str | None, warmup: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from publish.server.commands import serve_environment
+
+    parser = argparse.ArgumentParser()
+    add_commands(parser.add_subparsers(dest="command", required=True))
+    if env is None:
+        monkeypatch.delenv("PUBLISH_RASTER_WARMUP", raising=False)
+    else:
+        monkeypatch.setenv("PUBLISH_RASTER_WARMUP", env)
+    args = parser.parse_args(["serve", "--tiles", "/srv/tiles", *argv])
+    environ = {**os.environ, **serve_environment(args)}
+    assert Settings.from_env(environ).raster_warmup is warmup

@@ -48,6 +48,10 @@ def test_every_variable() -> None:
         ({"PUBLISH_TILES_DIR": "/t", "PUBLISH_CACHE_MAX_AGE": "-1"}, "cache_max_age"),
         ({"PUBLISH_TILES_DIR": "/t", "PUBLISH_RELOAD_INTERVAL": "0"}, "reload_interval_s"),
         ({"PUBLISH_TILES_DIR": "/t", "PUBLISH_PUBLIC_URL": "map.example"}, "public_url"),
+        (
+            {"PUBLISH_TILES_DIR": "/t", "PUBLISH_RASTER_WARMUP": "maybe"},
+            "PUBLISH_RASTER_WARMUP='maybe' is not 1/0, true/false, yes/no or on/off",
+        ),
     ],
 )
 def test_invalid_settings_are_refused(env: dict[str, str], message: str) -> None:
