@@ -9,7 +9,8 @@ tar stream into `release-node receive`'s standard input (modes and times kept); 
 
 The ssh command line (`--ssh`, else $PUBLISH_SSH_COMMAND, else `ssh`) is split like a shell's,
 so it carries the port, the identity and any `-o` option: `--ssh "ssh -p 2222 -i
-~/.ssh/onemap_push"`; `-o BatchMode=yes` is added (a push never waits for a password). The node's
+~/.ssh/onemap_push"`; `-o BatchMode=yes -o ConnectTimeout=20` follow it (a push never waits for a
+password, nor long for a node that does not answer; an option of the command wins). The node's
 Python (`--remote-python`, else $PUBLISH_REMOTE_PYTHON, else `python3`) is the one of the
 environment the package is installed in on the node, e.g. /opt/onemap/venv/bin/python.
 """
@@ -32,6 +33,8 @@ from publish.release.node import Prepared
 
 DEFAULT_SSH = "ssh"
 DEFAULT_REMOTE_PYTHON = "python3"
+# after the user's own options, which win (ssh takes the first value of each option)
+_SSH_DEFAULTS = ("-o", "BatchMode=yes", "-o", "ConnectTimeout=20")
 # user@host:/path or host:/path; the host a name, an IPv4 address or [an IPv6 address]
 _SSH_TARGET = re.compile(
     r"^(?:(?P<user>[A-Za-z0-9._][A-Za-z0-9._-]*)@)?"
@@ -143,7 +146,7 @@ class SshTarget:
     def _argv(self, step: str, rid: str | None, *extra: str) -> list[str]:
         remote = [self.options.remote_python, "-m", "publish", "release-node", step]
         remote += ["--tiles", self.path, *(["--release", rid] if rid else []), *extra]
-        return [*self.options.command, "-o", "BatchMode=yes", self.destination, shlex.join(remote)]
+        return [*self.options.command, *_SSH_DEFAULTS, self.destination, shlex.join(remote)]
 
     def _run(self, step: str, rid: str | None, *extra: str) -> dict[str, Any]:
         argv = self._argv(step, rid, *extra)

@@ -13,10 +13,8 @@ from pathlib import Path
 import httpx
 from PIL import Image
 
-from publish.server.auth import append_token_hash, new_token
 from publish.tiles.archive import tile_bounds
-from tests.server.conftest import built_releases  # noqa: F401  (the fixture)
-from tests.server.helpers import Built, point_current, serve
+from tests.server.helpers import serve
 
 WORKER_LIMIT = 300 * 1024 * 1024
 
@@ -40,15 +38,10 @@ def metric(text: str, name: str) -> float:
 
 
 def test_a_worker_keeps_its_memory_through_a_soak_with_rasters(
-    built_releases: Built,  # noqa: F811  (the fixture imported above)
-    tmp_path: Path,
+    served_tiles: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    tiles = tmp_path / "tiles"
-    tiles.mkdir()
-    (tiles / "releases").symlink_to(built_releases.out / "releases")
-    point_current(tiles, built_releases.first)
-    append_token_hash(tmp_path / "tokens", new_token())
-    with serve(tiles, tmp_path / "tokens", tmp_path / "server.log") as (base, proc):
+    tiles, tokens = served_tiles
+    with serve(tiles, tokens, tmp_path / "server.log") as (base, proc):
         with httpx.Client(base_url=base, timeout=120) as c:
             start = rss_bytes(proc.pid)
             tilejson = c.get("/tiles/public.json").json()

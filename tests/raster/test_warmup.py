@@ -11,11 +11,9 @@ from pathlib import Path
 import httpx
 from PIL import Image
 
-from publish.server.auth import append_token_hash, new_token
 from tests.raster.test_memory import metric, tile_of
 from tests.raster.test_processes import _alive, maps_mesa
-from tests.server.conftest import built_releases  # noqa: F401  (the fixture)
-from tests.server.helpers import Built, point_current, serve
+from tests.server.helpers import serve
 
 
 def children(pid: int) -> set[int]:
@@ -26,35 +24,32 @@ def children(pid: int) -> set[int]:
 
 
 def test_the_render_processes_are_ready_before_the_first_raster(
-    built_releases: Built,  # noqa: F811  (the fixture imported above)
-    tmp_path: Path,
+    served_tiles: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    tiles = tmp_path / "tiles"
-    tiles.mkdir()
-    (tiles / "releases").symlink_to(built_releases.out / "releases")
-    point_current(tiles, built_releases.first)
-    append_token_hash(tmp_path / "tokens", new_token())
-    with serve(tiles, tmp_path / "tokens", tmp_path / "server.log") as (base, proc):
-        with httpx.Client(base_url=base, timeout=60) as c:
-            assert c.get("/healthz").status_code == 200  # answered while they start
-            deadline = time.monotonic() + 60
-            while metric(c.get("/metrics").text, "onemap_renderer_processes") < 2:
-                assert time.monotonic() < deadline, "no render processes before any raster"
-                time.sleep(0.1)
-            while len(renderers := {p for p in children(proc.pid) if maps_mesa(p)}) < 2:
-                assert time.monotonic() < deadline, "render processes without MapLibre"
-                time.sleep(0.1)
+    tiles, tokens = served_tiles
+    log = tmp_path / "server.log"
+    with serve(tiles, tokens, log) as (base, proc):
+        c = httpx.Client(base_url=base, timeout=60)
+        assert c.get("/healthz").status_code == 200  # answered while they start
+        deadline = time.monotonic() + 60
+        while metric(c.get("/metrics").text, "onemap_renderer_processes") < 2:
+            assert time.monotonic() < deadline, "no render processes before any raster"
+            time.sleep(0.1)
+        while len(renderers := {p for p in children(proc.pid) if maps_mesa(p)}) < 2:
+            assert time.monotonic() < deadline, "render processes without MapLibre"
+            time.sleep(0.1)
 
-            west, south, east, north = c.get("/tiles/public.json").json()["bounds"]
-            x, y = tile_of((west + east) / 2, (south + north) / 2, 10)
-            started = time.monotonic()
-            r = c.get(f"/raster/public/10/{x}/{y}.png")
-            first_s = time.monotonic() - started
-            assert r.status_code == 200, r.text
-            assert Image.open(io.BytesIO(r.content)).size == (256, 256)
-            # drawn by the processes started with the server: none was started for it
-            assert {p for p in children(proc.pid) if maps_mesa(p)} == renderers
-            assert metric(c.get("/metrics").text, "onemap_renderer_processes") == 2
+        west, south, east, north = c.get("/tiles/public.json").json()["bounds"]
+        x, y = tile_of((west + east) / 2, (south + north) / 2, 10)
+        started = time.monotonic()
+        r = c.get(f"/raster/public/10/{x}/{y}.png")
+        first_s = time.monotonic() - started
+        assert r.status_code == 200, r.text
+        assert Image.open(io.BytesIO(r.content)).size == (256, 256)
+        # drawn by the processes started with the server: none was started for it
+        assert {p for p in children(proc.pid) if maps_mesa(p)} == renderers
+        assert metric(c.get("/metrics").text, "onemap_renderer_processes") == 2
+        c.close()
         print(f"first raster after warm-up: {first_s:.2f} s")
         proc.terminate()
         proc.wait(30)
@@ -62,20 +57,13 @@ def test_the_render_processes_are_ready_before_the_first_raster(
 
 
 def test_without_warmup_they_start_with_the_first_raster(
-    built_releases: Built,  # noqa: F811
-    tmp_path: Path,
+    served_tiles: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    tiles = tmp_path / "tiles"
-    tiles.mkdir()
-    (tiles / "releases").symlink_to(built_releases.out / "releases")
-    point_current(tiles, built_releases.first)
-    append_token_hash(tmp_path / "tokens", new_token())
+    tiles, tokens = served_tiles
     env = {"PUBLISH_RASTER_WARMUP": "off"}
+    log = tmp_path / "server.log"
     with (
-        serve(tiles, tmp_path / "tokens", tmp_path / "server.log", settings_env=env) as (
-            base,
-            proc,
-        ),
+        serve(tiles, tokens, log, settings_env=env) as (base, proc),
         httpx.Client(base_url=base, timeout=60) as c,
     ):
         time.sleep(2)  # what a warm-up would have started by now

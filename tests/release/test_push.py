@@ -33,15 +33,6 @@ def targets(*nodes: Path) -> list[str]:
 
 
 @pytest.fixture
-def nodes(tmp_path: Path) -> tuple[Path, Path]:
-    """Two new nodes' tiles folders, empty."""
-    a, b = tmp_path / "node-a", tmp_path / "node-b"
-    a.mkdir()
-    b.mkdir()
-    return a, b
-
-
-@pytest.fixture
 def serving_first(built_releases: Built, nodes: tuple[Path, Path]) -> tuple[Path, Path]:
     """The two nodes, the first release pushed to them (and current there)."""
     report = push_release(built_releases.out, nodes, release_id=built_releases.first)

@@ -98,14 +98,6 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
         server.wait(10)
 
 
-@pytest.fixture
-def nodes(tmp_path: Path) -> tuple[Path, Path]:
-    a, b = tmp_path / "node-a", tmp_path / "node-b"
-    a.mkdir()
-    b.mkdir()
-    return a, b
-
-
 def push(sshd: Sshd, *argv: object, python: str = sys.executable) -> int:
     options = ["--ssh", sshd.ssh, "--remote-python", python]
     return main(["release", "push", *options, *map(str, argv)])
@@ -199,15 +191,18 @@ def test_switch_each_over_ssh_names_the_nodes_that_failed(
     built_releases: Built,
     sshd: Sshd,
     nodes: tuple[Path, Path],
-    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """The ssh command and the node's Python from the environment this time."""
     a, _ = nodes
-    missing = tmp_path / "no-such-node"
+    missing = a.parent / "no-such-node"
     unreachable = sshd.target(a, host="127.0.0.2")  # nothing listens there
     to = ["--to", sshd.target(a), "--to", sshd.target(missing), "--to", unreachable]
+    monkeypatch.setenv("PUBLISH_SSH_COMMAND", sshd.ssh)
+    monkeypatch.setenv("PUBLISH_REMOTE_PYTHON", sys.executable)
 
-    assert push(sshd, "--tiles", built_releases.out, "--switch-each", *to) == 2
+    assert main(["release", "push", "--tiles", str(built_releases.out), "--switch-each", *to]) == 2
 
     out, err = capsys.readouterr()
     assert f"switched   root@127.0.0.1:{a}  copied " in out, out
