@@ -211,18 +211,21 @@ def run_step(args: argparse.Namespace) -> int:
     answer: dict[str, object] = {}
     if args.step != "status" and (not rid or not is_release_id(rid)):
         raise ReleaseError(f"release-node {args.step} needs --release ID (got {rid!r})")
-    if args.step == "prepare":
-        answer = asdict(target.prepare(rid, args.bytes))
-    elif args.step == "receive":
-        target.receive_tar(rid, sys.stdin.buffer)
-    elif args.step == "verify":
-        target.verify(rid)
-    elif args.step == "install":
-        target.install(rid, args.replace)
-    elif args.step == "switch":
-        target.switch(rid)
-    elif args.step == "discard":
-        target.discard(rid)
+    try:
+        if args.step == "prepare":
+            answer = asdict(target.prepare(rid, args.bytes))
+        elif args.step == "receive":
+            target.receive_tar(rid, sys.stdin.buffer)
+        elif args.step == "verify":
+            target.verify(rid)
+        elif args.step == "install":
+            target.install(rid, args.replace)
+        elif args.step == "switch":
+            target.switch(rid)
+        elif args.step == "discard":
+            target.discard(rid)
+    except OSError as exc:  # as a local push reports it: the file and why
+        raise ReleaseError(str(exc)) from exc
     answer["current"] = target.current_id()
     print(json.dumps(answer))
     return 0

@@ -195,10 +195,12 @@ def test_switch_each_over_ssh_names_the_nodes_that_failed(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The ssh command and the node's Python from the environment this time."""
-    a, _ = nodes
+    a, b = nodes
+    (b / ".staging").write_text("a file where the staging folder goes")  # b cannot stage
     missing = a.parent / "no-such-node"
     unreachable = sshd.target(a, host="127.0.0.2")  # nothing listens there
-    to = ["--to", sshd.target(a), "--to", sshd.target(missing), "--to", unreachable]
+    to = ["--to", sshd.target(a), "--to", sshd.target(b), "--to", sshd.target(missing)]
+    to += ["--to", unreachable]
     monkeypatch.setenv("PUBLISH_SSH_COMMAND", sshd.ssh)
     monkeypatch.setenv("PUBLISH_REMOTE_PYTHON", sys.executable)
 
@@ -209,10 +211,13 @@ def test_switch_each_over_ssh_names_the_nodes_that_failed(
     assert (
         f"failed     root@127.0.0.1:{missing}  {missing} does not exist; serves no release" in out
     )
+    assert f"failed     root@127.0.0.1:{b}  [Errno 20] Not a directory: '{b}/.staging/" in out
     assert f"failed     {unreachable}  ssh exited 255: " in out and "Connection refused" in out
     assert out.rstrip().endswith("its current release could not be read"), out
-    assert f"failed on root@127.0.0.1:{missing}, {unreachable} (1 of 3 targets serve it)" in err
+    failed = f"root@127.0.0.1:{b}, root@127.0.0.1:{missing}, {unreachable}"
+    assert f"failed on {failed} (1 of 4 targets serve it)" in err
     assert_serves(a, built_releases, built_releases.second)
+    assert list(b.iterdir()) == [b / ".staging"]  # nothing else written
     assert not missing.exists()
 
 
