@@ -152,6 +152,8 @@ class LocalTarget:
         staged = self.staged(rid)
         if not staged.is_dir():
             raise ReleaseError(f"{staged} is missing (prepare the push first)")
+        if not hasattr(tarfile, "data_filter"):  # added in 3.11.4
+            raise ReleaseError("receiving a release needs Python 3.11.4 or newer on the node")
         try:
             with tarfile.open(fileobj=stream, mode="r|") as tar:
                 tar.extractall(staged, filter="data")
