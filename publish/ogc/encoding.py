@@ -10,11 +10,19 @@ invalid `NaN`. Pretty-printed answers (`pretty_print` in the configuration) keep
 encoder. `use_orjson` replaces the `to_json` name of pygeoapi.api.itemtypes (what
 get_collection_items and get_collection_queryables call) once, at the first API built
 (publish.ogc.service), never at import.
+
+An items answer that `compact_json` will encode (GeoJSON, not pretty: the items routes open
+`compact_answer` around pygeoapi's call) may hold its geometries already encoded (`orjson.Fragment`,
+publish.ogc.geometry.geojson_fragments): the provider asks `encoded_geometries()`. pygeoapi's
+HTML, JSON-LD and CSV answers read the geometries, so they get dicts.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -22,6 +30,8 @@ import orjson
 _OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 _LOCK = threading.Lock()
 _installed = False
+_ENCODED: ContextVar[bool] = ContextVar("onemap_encoded_geometries", default=False)
+COMPACT_FORMATS = frozenset({None, "json"})  # pygeoapi's `request.format` of a GeoJSON answer
 
 
 def compact_json(dict_: dict[str, Any], pretty: bool = False) -> str:
@@ -43,3 +53,19 @@ def use_orjson() -> None:
 
         itemtypes.to_json = compact_json
         _installed = True
+
+
+@contextmanager
+def compact_answer(compact: bool) -> Iterator[None]:
+    """Within: the answer being made is encoded by `compact_json` when `compact` is true (and
+    orjson is in use), so geometries may come already encoded."""
+    token = _ENCODED.set(compact and _installed)
+    try:
+        yield
+    finally:
+        _ENCODED.reset(token)
+
+
+def encoded_geometries() -> bool:
+    """The answer being made takes geometries as `orjson.Fragment` (see `compact_answer`)."""
+    return _ENCODED.get()

@@ -1,17 +1,25 @@
 """Geometries on their way out of the OGC API: to GeoJSON, and CRS changes on whole arrays.
 
 Geometries come from the GeoPackage as shapely arrays (publish.gpkg.geometry reads the blobs).
+`to_geojson` gives GeoJSON objects (dicts); `geojson_fragments` gives the same GeoJSON already
+encoded, for an answer orjson encodes (publish.ogc.encoding): each geometry's coordinates are
+written by orjson straight from shapely's coordinate array, without GEOS's GeoJSON text and
+without a dict and a float object per coordinate in between. The bytes are those orjson writes
+for `to_geojson`'s dicts (the same keys in the same order, the same shortest float repr).
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 import orjson
 import shapely
 from pyproj import CRS, Transformer
+
+_NUMPY = orjson.OPT_SERIALIZE_NUMPY
 
 
 def to_geojson(geometries: np.ndarray) -> list[dict[str, Any] | None]:
@@ -20,6 +28,51 @@ def to_geojson(geometries: np.ndarray) -> list[dict[str, Any] | None]:
         return []
     texts = shapely.to_geojson(geometries)
     return [None if text is None else orjson.loads(text) for text in texts]
+
+
+# shapely's type ids of the geometries `geojson_fragments` writes itself, and their GeoJSON names
+_GEOJSON_TYPES = {
+    0: b"Point",
+    1: b"LineString",
+    3: b"Polygon",
+    4: b"MultiPoint",
+    5: b"MultiLineString",
+    6: b"MultiPolygon",
+}
+
+
+def _nested(coords: np.ndarray, offsets: tuple[np.ndarray, ...]) -> list[Any]:
+    """Per geometry, its coordinates nested as GeoJSON nests them (shapely.to_ragged_array's
+    offsets, innermost first), the innermost level as slices of `coords`."""
+    if not offsets:  # points: one coordinate each
+        return list(coords)
+    parts: list[Any] = [coords[a:b] for a, b in pairwise(offsets[0].tolist())]
+    for level in offsets[1:]:
+        parts = [parts[a:b] for a, b in pairwise(level.tolist())]
+    return parts
+
+
+def geojson_fragments(geometries: np.ndarray) -> list[Any]:
+    """`to_geojson`'s geometries as encoded JSON (`orjson.Fragment`) for orjson to copy into
+    an answer; geometries with Z, empty ones and collections come as `to_geojson`'s dicts."""
+    out: list[Any] = [None] * len(geometries)
+    if len(geometries) == 0:
+        return out
+    kinds = shapely.get_type_id(geometries)
+    written = np.isin(kinds, list(_GEOJSON_TYPES))
+    written &= ~shapely.is_empty(geometries) & ~shapely.has_z(geometries)
+    for kind, name in _GEOJSON_TYPES.items():
+        where = np.flatnonzero(written & (kinds == kind))
+        if len(where) == 0:
+            continue
+        _, coords, offsets = shapely.to_ragged_array(geometries[where], include_z=False)
+        head = b'{"type":"' + name + b'","coordinates":'
+        for index, nested in zip(where.tolist(), _nested(coords, offsets), strict=True):
+            out[index] = orjson.Fragment(head + orjson.dumps(nested, option=_NUMPY) + b"}")
+    rest = np.flatnonzero(~written & (kinds >= 0))
+    for index, geometry in zip(rest.tolist(), to_geojson(geometries[rest]), strict=True):
+        out[index] = geometry
+    return out
 
 
 @lru_cache(maxsize=32)

@@ -31,6 +31,7 @@ from starlette.types import Receive, Scope, Send
 from publish.domain import INTERNAL, PUBLIC
 from publish.ogc.config import FEATURE_PROVIDER, collections
 from publish.ogc.cql import FilterError, filter_scope, parse_filter
+from publish.ogc.encoding import COMPACT_FORMATS, compact_answer
 from publish.ogc.language import with_language
 from publish.ogc.params import check_execution_body, check_items_query
 from publish.ogc.postgis import POSTGRESQL_PROVIDER
@@ -166,10 +167,13 @@ def _pygeoapi(module: str, name: str) -> Callable[..., Any]:
 
 def _geojson(function: Callable[..., Any]) -> Callable[..., Any]:
     """Items as application/geo+json (OGC API - Features, /req/geojson/content): pygeoapi
-    labels its GeoJSON application/json. Other formats (f=html, f=jsonld) and errors keep theirs."""
+    labels its GeoJSON application/json. Other formats (f=html, f=jsonld) and errors keep theirs.
+    A compact GeoJSON answer takes its geometries already encoded (publish.ogc.encoding)."""
 
     def call(ctx: _Context, api: Any, request: Any, *args: Any) -> Any:
-        headers, status, content = function(ctx, api, request, *args)
+        compact = request.format in COMPACT_FORMATS and not api.pretty_print
+        with compact_answer(compact):
+            headers, status, content = function(ctx, api, request, *args)
         if int(status) < 300 and headers.get("Content-Type") == "application/json":
             headers["Content-Type"] = GEOJSON
         return headers, status, content
