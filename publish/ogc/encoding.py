@@ -6,8 +6,10 @@ decoded from shapely's GeoJSON text the same way (publish.ogc.geometry). The enc
 same JSON: the same keys in the same order, numbers with the shortest repr that reads back the
 same (both use it), text as UTF-8 where the json module writes \\u escapes (both are JSON; the
 answer is application/geo+json in UTF-8), and NaN as null where the json module writes the
-invalid `NaN`. Pretty-printed answers (`pretty_print` in the configuration) keep pygeoapi's own
-encoder. `use_orjson` replaces the `to_json` name of pygeoapi.api.itemtypes (what
+invalid `NaN`. Compact answers stay the bytes orjson writes (pygeoapi hands `to_json`'s
+result on untouched, and the server sends bytes: decoding them to text and encoding that again
+cost ~40 µs a page of CJK attributes). Pretty-printed answers (`pretty_print` in the
+configuration) keep pygeoapi's own encoder. `use_orjson` replaces the `to_json` name of pygeoapi.api.itemtypes (what
 get_collection_items and get_collection_queryables call) once, at the first API built
 (publish.ogc.service), never at import.
 
@@ -34,13 +36,14 @@ _ENCODED: ContextVar[bool] = ContextVar("onemap_encoded_geometries", default=Fal
 COMPACT_FORMATS = frozenset({None, "json"})  # pygeoapi's `request.format` of a GeoJSON answer
 
 
-def compact_json(dict_: dict[str, Any], pretty: bool = False) -> str:
-    """pygeoapi.util.to_json's contract (a dict to JSON text), compact answers by orjson."""
+def compact_json(dict_: dict[str, Any], pretty: bool = False) -> str | bytes:
+    """pygeoapi.util.to_json's contract (a dict to JSON), compact answers as orjson's UTF-8
+    bytes, pretty ones as pygeoapi's text."""
     from pygeoapi.util import json_serial, to_json
 
     if pretty:
         return str(to_json(dict_, pretty))
-    return orjson.dumps(dict_, default=json_serial, option=_OPTIONS).decode("utf-8")
+    return orjson.dumps(dict_, default=json_serial, option=_OPTIONS)
 
 
 def use_orjson() -> None:

@@ -31,25 +31,52 @@ def to_geojson(geometries: np.ndarray) -> list[dict[str, Any] | None]:
 
 
 # shapely's type ids of the geometries `geojson_fragments` writes itself, and their GeoJSON names
+_POINT, _LINE, _POLYGON, _MULTIPOINT, _MULTILINE, _MULTIPOLYGON = 0, 1, 3, 4, 5, 6
 _GEOJSON_TYPES = {
-    0: b"Point",
-    1: b"LineString",
-    3: b"Polygon",
-    4: b"MultiPoint",
-    5: b"MultiLineString",
-    6: b"MultiPolygon",
+    _POINT: b"Point",
+    _LINE: b"LineString",
+    _POLYGON: b"Polygon",
+    _MULTIPOINT: b"MultiPoint",
+    _MULTILINE: b"MultiLineString",
+    _MULTIPOLYGON: b"MultiPolygon",
 }
 
 
-def _nested(coords: np.ndarray, offsets: tuple[np.ndarray, ...]) -> list[Any]:
-    """Per geometry, its coordinates nested as GeoJSON nests them (shapely.to_ragged_array's
-    offsets, innermost first), the innermost level as slices of `coords`."""
-    if not offsets:  # points: one coordinate each
+def _sequences(geometries: np.ndarray, kind: int) -> tuple[np.ndarray, list[tuple[list[int], int]]]:
+    """The coordinate sequences of geometries of one kind, in GeoJSON's order, and per level of
+    nesting above them (innermost first) which item of the level above each item belongs to, and
+    how many items that level has."""
+    if kind == _POLYGON:
+        rings, owner = shapely.get_rings(geometries, return_index=True)
+        return rings, [(owner.tolist(), len(geometries))]
+    if kind == _MULTILINE:
+        lines, owner = shapely.get_parts(geometries, return_index=True)
+        return lines, [(owner.tolist(), len(geometries))]
+    if kind == _MULTIPOLYGON:
+        polygons, of_geometry = shapely.get_parts(geometries, return_index=True)
+        rings, of_polygon = shapely.get_rings(polygons, return_index=True)
+        return rings, [
+            (of_polygon.tolist(), len(polygons)),
+            (of_geometry.tolist(), len(geometries)),
+        ]
+    return geometries, []  # points, lines, multipoints: one sequence each
+
+
+def _nested(geometries: np.ndarray, kind: int) -> list[Any]:
+    """Per geometry of one kind, its coordinates nested as GeoJSON nests them, the innermost
+    level as rows of one coordinate array (orjson writes numpy arrays itself)."""
+    sequences, levels = _sequences(geometries, kind)
+    coords = shapely.get_coordinates(sequences)
+    if kind == _POINT:
         return list(coords)
-    parts: list[Any] = [coords[a:b] for a, b in pairwise(offsets[0].tolist())]
-    for level in offsets[1:]:
-        parts = [parts[a:b] for a, b in pairwise(level.tolist())]
-    return parts
+    ends = np.cumsum(shapely.get_num_coordinates(sequences)).tolist()
+    items: list[Any] = [coords[a:b] for a, b in pairwise([0, *ends])]
+    for owners, count in levels:
+        grouped: list[list[Any]] = [[] for _ in range(count)]
+        for item, owner in zip(items, owners, strict=True):
+            grouped[owner].append(item)
+        items = grouped
+    return items
 
 
 def geojson_fragments(geometries: np.ndarray) -> list[Any]:
@@ -59,18 +86,18 @@ def geojson_fragments(geometries: np.ndarray) -> list[Any]:
     if len(geometries) == 0:
         return out
     kinds = shapely.get_type_id(geometries)
-    written = np.isin(kinds, list(_GEOJSON_TYPES))
-    written &= ~shapely.is_empty(geometries) & ~shapely.has_z(geometries)
-    for kind, name in _GEOJSON_TYPES.items():
-        where = np.flatnonzero(written & (kinds == kind))
-        if len(where) == 0:
+    plain = ~shapely.is_empty(geometries) & ~shapely.has_z(geometries)
+    kind_of = kinds.tolist()
+    for kind in set(kind_of):
+        name = _GEOJSON_TYPES.get(kind)
+        if name is None:
             continue
-        _, coords, offsets = shapely.to_ragged_array(geometries[where], include_z=False)
+        where = np.flatnonzero(plain & (kinds == kind))
         head = b'{"type":"' + name + b'","coordinates":'
-        for index, nested in zip(where.tolist(), _nested(coords, offsets), strict=True):
+        for index, nested in zip(where.tolist(), _nested(geometries[where], kind), strict=True):
             out[index] = orjson.Fragment(head + orjson.dumps(nested, option=_NUMPY) + b"}")
-    rest = np.flatnonzero(~written & (kinds >= 0))
-    for index, geometry in zip(rest.tolist(), to_geojson(geometries[rest]), strict=True):
+    rest = [i for i, geometry in enumerate(out) if geometry is None and kind_of[i] >= 0]
+    for index, geometry in zip(rest, to_geojson(geometries[rest]), strict=True):
         out[index] = geometry
     return out
 
