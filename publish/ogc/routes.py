@@ -37,7 +37,7 @@ from publish.ogc.params import check_execution_body, check_items_query
 from publish.ogc.postgis import POSTGRESQL_PROVIDER
 from publish.ogc.queryables import described
 from publish.ogc.service import OgcService, provider_of
-from publish.ogc.threads import ogc_limiter
+from publish.ogc.threads import run_in_ogc_thread
 from publish.release.outputs.ogc import OGC_KEY
 from publish.server.caching import body_etag, etag_matches
 from publish.server.context import request_context
@@ -360,8 +360,8 @@ def _endpoint(
         if check_query is not None:
             check_query(request.query_params.multi_items())
         args = [request.path_params[p] for p in params]
-        ctx, headers, status, content = await anyio.to_thread.run_sync(
-            _handle, request, audience, function, args, check_format, limiter=ogc_limiter()
+        ctx, headers, status, content = await run_in_ogc_thread(
+            _handle, request, audience, function, args, check_format
         )
         return _response(request, ctx, headers, status, content)
 
