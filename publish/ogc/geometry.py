@@ -20,6 +20,7 @@ import shapely
 from pyproj import CRS, Transformer
 
 _NUMPY = orjson.OPT_SERIALIZE_NUMPY
+FRAGMENTS_FROM = 16  # geometries in an array; fewer: to_geojson's dicts are cheaper
 
 
 def to_geojson(geometries: np.ndarray) -> list[dict[str, Any] | None]:
@@ -81,10 +82,12 @@ def _nested(geometries: np.ndarray, kind: int) -> list[Any]:
 
 def geojson_fragments(geometries: np.ndarray) -> list[Any]:
     """`to_geojson`'s geometries as encoded JSON (`orjson.Fragment`) for orjson to copy into
-    an answer; geometries with Z, empty ones and collections come as `to_geojson`'s dicts."""
+    an answer; geometries with Z, empty ones and collections come as `to_geojson`'s dicts, and
+    so do all of a short array (fewer than FRAGMENTS_FROM: numpy's cost per call outweighs
+    what it saves: 27 µs against 7 µs for one parcel, 198 against 457 µs for 100)."""
+    if len(geometries) < FRAGMENTS_FROM:
+        return to_geojson(geometries)
     out: list[Any] = [None] * len(geometries)
-    if len(geometries) == 0:
-        return out
     kinds = shapely.get_type_id(geometries)
     plain = ~shapely.is_empty(geometries) & ~shapely.has_z(geometries)
     kind_of = kinds.tolist()

@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 from publish.gpkg.geometry import from_blobs
-from publish.ogc.geometry import geojson_fragments, to_geojson, transform
+from publish.ogc.geometry import FRAGMENTS_FROM, geojson_fragments, to_geojson, transform
 from tests.gpkg.helpers import SQUARE, blob
 
 
@@ -41,13 +41,14 @@ def test_encoded_geometries_are_the_bytes_of_the_dicts() -> None:
         ],
         dtype=object,
     )
-    encoded = geojson_fragments(geoms)
+    many = np.concatenate([geoms] * 2)  # enough for fragments (FRAGMENTS_FROM)
+    encoded = geojson_fragments(many)
     assert [type(g).__name__ for g in encoded[:6]] == ["Fragment"] * 6
-    assert orjson.dumps(encoded) == orjson.dumps(to_geojson(geoms))
-    for one in range(len(geoms)):  # each alone too (one type, one geometry)
-        assert orjson.dumps(geojson_fragments(geoms[one : one + 1])) == orjson.dumps(
-            to_geojson(geoms[one : one + 1])
-        )
+    assert orjson.dumps(encoded) == orjson.dumps(to_geojson(many))
+    for one in range(len(geoms)):  # each kind alone too
+        kind = np.array([geoms[one]] * FRAGMENTS_FROM, dtype=object)
+        assert orjson.dumps(geojson_fragments(kind)) == orjson.dumps(to_geojson(kind))
+    assert geojson_fragments(geoms[:3]) == to_geojson(geoms[:3])  # short: the dicts
     assert geojson_fragments(np.array([], dtype=object)) == []
 
 
