@@ -40,9 +40,29 @@ def wkb_of(blob: bytes | None) -> bytes | None:
     return blob[start:]
 
 
+def _starts() -> dict[bytes, int]:
+    """Where the WKB starts, by a blob's first four bytes (magic, version 0, flags), for every
+    header of a non-empty standard geometry: either byte order, each envelope."""
+    return {
+        _MAGIC + bytes([0, (indicator << 1) | order]): _HEADER + size
+        for indicator, size in enumerate(_ENVELOPE_BYTES)
+        for order in (0, 1)
+    }
+
+
+_STARTS = _starts()
+
+
 def from_blobs(blobs: Sequence[bytes | None]) -> np.ndarray:
     """Shapely geometries (None for NULL or empty) from GeoPackage geometry blobs."""
+    starts = _STARTS
     try:
-        return np.asarray(shapely.from_wkb([wkb_of(b) for b in blobs]), dtype=object)
+        # the common headers by a lookup; any other (empty, extended, invalid, cut short)
+        # through wkb_of, which says what is wrong with it
+        wkbs = [
+            None if b is None else (b[s:] if (s := starts.get(b[:4])) else b"") or wkb_of(b)
+            for b in blobs
+        ]
+        return np.asarray(shapely.from_wkb(wkbs), dtype=object)
     except shapely.errors.GEOSException as exc:
         raise GeometryBlobError(f"WKB does not parse: {exc}") from exc

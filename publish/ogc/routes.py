@@ -31,12 +31,13 @@ from starlette.types import Receive, Scope, Send
 from publish.domain import INTERNAL, PUBLIC
 from publish.ogc.config import FEATURE_PROVIDER, collections
 from publish.ogc.cql import FilterError, filter_scope, parse_filter
+from publish.ogc.encoding import COMPACT_FORMATS, compact_answer
 from publish.ogc.language import with_language
 from publish.ogc.params import check_execution_body, check_items_query
 from publish.ogc.postgis import POSTGRESQL_PROVIDER
 from publish.ogc.queryables import described
 from publish.ogc.service import OgcService, provider_of
-from publish.ogc.threads import ogc_limiter
+from publish.ogc.threads import run_in_ogc_thread
 from publish.release.outputs.ogc import OGC_KEY
 from publish.server.caching import body_etag, etag_matches
 from publish.server.context import request_context
@@ -166,10 +167,13 @@ def _pygeoapi(module: str, name: str) -> Callable[..., Any]:
 
 def _geojson(function: Callable[..., Any]) -> Callable[..., Any]:
     """Items as application/geo+json (OGC API - Features, /req/geojson/content): pygeoapi
-    labels its GeoJSON application/json. Other formats (f=html, f=jsonld) and errors keep theirs."""
+    labels its GeoJSON application/json. Other formats (f=html, f=jsonld) and errors keep theirs.
+    A compact GeoJSON answer takes its geometries already encoded (publish.ogc.encoding)."""
 
     def call(ctx: _Context, api: Any, request: Any, *args: Any) -> Any:
-        headers, status, content = function(ctx, api, request, *args)
+        compact = request.format in COMPACT_FORMATS and not api.pretty_print
+        with compact_answer(compact):
+            headers, status, content = function(ctx, api, request, *args)
         if int(status) < 300 and headers.get("Content-Type") == "application/json":
             headers["Content-Type"] = GEOJSON
         return headers, status, content
@@ -356,8 +360,8 @@ def _endpoint(
         if check_query is not None:
             check_query(request.query_params.multi_items())
         args = [request.path_params[p] for p in params]
-        ctx, headers, status, content = await anyio.to_thread.run_sync(
-            _handle, request, audience, function, args, check_format, limiter=ogc_limiter()
+        ctx, headers, status, content = await run_in_ogc_thread(
+            _handle, request, audience, function, args, check_format
         )
         return _response(request, ctx, headers, status, content)
 

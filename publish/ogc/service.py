@@ -37,6 +37,7 @@ from publish.ogc.config import (
     with_url,
 )
 from publish.ogc.encoding import use_orjson
+from publish.ogc.transform_spec import use_cached_specs
 from publish.tiles.archive import ArchiveError
 
 log = logging.getLogger("publish.ogc")
@@ -82,6 +83,7 @@ def build_api(config: Mapping[str, Any]) -> Any:
     from pygeoapi.api import API
 
     use_orjson()
+    use_cached_specs()
     if not isinstance(l10n._cfg_cache, _NoConfigCache):
         l10n._cfg_cache = _NoConfigCache()
     with _BUILD_LOCK, _no_logging_setup():

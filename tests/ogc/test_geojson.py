@@ -26,3 +26,19 @@ def test_items_are_geojson(client: TestClient) -> None:
     assert bad.status_code == 400 and bad.headers["content-type"] == "application/json"
     for path in ("/ogc/collections/hl", "/ogc/collections", "/ogc/"):
         assert client.get(path).headers["content-type"] == "application/json"
+
+
+def test_every_format_of_a_long_page_carries_its_geometries(client: TestClient) -> None:
+    """A page long enough for encoded geometries (publish.ogc.geometry.FRAGMENTS_FROM) gets
+    them only in compact GeoJSON: pygeoapi's HTML, JSON-LD and CSV writers read the features as
+    objects."""
+    path = "/ogc/collections/stbhhx/items"
+    plain = client.get(path, params={"limit": 20}).json()
+    assert plain["numberReturned"] == 20
+    assert all(f["geometry"]["type"] == "MultiPolygon" for f in plain["features"])
+    html = client.get(path, params={"limit": 20, "f": "html"})
+    assert html.status_code == 200 and "MultiPolygon" in html.text
+    ld = client.get(path, params={"limit": 20, "f": "jsonld"})
+    assert ld.status_code == 200 and len(ld.json()["features"]) == 20
+    csv = client.get(path, params={"limit": 20, "f": "csv"})
+    assert csv.status_code == 200 and len(csv.text.strip().splitlines()) == 21  # header + 20

@@ -1,13 +1,15 @@
-"""Geometries on their way out: NULL and empty blobs stay None in GeoJSON, CRS axis order."""
+"""Geometries on their way out: NULL and empty blobs stay None in GeoJSON, encoded geometries
+are the bytes orjson writes for the GeoJSON dicts, CRS axis order."""
 
 from __future__ import annotations
 
 import numpy as np
+import orjson
 import pytest
 import shapely
 
 from publish.gpkg.geometry import from_blobs
-from publish.ogc.geometry import to_geojson, transform
+from publish.ogc.geometry import FRAGMENTS_FROM, geojson_fragments, to_geojson, transform
 from tests.gpkg.helpers import SQUARE, blob
 
 
@@ -18,6 +20,36 @@ def test_null_and_empty_geometries_are_none() -> None:
     out = to_geojson(geoms)
     assert out[:2] == [None, None]
     assert out[2] is not None and out[2]["type"] == "Polygon"
+
+
+def test_encoded_geometries_are_the_bytes_of_the_dicts() -> None:
+    holed = SQUARE.difference(shapely.box(110.02, 29.02, 110.04, 29.04))
+    far = shapely.affinity.translate(holed, 0.3, 0.1)
+    geoms = np.array(
+        [
+            shapely.Point(110.123456789012345, 29.1),
+            shapely.LineString([(110, 29), (110.1, 29.05), (1 / 3, -0.0)]),
+            holed,
+            shapely.MultiPoint([(110, 29), (110.5, 29.5)]),
+            shapely.MultiLineString([[(110, 29), (111, 30)], [(110.2, 29.2), (110.3, 29.3)]]),
+            shapely.MultiPolygon([holed, far]),
+            None,
+            shapely.Point(110, 29, 7.5),  # Z: written as GEOS writes it
+            shapely.Polygon(),
+            shapely.GeometryCollection([shapely.Point(1, 2), SQUARE]),
+            shapely.MultiPolygon([holed]),
+        ],
+        dtype=object,
+    )
+    many = np.concatenate([geoms] * 2)  # enough for fragments (FRAGMENTS_FROM)
+    encoded = geojson_fragments(many)
+    assert [type(g).__name__ for g in encoded[:6]] == ["Fragment"] * 6
+    assert orjson.dumps(encoded) == orjson.dumps(to_geojson(many))
+    for one in range(len(geoms)):  # each kind alone too
+        kind = np.array([geoms[one]] * FRAGMENTS_FROM, dtype=object)
+        assert orjson.dumps(geojson_fragments(kind)) == orjson.dumps(to_geojson(kind))
+    assert geojson_fragments(geoms[:3]) == to_geojson(geoms[:3])  # short: the dicts
+    assert geojson_fragments(np.array([], dtype=object)) == []
 
 
 def test_transform_follows_the_target_crs_axis_order() -> None:

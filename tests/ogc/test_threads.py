@@ -3,16 +3,17 @@ the others wait their turn and are answered."""
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import anyio
 import pytest
 
 from publish.ogc import routes
-from publish.ogc.threads import MIN_THREADS, ogc_limiter, thread_count
+from publish.ogc.threads import MIN_THREADS, ogc_executor, run_in_ogc_thread, thread_count
 from tests.server.helpers import TestClient
 
 
@@ -22,16 +23,20 @@ def test_thread_count_is_the_cores_at_least_two() -> None:
     assert thread_count() == max(MIN_THREADS, len(os.sched_getaffinity(0)))
 
 
-def test_one_limiter_per_event_loop() -> None:
-    async def twice() -> tuple[int, int, float]:
-        a, b = ogc_limiter(), ogc_limiter()
-        return id(a), id(b), a.total_tokens
+REQUEST = contextvars.ContextVar[str]("request", default="none")
 
-    first_a, first_b, tokens = anyio.run(twice)
-    assert first_a == first_b
-    assert tokens == thread_count()
-    second_a, _, _ = anyio.run(twice)  # a new loop gets a limiter of its own
-    assert second_a != first_a
+
+def test_one_pool_of_threads_per_process_the_callers_context_kept() -> None:
+    assert ogc_executor() is ogc_executor()
+    assert ogc_executor()._max_workers == thread_count()
+
+    async def call() -> tuple[str, str]:
+        REQUEST.set("r1")
+        return await run_in_ogc_thread(lambda: (REQUEST.get(), threading.current_thread().name))
+
+    for _ in range(2):  # a new event loop uses the same threads
+        seen, thread = asyncio.run(call())
+        assert seen == "r1" and thread.startswith("onemap-ogc")
 
 
 def test_requests_beyond_the_threads_wait_and_are_answered(
