@@ -26,7 +26,7 @@ from starlette.routing import BaseRoute
 
 from publish.dashboard.routes import dashboard_routes
 from publish.ogc.routes import ogc_routes
-from publish.raster.processes import RendererCollector
+from publish.raster.processes import RendererCollector, close_shared_renderer
 from publish.raster.routes import raster_routes
 from publish.release.outputs import KEPT_OUTPUTS, RELEASE_OUTPUTS
 from publish.server.auth import TokenStore
@@ -79,7 +79,7 @@ def create_app(settings: Settings) -> Starlette:
             state, AccessRecorder(table, metrics), InternalPaths.from_routes(table)
         ),
         exception_handlers=exception_handlers(),
-        lifespan=lifespan(state, metrics),
+        lifespan=lifespan(state, metrics, on_shutdown=(close_shared_renderer,)),
     )
     app.state.server = state
     app.state.metrics = metrics

@@ -195,6 +195,17 @@ def shared_renderer() -> RenderProcesses | Renderer:
         return _SHARED[0]
 
 
+def close_shared_renderer() -> None:
+    """Stop the shared render processes, if any were made (the server's lifespan, at shutdown).
+    A server worker that is itself a multiprocessing child (granian's, uvicorn's with several
+    workers) would otherwise wait at exit for them forever: multiprocessing joins a child's
+    children before the executor's exit hook tells them to stop."""
+    with _SHARED_LOCK:
+        renderer = _SHARED[0] if _SHARED else None
+    if isinstance(renderer, RenderProcesses):
+        renderer.close()
+
+
 def use_in_process_renderer(workers: int = 1) -> None:
     """Render in this process's own threads from now on (MapProxy's seeding, whose worker
     processes are forked and each render anyway)."""

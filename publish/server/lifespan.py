@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -54,9 +54,10 @@ async def _flush_every(seconds: float, metrics: Metrics) -> None:
 
 
 def lifespan(
-    state: ServerState, metrics: Metrics
+    state: ServerState, metrics: Metrics, on_shutdown: Sequence[Callable[[], None]] = ()
 ) -> Callable[[Any], AbstractAsyncContextManager[None]]:
-    """The ASGI lifespan of an app serving `state`."""
+    """The ASGI lifespan of an app serving `state`; `on_shutdown` are called (in a thread, in
+    order) when it ends: what the wings started and must stop."""
 
     @asynccontextmanager
     async def run(app: Any) -> AsyncIterator[None]:
@@ -74,5 +75,7 @@ def lifespan(
             remove_sighup()
             flush_access_log()
             metrics.sync()
+            for stop in on_shutdown:
+                await anyio.to_thread.run_sync(stop)
 
     return run
