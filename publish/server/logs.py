@@ -165,9 +165,10 @@ class QueryStringFilter(logging.Filter):
 
 
 def log_config(level: str = "info") -> dict[str, Any]:
-    """A `logging.config.dictConfig` for `serve` (uvicorn's `log_config`): everything as JSON
-    lines on stderr, access lines written in batches (`BufferedStreamHandler`, at most
-    `ACCESS_FLUSH_S` late); uvicorn's own access log off (it logs query strings; ours replaces it);
+    """A `logging.config.dictConfig` for `serve` (uvicorn's `log_config`, granian's
+    `log_dictconfig`): everything as JSON lines on stderr, access lines written in batches
+    (`BufferedStreamHandler`, at most `ACCESS_FLUSH_S` late); uvicorn's and granian's own access
+    logs off (they log query strings; ours replaces them);
     pygeoapi at ERROR and kept to itself (its per-request warnings are noise); MapProxy's loggers
     (`mapproxy.*`) at WARNING, without query strings (`QueryStringFilter`)."""
     handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
@@ -188,6 +189,8 @@ def log_config(level: str = "info") -> dict[str, Any]:
             "uvicorn": {"handlers": ["json"], "level": level.upper(), "propagate": False},
             "uvicorn.error": {"level": level.upper()},
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+            "_granian": {"handlers": ["json"], "level": level.upper(), "propagate": False},
+            "granian.access": {"handlers": [], "level": "WARNING", "propagate": False},
             "publish": {"handlers": ["json"], "level": level.upper(), "propagate": False},
             ACCESS_LOGGER: {"handlers": ["access"], "level": level.upper(), "propagate": False},
             "pygeoapi": quiet,

@@ -147,16 +147,17 @@ def serve(
     workers: int = 1,
     ready: bool = True,
     settings_env: dict[str, str] | None = None,
+    server: str = "uvicorn",
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`python -m publish serve` on a free port until the block ends; `settings_env` adds
-    PUBLISH_* variables (the developer's own are never passed on)."""
+    """`python -m publish serve` (under the ASGI server `server`) on a free port until the block
+    ends; `settings_env` adds PUBLISH_* variables (the developer's own are never passed on)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISH_")}
     env.update(settings_env or {})
     args = [
         *("serve", "--tiles", str(tiles_dir), "--port", str(port)),
         *("--workers", str(workers), "--tokens-file", str(tokens)),
-        *("--reload-interval", str(INTERVAL)),
+        *("--reload-interval", str(INTERVAL), "--server", server),
     ]
     with log.open("wb") as out:
         proc = subprocess.Popen(
