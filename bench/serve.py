@@ -571,14 +571,18 @@ def ours(
     log_level: str = "info",
     settings_env: dict[str, str] | None = None,
     source: Path = REPO,
+    server: str = "uvicorn",
 ) -> Any:
     """`python -m publish serve` with its defaults (settings from no PUBLISH_* variable but
-    those of `settings_env`), the `publish` package of the checkout `source`."""
+    those of `settings_env`), the `publish` package of the checkout `source`, under the ASGI
+    server `server` (`serve --server`)."""
     port = free_port()
     argv = [
         *(PYTHON, "-m", "publish", "serve", "--tiles", str(tiles_dir)),
         *("--port", str(port), "--workers", str(workers), "--log-level", log_level),
     ]
+    if server != "uvicorn":  # a checkout from before `--server` knows uvicorn only
+        argv += ["--server", server]
     env = {k: "" for k in os.environ if k.startswith("PUBLISH_")}
     env.update(settings_env or {})
     env["PYTHONPATH"] = str(source)
@@ -586,15 +590,30 @@ def ours(
     return port, process(argv, ready=ready, log=log, env=env, cwd=source)
 
 
-def bare(archive: Path, log: Path, probe: str, app: str = "app", workers: int = 1) -> Any:
+def bare(
+    archive: Path,
+    log: Path,
+    probe: str,
+    app: str = "app",
+    workers: int = 1,
+    server: str = "uvicorn",
+) -> Any:
     """bench/bare_tiles.py: tiles from a dict, nothing else (the floors): `app` one Starlette
-    route, `raw` a bare ASGI callable."""
+    route, `raw` a bare ASGI callable; under uvicorn[standard] or granian (its ASGI interface,
+    as `serve --server granian` runs it)."""
     port = free_port()
-    argv = [
-        *(PYTHON, "-m", "uvicorn", f"bench.bare_tiles:{app}", "--host", "127.0.0.1"),
-        *("--port", str(port), "--loop", "uvloop", "--http", "httptools", "--no-access-log"),
-        *("--workers", str(workers)),
-    ]
+    if server == "granian":
+        argv = [
+            *(PYTHON, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1"),
+            *("--port", str(port), "--loop", "uvloop", "--no-ws", "--log-level", "warning"),
+            *("--workers", str(workers), f"bench.bare_tiles:{app}"),
+        ]
+    else:
+        argv = [
+            *(PYTHON, "-m", "uvicorn", f"bench.bare_tiles:{app}", "--host", "127.0.0.1"),
+            *("--port", str(port), "--loop", "uvloop", "--http", "httptools", "--no-access-log"),
+            *("--workers", str(workers)),
+        ]
     env = {"BENCH_ARCHIVE": str(archive)}
     return port, process(argv, ready=f"http://127.0.0.1:{port}{probe}", log=log, env=env, cwd=REPO)
 
