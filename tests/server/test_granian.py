@@ -113,6 +113,7 @@ def test_granian_workers_share_the_metrics(tiles_dir: Path, tmp_path: Path, prob
         with ThreadPoolExecutor(8) as pool:
             prefixes = set(pool.map(fetch, range(n)))
         assert len(prefixes) == workers
+        time.sleep(1.5)  # each worker adds its counts to the shared files once a second
         scrape = httpx.get(base + "/metrics", timeout=10).text
         line = next(
             s for s in scrape.splitlines() if s.startswith("onemap_http_requests_total" + route)
