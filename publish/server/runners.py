@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from typing import Any
 
 SERVERS = ("uvicorn", "granian")
 APP_FACTORY = "publish.app:app_from_env"
-GRANIAN_APP_FACTORY = "publish.server.runners:granian_app"
+GRANIAN_APP_FACTORY = "publish.app:app_from_env_behind_proxies"
 
 
 def run_server(args: argparse.Namespace, trusted_proxies: Sequence[str]) -> None:
@@ -83,18 +82,3 @@ def run_granian(args: argparse.Namespace) -> None:
         log_access=False,  # publish.server.logs writes one JSON line per request instead
         respawn_failed_workers=True,
     ).serve()
-
-
-def granian_app() -> Any:
-    """The factory granian calls in each worker: the app of `APP_FACTORY` behind the
-    X-Forwarded-For/-Proto middleware uvicorn runs with `proxy_headers`, for the settings'
-    trusted proxies."""
-    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
-
-    from publish.app import app_from_env
-
-    app = app_from_env()
-    trusted = list(app.state.server.settings.trusted_proxies)
-    if not trusted:
-        return app
-    return ProxyHeadersMiddleware(app, trusted_hosts=trusted)  # type: ignore[arg-type]

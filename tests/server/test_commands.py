@@ -154,7 +154,8 @@ def test_serve_runs_granian_with_the_same_options(
     import granian
     from granian.constants import Interfaces
 
-    from publish.server.runners import GRANIAN_APP_FACTORY, granian_app
+    from publish.app import app_from_env_behind_proxies
+    from publish.server.runners import GRANIAN_APP_FACTORY
 
     for name in ("TILES_DIR", "DATA_DIR", "TRUSTED_PROXIES"):
         monkeypatch.setenv(f"PUBLISH_{name}", "")  # restored after the test
@@ -180,7 +181,7 @@ def test_serve_runs_granian_with_the_same_options(
     assert kw["log_access"] is False and kw["log_level"] == "warning"
     assert kw["log_dictconfig"]["loggers"]["publish.access"]["level"] == "WARNING"
     # the factory: the app behind X-Forwarded-* from the trusted proxies only
-    app = granian_app()
+    app = app_from_env_behind_proxies()
     assert type(app).__name__ == "ProxyHeadersMiddleware"
     assert "127.0.0.1" in app.trusted_hosts and "10.1.2.3" not in app.trusted_hosts
     with pytest.raises(SystemExit):  # no other server
