@@ -54,12 +54,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -73,18 +70,22 @@ from bench.serve import (  # noqa: E402
     LIMIT,
     WRK_SCRIPT,
     Report,
+    add_run_arguments,
     bare,
     check_features,
     check_tiles,
     extract,
     group_pids,
     measure,
+    medians,
     nginx,
     ours,
     postgres_pids,
+    print_heading,
     process,
     random_boxes,
     tile_list,
+    work_folder,
     write_paths,
 )
 from support.nginx import local_options, nginx_command, nginx_files  # noqa: E402
@@ -175,15 +176,7 @@ def main() -> int:
     parser.add_argument("--pg-nodes", type=int, default=2, help="nodes behind nginx on PostGIS")
     parser.add_argument("--nginx-workers", type=int, default=2)
     parser.add_argument("--only", choices=("cache", "servers", "features"))
-    parser.add_argument(
-        "--quiet",
-        type=float,
-        default=1.0,
-        help="wait before each measured run until the 1-minute load average is below this",
-    )
-    parser.add_argument("--quiet-wait", type=float, default=240, help="at most, seconds")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--work", help="working folder (default: a temporary one, deleted)")
+    add_run_arguments(parser)
     args = parser.parse_args()
 
     tiles_dir = Path(args.tiles).resolve()
@@ -193,12 +186,7 @@ def main() -> int:
     gpkg = release / "features" / "public.gpkg"
     report = Report()
     with ExitStack() as stack:
-        if args.work:
-            work = Path(args.work).resolve()
-            work.mkdir(parents=True, exist_ok=True)
-        else:
-            work = Path(tempfile.mkdtemp(prefix="onemap-bench-deploy-"))
-            stack.callback(shutil.rmtree, work, True)
+        work = work_folder(stack, args.work, "onemap-bench-deploy-")
         script = write_paths(work / "random.lua", [WRK_SCRIPT])
         rng = random.Random(args.seed)
         print(f"release {release_id}; work in {work}", file=sys.stderr, flush=True)
@@ -328,19 +316,13 @@ def main() -> int:
 
 
 def print_report(report: Report, args: argparse.Namespace) -> None:
-    command = " ".join(["python", *sys.argv])
-    print(
-        f"`.venv/bin/{command}` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
-        f"{platform.node()}, {os.cpu_count()} cores; the load average before each measured "
-        "run is in its row: 1.0 or more is not a quiet run)\n"
-    )
+    print_heading(": 1.0 or more is not a quiet run")
     titles = {
         "tiles": "Tiles (wrk -t2 -c64)",
         "features": "Features, bbox (wrk -t2 -c16)",
     }
     for group, title in titles.items():
-        runs = [r for r in report.runs if r.group == group]
-        if not runs:
+        if not any(r.group == group for r in report.runs):
             continue
         print(f"**{title}**, medians of {args.rounds} round(s), {args.duration} s each:\n")
         print(
@@ -348,17 +330,7 @@ def print_report(report: Report, args: argparse.Namespace) -> None:
             " | load before (all rounds) |"
         )
         print("|---|---|---|---|---|---|---|---|---|")
-        seen: list[tuple[str, int]] = []
-        for r in runs:
-            key = (r.server, r.workers)
-            if key in seen:
-                continue
-            seen.append(key)
-            m = report.median(group, *key)
-            assert m is not None
-            loads = ", ".join(
-                f"{x.load:.2f}" for x in runs if (x.server, x.workers) == key
-            )  # fmt: skip
+        for m, loads in medians(report, group):
             print(
                 f"| {m.server} | {m.workers} | {m.rps:,.0f} | {m.requests:,} | {m.p50_ms:.2f} |"
                 f" {m.p99_ms:.2f} | {m.cpu_us:,.1f} | {m.errors} | {loads} |"
