@@ -23,6 +23,7 @@ import httpx
 
 from publish.deploy.nginx import NginxOptions
 from support.nginx import local_options, nginx_command, nginx_files
+from tests.server.helpers import TEST_SERVER
 
 START_TIMEOUT_S = 60
 REPO = Path(__file__).resolve().parents[2]  # nodes import this checkout's `publish`
@@ -76,6 +77,7 @@ class Node:
         self.starts += 1
         args = [sys.executable, "-m", "publish", "serve", "--tiles", str(self.tiles)]
         args += ["--host", "127.0.0.1", "--port", str(self.port), "--reload-interval", "0.5"]
+        args += ["--server", TEST_SERVER]
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(
                 args, env=self.env, stdout=out, stderr=out, cwd=REPO, start_new_session=True

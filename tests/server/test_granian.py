@@ -126,3 +126,44 @@ def test_granian_workers_share_the_metrics(tiles_dir: Path, tmp_path: Path, prob
     while left := [pid for pid in below if alive(pid)]:
         assert time.monotonic() < deadline, f"left running: {left}"
         time.sleep(0.2)
+
+
+def test_sighup_reaches_the_app_not_granian(tiles_dir: Path, tmp_path: Path) -> None:
+    """A SIGHUP to `serve` makes each worker's app load DIR/current again, as under uvicorn;
+    granian's own answer (respawning the workers) is not used: the same workers serve on."""
+    import signal
+
+    log = tmp_path / "server.log"
+    with serve(tiles_dir, tmp_path / "tokens", log, workers=2, server="granian") as (base, proc):
+
+        def loads() -> int:
+            return log.read_text(encoding="utf-8", errors="replace").count("serving release")
+
+        deadline = time.monotonic() + 30
+        while loads() < 2:  # one per worker, at startup
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        workers = granian_workers(proc.pid)
+        assert len(workers) == 2
+        proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while loads() < 4:
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        assert httpx.get(f"{base}/healthz").status_code == 200
+        assert granian_workers(proc.pid) == workers
+    assert "respawning" not in log.read_text()
+
+
+def granian_workers(pid: int) -> set[int]:
+    """The worker processes granian spawned below `serve` (not multiprocessing's helpers)."""
+    found = set()
+    for child in descendants(pid):
+        try:
+            argv = Path(f"/proc/{child}/cmdline").read_bytes()
+            stat = Path(f"/proc/{child}/stat").read_text()
+        except OSError:
+            continue
+        if b"spawn_main" in argv and int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
+            found.add(child)
+    return found
