@@ -571,14 +571,18 @@ def ours(
     log_level: str = "info",
     settings_env: dict[str, str] | None = None,
     source: Path = REPO,
+    server: str = "uvicorn",
 ) -> Any:
     """`python -m publish serve` with its defaults (settings from no PUBLISH_* variable but
-    those of `settings_env`), the `publish` package of the checkout `source`."""
+    those of `settings_env`), the `publish` package of the checkout `source`, under the ASGI
+    server `server` (`serve --server`)."""
     port = free_port()
     argv = [
         *(PYTHON, "-m", "publish", "serve", "--tiles", str(tiles_dir)),
         *("--port", str(port), "--workers", str(workers), "--log-level", log_level),
     ]
+    if server != "uvicorn":  # a checkout from before `--server` knows uvicorn only
+        argv += ["--server", server]
     env = {k: "" for k in os.environ if k.startswith("PUBLISH_")}
     env.update(settings_env or {})
     env["PYTHONPATH"] = str(source)
@@ -586,15 +590,30 @@ def ours(
     return port, process(argv, ready=ready, log=log, env=env, cwd=source)
 
 
-def bare(archive: Path, log: Path, probe: str, app: str = "app", workers: int = 1) -> Any:
+def bare(
+    archive: Path,
+    log: Path,
+    probe: str,
+    app: str = "app",
+    workers: int = 1,
+    server: str = "uvicorn",
+) -> Any:
     """bench/bare_tiles.py: tiles from a dict, nothing else (the floors): `app` one Starlette
-    route, `raw` a bare ASGI callable."""
+    route, `raw` a bare ASGI callable; under uvicorn[standard] or granian (its ASGI interface,
+    as `serve --server granian` runs it)."""
     port = free_port()
-    argv = [
-        *(PYTHON, "-m", "uvicorn", f"bench.bare_tiles:{app}", "--host", "127.0.0.1"),
-        *("--port", str(port), "--loop", "uvloop", "--http", "httptools", "--no-access-log"),
-        *("--workers", str(workers)),
-    ]
+    if server == "granian":
+        argv = [
+            *(PYTHON, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1"),
+            *("--port", str(port), "--loop", "uvloop", "--no-ws", "--log-level", "warning"),
+            *("--workers", str(workers), f"bench.bare_tiles:{app}"),
+        ]
+    else:
+        argv = [
+            *(PYTHON, "-m", "uvicorn", f"bench.bare_tiles:{app}", "--host", "127.0.0.1"),
+            *("--port", str(port), "--loop", "uvloop", "--http", "httptools", "--no-access-log"),
+            *("--workers", str(workers)),
+        ]
     env = {"BENCH_ARCHIVE": str(archive)}
     return port, process(argv, ready=f"http://127.0.0.1:{port}{probe}", log=log, env=env, cwd=REPO)
 
@@ -811,6 +830,58 @@ def tileserver(archive: Path, work: Path) -> Any:
 # -- the run ---------------------------------------------------------------------------------
 
 
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every side-by-side bench here takes: the quiet-machine wait, the seed, the
+    working folder."""
+    parser.add_argument(
+        "--quiet",
+        type=float,
+        default=1.0,
+        help="wait before each measured run until the 1-minute load average is below this",
+    )
+    parser.add_argument("--quiet-wait", type=float, default=240, help="at most, seconds")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--work", help="working folder (default: a temporary one, deleted)")
+
+
+def work_folder(stack: ExitStack, work: str | None, prefix: str) -> Path:
+    """`--work` (made if missing), or a temporary folder deleted when `stack` closes."""
+    if work:
+        folder = Path(work).resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    stack.callback(shutil.rmtree, folder, True)
+    return folder
+
+
+def print_heading(note: str = "") -> None:
+    """The command line, when, where: the first line of a report."""
+    command = " ".join(["python", *sys.argv])
+    print(
+        f"`.venv/bin/{command}` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+        f"{platform.node()}, {os.cpu_count()} cores; the load average before each measured "
+        f"run is in its row{note})\n"
+    )
+
+
+def medians(report: Report, group: str) -> Iterator[tuple[Run, str]]:
+    """Each (server, workers) of `group` in the order first measured: its median run and the
+    load averages before all its runs."""
+    seen: list[tuple[str, int]] = []
+    for r in report.runs:
+        key = (r.server, r.workers)
+        if r.group != group or key in seen:
+            continue
+        seen.append(key)
+        m = report.median(group, *key)
+        assert m is not None
+        loads = ", ".join(
+            f"{x.load:.2f}" for x in report.runs if (x.group, x.server, x.workers) == (group, *key)
+        )
+        yield m, loads
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tiles", required=True, help="a built tiles folder (its current)")
@@ -823,15 +894,7 @@ def main() -> int:
     parser.add_argument(
         "--baseline", help="inflight: also measure the `publish` of this checkout (before)"
     )
-    parser.add_argument(
-        "--quiet",
-        type=float,
-        default=1.0,
-        help="wait before each measured run until the 1-minute load average is below this",
-    )
-    parser.add_argument("--quiet-wait", type=float, default=240, help="at most, seconds")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--work", help="working folder (default: a temporary one, deleted)")
+    add_run_arguments(parser)
     args = parser.parse_args()
 
     tiles_dir = Path(args.tiles).resolve()
@@ -840,12 +903,7 @@ def main() -> int:
     gpkg = release / "features" / "public.gpkg"
     report = Report()
     with ExitStack() as stack:
-        if args.work:
-            work = Path(args.work).resolve()
-            work.mkdir(parents=True, exist_ok=True)
-        else:
-            work = Path(tempfile.mkdtemp(prefix="onemap-bench-serve-"))
-            stack.callback(shutil.rmtree, work, True)
+        work = work_folder(stack, args.work, "onemap-bench-serve-")
         script = write_paths(work / "random.lua", [WRK_SCRIPT])
         rng = random.Random(args.seed)
         print(f"release {release.name}; work in {work}", file=sys.stderr, flush=True)
@@ -1099,12 +1157,7 @@ def main() -> int:
 
 
 def print_report(report: Report, args: argparse.Namespace) -> None:
-    command = " ".join(["python", *sys.argv])
-    print(
-        f"`.venv/bin/{command}` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
-        f"{platform.node()}, {os.cpu_count()} cores; the load average before each measured "
-        "run is in its row)\n"
-    )
+    print_heading()
     for group, title in (
         ("tiles", "Tiles (wrk -t2 -c64)"),
         ("features", "Features, bbox (wrk -t2 -c16)"),
@@ -1121,19 +1174,7 @@ def print_report(report: Report, args: argparse.Namespace) -> None:
             " | server (+PostgreSQL) CPU µs/req | errors | load before (all rounds) |"
         )
         print("|---|---|---|---|---|---|---|---|---|---|---|")
-        seen = []
-        for r in runs:
-            key = (r.server, r.workers)
-            if key in seen:
-                continue
-            seen.append(key)
-            m = report.median(group, *key)
-            assert m is not None
-            loads = ", ".join(
-                f"{x.load:.2f}"
-                for x in report.runs
-                if (x.group, x.server, x.workers) == (group, *key)
-            )
+        for m, loads in medians(report, group):
             print(
                 f"| {m.server} | {m.workers} | {m.rps:,.1f} | {m.requests:,} | {m.p50_ms:.2f} |"
                 f" {m.p90_ms:.2f} |"

@@ -23,6 +23,7 @@ from functools import partial
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp
 
 from publish.dashboard.routes import dashboard_routes
 from publish.ogc.routes import ogc_routes
@@ -88,7 +89,9 @@ def create_app(settings: Settings) -> Starlette:
             metrics,
             # the render processes start with the server (its first raster need not wait)
             on_start=[warm_shared_renderer] if settings.raster_warmup else [],
-            on_stop=[close_shared_renderer] if settings.raster_warmup else [],
+            # and stop with it, warmed or not: a worker that is itself a multiprocessing child
+            # (granian's, uvicorn's with several workers) would wait for them at exit forever
+            on_stop=[close_shared_renderer],
         ),
     )
     app.state.server = state
@@ -106,3 +109,17 @@ def app_from_env() -> Starlette:
     settings = Settings.from_env()
     use_glyphs_dir(settings.glyphs_dir)
     return create_app(settings)
+
+
+def app_from_env_behind_proxies() -> ASGIApp:
+    """The factory `serve --server granian` hands to granian (publish.server.runners): the app
+    of `app_from_env` behind the X-Forwarded-For/-Proto middleware uvicorn runs for its
+    `proxy_headers`, for the settings' trusted proxies (granian has no such option)."""
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    app = app_from_env()
+    trusted = list(app.state.server.settings.trusted_proxies)
+    if not trusted:
+        return app
+    # uvicorn types ASGI with its own TypedDicts, Starlette with mappings: the same protocol
+    return ProxyHeadersMiddleware(app, trusted_hosts=trusted)  # type: ignore[arg-type,return-value]

@@ -233,7 +233,11 @@ def warm_shared_renderer() -> None:
 
 
 def close_shared_renderer() -> None:
-    """Stop the shared renderer's processes, waiting for them (the server's shutdown)."""
+    """Stop the shared render processes, if any were made, waiting for them (the server's
+    lifespan, at shutdown). A server worker that is itself a multiprocessing child (granian's,
+    uvicorn's with several workers) would otherwise wait at exit for them forever:
+    multiprocessing joins a child's children before the executor's exit hook tells them to
+    stop."""
     with _SHARED_LOCK:
         renderer = _SHARED[0] if _SHARED else None
     if isinstance(renderer, RenderProcesses):

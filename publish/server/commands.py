@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from publish.errors import PublishError
+from publish.server.runners import APP_FACTORY, SERVERS, run_server
 
-# Only light imports up here: publish.cli adds these commands to every invocation's parser.
-APP_FACTORY = "publish.app:app_from_env"
+# Only light imports up here: publish.cli adds these commands to every invocation's parser
+# (publish.server.runners imports its servers when it runs them).
+__all__ = ["APP_FACTORY", "add_commands", "main"]
 
 
 def add_commands(subparsers: Any) -> None:
@@ -26,7 +28,13 @@ def add_commands(subparsers: Any) -> None:
     serve.add_argument("--tiles", required=True, help="the tiles folder (DIR/current)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=_at_least_one, default=1, help="uvicorn workers")
+    serve.add_argument("--workers", type=_at_least_one, default=1, help="worker processes")
+    serve.add_argument(
+        "--server",
+        choices=SERVERS,
+        default="uvicorn",
+        help="the ASGI server: uvicorn[standard] (default) or granian",
+    )
     serve.add_argument("--tokens-file", help="token hashes (else $PUBLISH_TOKENS_FILE)")
     serve.add_argument(
         "--cors-origins", help="comma-separated origins, * for any (else $PUBLISH_CORS_ORIGINS)"
@@ -95,7 +103,8 @@ def serve_environment(args: argparse.Namespace) -> dict[str, str]:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    """Run uvicorn[standard] (uvloop, httptools) on the app factory; returns when it stops."""
+    """Run the ASGI server (`--server`: publish.server.runners) on the app factory; returns
+    when it stops."""
     from publish.server.errors import SettingsError
     from publish.server.settings import Settings
 
@@ -109,7 +118,7 @@ def run_serve(args: argparse.Namespace) -> int:
         raise SettingsError(f"data folder {settings.data_dir}: cannot be made: {exc}") from exc
     _prepare_glyphs(settings.glyphs_dir)
     with _shared_metrics(args.workers, settings.data_dir):
-        _run_uvicorn(args, settings.trusted_proxies)
+        run_server(args, settings.trusted_proxies)
     return 0
 
 
@@ -143,29 +152,6 @@ def _shared_metrics(workers: int, data_dir: Path) -> Iterator[None]:
     finally:
         del os.environ[MULTIPROC_ENV]
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def _run_uvicorn(args: argparse.Namespace, trusted_proxies: Sequence[str]) -> None:
-    import uvicorn
-
-    from publish.server.logs import log_config
-
-    uvicorn.run(
-        APP_FACTORY,
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        log_level=args.log_level,
-        log_config=log_config(args.log_level),
-        access_log=False,  # publish.server.logs writes one JSON line per request instead
-        server_header=False,
-        proxy_headers=True,  # X-Forwarded-For/-Proto, from these addresses only
-        forwarded_allow_ips=list(trusted_proxies),
-    )
 
 
 def run_token_new(args: argparse.Namespace) -> int:

@@ -69,10 +69,12 @@ def lifespan(
     @asynccontextmanager
     async def run(app: Any) -> AsyncIterator[None]:
         holder = state.holder
-        await anyio.to_thread.run_sync(holder.check)
-        _freeze_startup_objects()
+        # first: a SIGHUP from here on is ours (its default ends the process); from the first
+        # "serving release" line on, an operator's or a test's SIGHUP is safe
         remove_sighup = _install_sighup(holder.wake)
         try:
+            await anyio.to_thread.run_sync(holder.check)
+            _freeze_startup_objects()
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(holder.watch, state.settings.reload_interval_s)
                 tasks.start_soon(_flush_every, ACCESS_FLUSH_S, metrics)

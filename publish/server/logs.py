@@ -72,15 +72,23 @@ class JsonFormatter(logging.Formatter):
     """A log record as one JSON object on one line (UTF-8 kept, not escaped)."""
 
     _last: tuple[int, str] = (-1, "")  # (second, its text): replaced whole, so thread-safe
+    _last_ms: tuple[int, str] = (-1, "")  # (millisecond, the whole time text): the same
 
     def _time(self, created: float) -> str:
-        """`created` as 2026-11-28T15:30:00.123Z (the part up to the second made once a second)."""
-        second = int(created)
+        """`created` as 2026-11-28T15:30:00.123Z (the part up to the second made once a second,
+        the whole once a millisecond: a busy server writes many lines in one)."""
+        ms = int(created * 1000)
+        last_ms = self._last_ms
+        if last_ms[0] == ms:
+            return last_ms[1]
+        second = ms // 1000
         last = self._last
         if last[0] != second:
             last = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S"))
             self._last = last
-        return f"{last[1]}.{int((created - second) * 1000):03d}Z"
+        text = f"{last[1]}.{ms - second * 1000:03d}Z"
+        self._last_ms = (ms, text)
+        return text
 
     def format(self, record: logging.LogRecord) -> str:
         doc: dict[str, Any] = {
@@ -165,9 +173,10 @@ class QueryStringFilter(logging.Filter):
 
 
 def log_config(level: str = "info") -> dict[str, Any]:
-    """A `logging.config.dictConfig` for `serve` (uvicorn's `log_config`): everything as JSON
-    lines on stderr, access lines written in batches (`BufferedStreamHandler`, at most
-    `ACCESS_FLUSH_S` late); uvicorn's own access log off (it logs query strings; ours replaces it);
+    """A `logging.config.dictConfig` for `serve` (uvicorn's `log_config`, granian's
+    `log_dictconfig`): everything as JSON lines on stderr, access lines written in batches
+    (`BufferedStreamHandler`, at most `ACCESS_FLUSH_S` late); uvicorn's and granian's own access
+    logs off (they log query strings; ours replaces them);
     pygeoapi at ERROR and kept to itself (its per-request warnings are noise); MapProxy's loggers
     (`mapproxy.*`) at WARNING, without query strings (`QueryStringFilter`)."""
     handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
@@ -188,6 +197,8 @@ def log_config(level: str = "info") -> dict[str, Any]:
             "uvicorn": {"handlers": ["json"], "level": level.upper(), "propagate": False},
             "uvicorn.error": {"level": level.upper()},
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+            "_granian": {"handlers": ["json"], "level": level.upper(), "propagate": False},
+            "granian.access": {"handlers": [], "level": "WARNING", "propagate": False},
             "publish": {"handlers": ["json"], "level": level.upper(), "propagate": False},
             ACCESS_LOGGER: {"handlers": ["access"], "level": level.upper(), "propagate": False},
             "pygeoapi": quiet,
@@ -309,7 +320,7 @@ class AccessRecorder:
         path = scope["path"]
         method = scope["method"]
         client = scope.get("client")
-        duration_ms = round(seconds * 1000, 3)
+        duration_ms = round(seconds * 1e6) / 1000  # to the µs; round(x, 3) costs 5× more
         address = client[0] if client else None
         direct = _direct_handlers()
         if direct is not None:

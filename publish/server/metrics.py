@@ -19,11 +19,20 @@ prometheus_client's multiprocess mode keeps the counters and the histogram in fi
 writes, and a scrape answered by any worker sums them all. The tile cache's hit and miss counts
 are added to those files once a second (`sync`, from the lifespan), not on every request. The
 gauges (cache size, the release) are the answering worker's own.
+
+Requests are counted the same way: `observe` adds to plain counts of this process (the request,
+its latency bucket, the latency sum) and `sync` adds them to the counter and the histogram, once
+a second and before every scrape of this worker. An observation through prometheus_client costs
+~1.2 µs (three locked increments and the bucket loop), ~3 µs in multiprocess mode (file
+writes): a tenth of a cached tile's Python time, every request. A scrape answered by another
+worker sees this worker's requests up to a second late, as it sees its cache counts.
 """
 
 from __future__ import annotations
 
+import math
 import os
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -150,6 +159,9 @@ class Metrics:
         )
         # the labelled children, looked up once (labels() takes a lock and builds a tuple)
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        # requests not yet added: (method, route, status) → [count, seconds, per bucket…]
+        self._pending: dict[tuple[str, str, int], list[Any]] = {}
+        self._bounds = [*LATENCY_BUCKETS, math.inf]  # the histogram's upper bounds
         self.shared = multiprocess_dir() is not None
         if self.shared:  # a scrape reads every worker's files, and this worker's gauges
             self.cache_hits = Counter(*_HITS, registry=self.registry)
@@ -165,7 +177,9 @@ class Metrics:
             self.exposed.register(collector)
 
     def sync(self) -> None:
-        """Add the tile cache's new hits and misses to the shared counters (multiprocess)."""
+        """Add the requests counted since the last sync to the metrics, and the tile cache's new
+        hits and misses to the shared counters (multiprocess)."""
+        self._add_pending()
         if not self.shared:
             return
         hits, misses = self.cache.hits, self.cache.misses
@@ -177,9 +191,25 @@ class Metrics:
         self._synced = (hits, misses)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count a request (added to the metrics at the next `sync`)."""
         key = (method, route, status)
+        pending = self._pending.get(key)
+        if pending is None:
+            if method not in METHODS:  # not worth an entry each: counted now
+                counter, histogram = self._children_of(key)
+                counter.inc()
+                histogram.observe(seconds)
+                return
+            pending = self._pending[key] = [0, 0.0] + [0] * len(self._bounds)
+        pending[0] += 1
+        pending[1] += seconds
+        pending[2 + bisect_left(self._bounds, seconds)] += 1  # the histogram's own rule: ≤
+
+    def _children_of(self, key: tuple[str, str, int]) -> tuple[Any, Any]:
+        """The labelled counter and histogram of (method, route, status)."""
         children = self._children.get(key)
         if children is None:
+            method, route, status = key
             label = method if method in METHODS else "other"
             children = (
                 self.requests.labels(label, route, str(status)),
@@ -187,8 +217,21 @@ class Metrics:
             )
             if method in METHODS:  # other methods are not worth a cache entry each
                 self._children[key] = children
-        children[0].inc()
-        children[1].observe(seconds)
+        return children
+
+    def _add_pending(self) -> None:
+        """Add the requests counted since the last call to the counter and the histogram. The
+        histogram takes them as its `observe` would, bucket by bucket: its values (`_sum`,
+        `_buckets`, each a prometheus_client value with `inc`) are not public API, and
+        tests/server/test_ops.py holds the scrape to what `observe` gives."""
+        pending, self._pending = self._pending, {}
+        for key, (count, total, *buckets) in pending.items():
+            counter, histogram = self._children_of(key)
+            counter.inc(count)
+            histogram._sum.inc(total)
+            for i, n in enumerate(buckets):
+                if n:
+                    histogram._buckets[i].inc(n)
 
     def render(self) -> bytes:
         self.sync()

@@ -1,12 +1,11 @@
 """Nodes and nginx for the deployment tests: `python -m publish serve` subprocesses on fixed
 ports (a killed node restarts on its own port), Debian's nginx on the configuration `deploy nginx`
-prints, in a folder of its own (pid, logs, temporary files and cache under it), and stand-in
-nodes that record what nginx sends them or drop it."""
+prints, in a folder of its own (its files: support/nginx.py, shared with bench/deploy.py), and
+stand-in nodes that record what nginx sends them or drop it."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -22,21 +21,12 @@ from typing import Any
 
 import httpx
 
-from publish.deploy.nginx import NginxOptions, nginx_config
+from publish.deploy.nginx import NginxOptions
+from support.nginx import local_options, nginx_command, nginx_files
+from tests.server.helpers import TEST_SERVER
 
 START_TIMEOUT_S = 60
 REPO = Path(__file__).resolve().parents[2]  # nodes import this checkout's `publish`
-
-
-def local_options(prefix: Path, nodes: tuple[str, ...], port: int) -> NginxOptions:
-    """nginx on 127.0.0.1:`port` in front of `nodes`, its cache and log under `prefix`."""
-    return NginxOptions(
-        nodes=nodes,
-        public_url=f"http://127.0.0.1:{port}",
-        listen=f"127.0.0.1:{port}",
-        cache_dir=str(prefix / "cache"),
-        access_log=str(prefix / "access.log"),
-    )
 
 
 def tiles_folder(releases: Path, release_id: str, parent: Path) -> Path:
@@ -87,6 +77,7 @@ class Node:
         self.starts += 1
         args = [sys.executable, "-m", "publish", "serve", "--tiles", str(self.tiles)]
         args += ["--host", "127.0.0.1", "--port", str(self.port), "--reload-interval", "0.5"]
+        args += ["--server", TEST_SERVER]
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(
                 args, env=self.env, stdout=out, stderr=out, cwd=REPO, start_new_session=True
@@ -114,34 +105,6 @@ class Node:
         return [line for line in text.splitlines() if '"publish.access"' in line]
 
 
-MAIN_CONFIG = """\
-{user}worker_processes 2;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log;
-events {{ worker_connections 1024; }}
-http {{
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    include {prefix}/onemap.conf;
-}}
-"""
-
-
-def nginx_files(prefix: Path, options: NginxOptions) -> Path:
-    """nginx.conf (as Debian's: `include` of the generated file inside http) and onemap.conf
-    in `prefix`; returns nginx.conf. Run as root, the workers stay root: the test's temporary
-    folders are not open to nginx's default worker user."""
-    prefix.mkdir(parents=True, exist_ok=True)
-    (prefix / "onemap.conf").write_text(nginx_config(options), encoding="utf-8")
-    conf = prefix / "nginx.conf"
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    conf.write_text(MAIN_CONFIG.format(prefix=prefix, user=user), encoding="utf-8")
-    return conf
-
-
 def self_signed(folder: Path, name: str) -> tuple[Path, Path]:
     """A certificate for `name` and its key (EC P-256, a day), made by openssl."""
     cert, key = folder / "cert.pem", folder / "key.pem"
@@ -155,11 +118,6 @@ def self_signed(folder: Path, name: str) -> tuple[Path, Path]:
         capture_output=True,
     )
     return cert, key
-
-
-def nginx_command(prefix: Path, conf: Path, *extra: str) -> list[str]:
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"  # sbin: not on every user's PATH
-    return [nginx, "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(conf), *extra]
 
 
 @contextmanager

@@ -136,6 +136,9 @@ RUN_SERVE = (
     "import sys; from publish.server.commands import main; raise SystemExit(main(sys.argv[1:]))"
 )
 INTERVAL = 0.5
+# The ASGI server of the tests that run `serve` for real (`serve --server`): uvicorn, or what
+# ONEMAP_TEST_SERVER names, to run them all under another (`ONEMAP_TEST_SERVER=granian`).
+TEST_SERVER = os.environ.get("ONEMAP_TEST_SERVER") or "uvicorn"
 
 
 @contextmanager
@@ -147,16 +150,17 @@ def serve(
     workers: int = 1,
     ready: bool = True,
     settings_env: dict[str, str] | None = None,
+    server: str = TEST_SERVER,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`python -m publish serve` on a free port until the block ends; `settings_env` adds
-    PUBLISH_* variables (the developer's own are never passed on)."""
+    """`python -m publish serve` (under the ASGI server `server`) on a free port until the block
+    ends; `settings_env` adds PUBLISH_* variables (the developer's own are never passed on)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISH_")}
     env.update(settings_env or {})
     args = [
         *("serve", "--tiles", str(tiles_dir), "--port", str(port)),
         *("--workers", str(workers), "--tokens-file", str(tokens)),
-        *("--reload-interval", str(INTERVAL)),
+        *("--reload-interval", str(INTERVAL), "--server", server),
     ]
     with log.open("wb") as out:
         proc = subprocess.Popen(

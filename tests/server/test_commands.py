@@ -193,3 +193,46 @@ def test_serve_warms_the_raster_renderers_unless_told_not_to(
     args = parser.parse_args(["serve", "--tiles", "/srv/tiles", *argv])
     environ = {**os.environ, **serve_environment(args)}
     assert Settings.from_env(environ).raster_warmup is warmup
+
+
+@pytest.mark.usefixtures("glyph_folder_restored")
+def test_serve_runs_granian_with_the_same_options(
+    tmp_path: Path, tiles_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import multiprocessing
+
+    import granian
+    from granian.constants import Interfaces
+
+    from publish.app import app_from_env_behind_proxies
+    from publish.server.runners import GRANIAN_APP_FACTORY
+
+    for name in ("TILES_DIR", "DATA_DIR", "TRUSTED_PROXIES"):
+        monkeypatch.setenv(f"PUBLISH_{name}", "")  # restored after the test
+    made: list[tuple[str, dict[str, Any]]] = []
+
+    class Recorded:
+        def __init__(self, target: str, **kw: Any) -> None:
+            made.append((target, kw))
+
+        def serve(self) -> None:
+            pass
+
+    monkeypatch.setattr(granian, "Granian", Recorded)
+    methods: list[str] = []  # not this test process's: recorded
+    monkeypatch.setattr(multiprocessing, "set_start_method", lambda m, force: methods.append(m))
+    argv = ["serve", "--tiles", str(tiles_dir), "--port", "8124", "--workers", "3"]
+    assert main([*argv, "--server", "granian", "--log-level", "warning"]) == 0
+    [(target, kw)] = made
+    assert methods == ["spawn"]  # fresh workers, as uvicorn's
+    assert target == GRANIAN_APP_FACTORY and kw["factory"] is True
+    assert (kw["address"], kw["port"], kw["workers"]) == ("127.0.0.1", 8124, 3)
+    assert kw["interface"] == Interfaces.ASGI  # the interface that runs the lifespan
+    assert kw["log_access"] is False and kw["log_level"] == "warning"
+    assert kw["log_dictconfig"]["loggers"]["publish.access"]["level"] == "WARNING"
+    # the factory: the app behind X-Forwarded-* from the trusted proxies only
+    app = app_from_env_behind_proxies()
+    assert type(app).__name__ == "ProxyHeadersMiddleware"
+    assert "127.0.0.1" in app.trusted_hosts and "10.1.2.3" not in app.trusted_hosts
+    with pytest.raises(SystemExit):  # no other server
+        main([*argv, "--server", "nginx"])

@@ -144,3 +144,17 @@ def test_direct_access_lines_are_the_formatter_s_lines(
     assert doc["path"] == path and doc["duration_ms"] == round(seconds * 1000, 3)
     assert doc["client"] == (client_address[0] if client_address else None)
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", doc["time"])
+
+
+def test_the_time_text_is_the_millisecond_of_each_record() -> None:
+    """The text is made once a millisecond and reused: each call still names its own
+    millisecond, the clock going back included."""
+    from datetime import UTC, datetime
+
+    from publish.server.logs import JsonFormatter
+
+    formatter = JsonFormatter()
+    for created in (1764900000.0, 1764900000.0004, 1764900000.25, 1764900000.2504, 1764900001.75,
+                    1764899999.125, 1764899999.125, 1764900000.0):  # fmt: skip
+        want = datetime.fromtimestamp(created, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        assert formatter._time(created) == want

@@ -104,6 +104,47 @@ def test_each_app_has_its_own_registry(settings: Settings, probe: Probe) -> None
         assert requests_of(samples(first), TILE_ROUTE, "200") == 1
 
 
+def test_counted_requests_scrape_as_prometheus_observe_gives_them() -> None:
+    """Requests are counted in plain numbers and added at the next sync (or scrape): the text is
+    what prometheus_client's own counter and histogram give for the same requests, latencies on
+    the buckets' bounds, above the last and an unlisted method included."""
+    from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+    from publish.server.holder import ReleaseHolder
+    from publish.server.metrics import LATENCY_BUCKETS, Metrics
+    from publish.server.tilecache import TileCache
+
+    holder = ReleaseHolder(Path("/nonexistent"))  # never loads: the gauges are not compared
+    metrics = Metrics(TileCache(0), holder)
+    registry = CollectorRegistry()
+    requests = Counter("onemap_http_requests", "", ["method", "route", "status"], registry=registry)
+    latency = Histogram(
+        "onemap_http_request_duration_seconds", "", ["route"], buckets=LATENCY_BUCKETS,
+        registry=registry,
+    )  # fmt: skip
+    asked = [("GET", "/a", 200, s) for s in (0.0, 0.0005, 0.0004, 0.001, 0.3, 5.0, 99.0)]
+    asked += [("HEAD", "/a", 304, 0.002), ("GET", "/b", 404, 0.01), ("BREW", "/a", 405, 0.0)]
+    for method, route, status, seconds in asked:
+        metrics.observe(method, route, status, seconds)
+        label = method if method != "BREW" else "other"
+        requests.labels(label, route, str(status)).inc()
+        latency.labels(route).observe(seconds)
+
+    def lines(text: bytes) -> list[str]:
+        return sorted(
+            line
+            for line in text.decode().splitlines()
+            if line.startswith(("onemap_http_requests_total", "onemap_http_request_duration"))
+            and "_created" not in line  # when each series was made
+        )
+
+    want = lines(generate_latest(registry))
+    assert len(want) == 4 + 2 * (len(LATENCY_BUCKETS) + 3)  # +Inf, _count, _sum
+    assert lines(metrics.render()) == want
+    metrics.sync()  # nothing new: nothing added twice
+    assert lines(metrics.render()) == want
+
+
 def test_route_template_joins_mounts_and_reports_405_and_unknown() -> None:
     async def endpoint(request: Request) -> Response:  # never called
         raise AssertionError
