@@ -11,11 +11,14 @@ case-sensitively. A filter the database refuses is a 400 that names no SQL.
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
+from geoalchemy2.functions import ST_Intersects, ST_MakeEnvelope
 from pygeoapi.provider.base import ProviderInvalidQueryError
 from pygeoapi.provider.sql import PostgreSQLProvider
+from pygeoapi.util import get_crs_from_uri
 from pygeofilter import ast
 from pygeofilter.backends.evaluator import handle
 from pygeofilter.backends.sqlalchemy.evaluate import SQLAlchemyFilterEvaluator
@@ -67,6 +70,14 @@ class PostGISProvider(PostgreSQLProvider):
 
     def __repr__(self) -> str:
         return f"<PostGISProvider {self.table}>"
+
+    def _get_bbox_filter(self, bbox: list[float]) -> Any:
+        """The stock provider's bbox test, with the storage CRS's EPSG code looked up once per
+        process (pyproj's `to_epsg`, ~half of a bbox request's CPU, ran on every request)."""
+        if not bbox:
+            return True
+        envelope = ST_MakeEnvelope(*bbox, _srid(self.storage_crs) or 4326)
+        return ST_Intersects(envelope, getattr(self.table_model, self.geom))
 
     def query(self, *args: Any, filterq: Any = None, q: str | None = None, **kwargs: Any) -> Any:
         """The stock query, with the request's CQL2 filter and `q` as one SQLAlchemy condition."""
@@ -123,3 +134,10 @@ class PostGISProvider(PostgreSQLProvider):
         except FilterError as exc:
             raise ProviderInvalidQueryError(user_msg=str(exc)) from exc
         return and_(true(), *conditions)
+
+
+@functools.lru_cache(maxsize=16)
+def _srid(crs_uri: str) -> int | None:
+    """The EPSG code of a CRS URI (a provider's storage CRS)."""
+    code: int | None = get_crs_from_uri(crs_uri).to_epsg()
+    return code
