@@ -78,7 +78,7 @@ _CONFIG = _Template("""\
 upstream onemap_nodes {
     least_conn;
 @servers    keepalive 32;
-    keepalive_timeout 4s;  # below uvicorn's 5 s: nginx never reuses a connection a node closes
+    keepalive_timeout 4s;  # under the nodes' idle timeout (uvicorn 5 s, granian longer)
 }
 
 proxy_cache_path @cache_dir levels=1:2 keys_zone=onemap_cache:50m

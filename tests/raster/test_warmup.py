@@ -17,9 +17,20 @@ from tests.server.helpers import serve
 
 
 def children(pid: int) -> set[int]:
+    """Every process below `pid` (under granian the render processes are the worker's children,
+    and the worker is serve's)."""
     found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found |= {int(c) for c in (task / "children").read_text().split()}
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except FileNotFoundError:  # ended meanwhile
+        return found
+    for task in tasks:
+        try:
+            direct = {int(c) for c in (task / "children").read_text().split()}
+        except FileNotFoundError:  # a thread or process that ended meanwhile
+            continue
+        for child in direct - found:
+            found |= {child} | children(child)
     return found
 
 

@@ -136,9 +136,10 @@ RUN_SERVE = (
     "import sys; from publish.server.commands import main; raise SystemExit(main(sys.argv[1:]))"
 )
 INTERVAL = 0.5
-# The ASGI server of the tests that run `serve` for real (`serve --server`): uvicorn, or what
-# ONEMAP_TEST_SERVER names, to run them all under another (`ONEMAP_TEST_SERVER=granian`).
-TEST_SERVER = os.environ.get("ONEMAP_TEST_SERVER") or "uvicorn"
+# The ASGI server of the tests that run `serve` for real (`serve --server`): serve's default,
+# granian, or what ONEMAP_TEST_SERVER names, to run them all under another
+# (`ONEMAP_TEST_SERVER=uvicorn`).
+TEST_SERVER = os.environ.get("ONEMAP_TEST_SERVER") or "granian"
 
 
 @contextmanager

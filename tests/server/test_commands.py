@@ -113,6 +113,8 @@ def test_serve_sets_the_environment_and_runs_uvicorn_standard(
             str(data),
             "--mapproxy-template",
             str(template),
+            "--server",
+            "uvicorn",
         ]
     )
     assert status == 0
@@ -157,14 +159,30 @@ def test_serve_public_url_goes_through_the_settings(
     monkeypatch.setenv("PUBLISH_TILES_DIR", "")  # restored after the test
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: None)
     url = "https://map.example.gov.cn/onemap"
-    assert main(["serve", "--tiles", str(tiles_dir), "--public-url", url + "/"]) == 0
+    assert (
+        main(["serve", "--tiles", str(tiles_dir), "--server", "uvicorn", "--public-url", url + "/"])
+        == 0
+    )
     settings = Settings.from_env()
     assert settings.public_url == url and "map.example.gov.cn" in settings.hosts
     with make_client(settings) as client:
         tilejson = client.get("/tiles/public.json", headers={"Host": "map.example.gov.cn"}).json()
     assert tilejson["tiles"][0].startswith(f"{url}/releases/"), tilejson["tiles"]
 
-    assert main(["serve", "--tiles", str(tiles_dir), "--public-url", "map.example.gov.cn"]) == 2
+    assert (
+        main(
+            [
+                "serve",
+                "--tiles",
+                str(tiles_dir),
+                "--server",
+                "uvicorn",
+                "--public-url",
+                "map.example.gov.cn",
+            ]
+        )
+        == 2
+    )
     assert "public_url must start with http:// or https://: 'map.example.gov.cn'" in (
         capsys.readouterr().err
     )

@@ -1,4 +1,5 @@
-"""A real server: `serve` (uvicorn[standard]) in a subprocess on 127.0.0.1, clients over TCP."""
+"""A real server: `serve` (its default ASGI server, granian; `ONEMAP_TEST_SERVER=uvicorn` runs
+these under uvicorn[standard]) in a subprocess on 127.0.0.1, clients over TCP."""
 
 from __future__ import annotations
 
