@@ -20,7 +20,7 @@ Tiles through nginx (`--only cache`; wrk -t2 -c64, each request a random path fr
 `--tiles-sample` tiles drawn from the public archive's tile list; Accept-Encoding: gzip; nginx
 with `--nginx-workers` worker processes and the same http-level settings in both rows):
   nginx-store   nginx on the configuration `python -m publish deploy nginx` prints, in front of
-                one node (`serve`, 1 worker), asked for the release's versioned tile URLs
+                one node (`serve`, 1 worker, its default server), asked for the release's versioned tile URLs
                 (/releases/<id>/tiles/public/z/x/y.mvt: public, immutable); every sampled tile
                 asked once before the run, so nginx keeps it in its tile store (proxy_store)
                 and every measured answer is nginx's copy (X-Cache-Status STORED).
@@ -120,7 +120,7 @@ def node_folder(source: Path, release_id: str, folder: Path) -> Path:
 
 @contextmanager
 def node(
-    tiles: Path, log: Path, server: str = "uvicorn"
+    tiles: Path, log: Path, server: str | None = None
 ) -> Iterator[tuple[str, Callable[[], list[int]]]]:
     """`serve` (1 worker) on `tiles`, its data folder beside its log: its base URL and pids."""
     port, server_cm = ours(

@@ -577,17 +577,17 @@ def ours(
     log_level: str = "info",
     settings_env: dict[str, str] | None = None,
     source: Path = REPO,
-    server: str = "uvicorn",
+    server: str | None = None,
 ) -> Any:
     """`python -m publish serve` with its defaults (settings from no PUBLISH_* variable but
     those of `settings_env`), the `publish` package of the checkout `source`, under the ASGI
-    server `server` (`serve --server`)."""
+    server `server` (`serve --server`; None: serve's default, granian since commit 1578638)."""
     port = free_port()
     argv = [
         *(PYTHON, "-m", "publish", "serve", "--tiles", str(tiles_dir)),
         *("--port", str(port), "--workers", str(workers), "--log-level", log_level),
     ]
-    if server != "uvicorn":  # a checkout from before `--server` knows uvicorn only
+    if server is not None:  # (a checkout from before `--server` knows uvicorn only)
         argv += ["--server", server]
     env = {k: "" for k in os.environ if k.startswith("PUBLISH_")}
     env.update(settings_env or {})
