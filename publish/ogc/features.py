@@ -40,8 +40,8 @@ from pygeoapi.provider.base import (
 from publish.gpkg.errors import GeoPackageError
 from publish.gpkg.reader import open_geopackage
 from publish.ogc.cql import Filter, FilterError, request_filter
-from publish.ogc.encoding import encoded_geometries
-from publish.ogc.geometry import geojson_fragments, to_geojson, transform
+from publish.ogc.encoding import arrays_allowed
+from publish.ogc.geometry import geojson_arrays, to_geojson, transform
 from publish.ogc.query import FeaturePage, FeatureQuery, QueryError, get_feature, run_query
 from publish.ogc.where import (
     Condition,
@@ -196,7 +196,7 @@ class GeoPackageProvider(BaseProvider):
                 geoms = transform(
                     geoms, crs_transform_spec.source_crs_wkt, crs_transform_spec.target_crs_wkt
                 )
-            encode = geojson_fragments if encoded_geometries() else to_geojson
+            encode = geojson_arrays if arrays_allowed() else to_geojson
             geometries = encode(geoms)
         return [
             {

@@ -29,7 +29,7 @@ def test_items_are_geojson(client: TestClient) -> None:
 
 
 def test_every_format_of_a_long_page_carries_its_geometries(client: TestClient) -> None:
-    """A page long enough for encoded geometries (publish.ogc.geometry.FRAGMENTS_FROM) gets
+    """A page long enough for coordinate arrays (publish.ogc.geometry.ARRAYS_FROM) gets
     them only in compact GeoJSON: pygeoapi's HTML, JSON-LD and CSV writers read the features as
     objects."""
     path = "/ogc/collections/stbhhx/items"
