@@ -12,7 +12,8 @@ Configured as (publish.ogc.config writes it):
     storage_crs: http://www.opengis.net/def/crs/OGC/1.3/CRS84
     crs: [CRS84, EPSG:4326, EPSG:4490, EPSG:4546]   # OGC URIs; the last is the city's CRS
 
-pygeoapi creates a provider per request; the GeoPackage itself is opened once and shared
+pygeoapi creates a provider per request; the server keeps one per collection of a served
+release instead (publish.ogc.providers), and the GeoPackage itself is opened once and shared
 (`open_geopackage`). pygeoapi turns `bbox-crs` into a storage-CRS bbox before calling `query`
 (its `transform_bbox`: two corners, authority axis order) and hands us a `crs_transform_spec` for
 `crs`; output coordinates are transformed here on whole arrays, in the target CRS's authority axis

@@ -35,6 +35,7 @@ from publish.ogc.encoding import COMPACT_FORMATS, compact_answer
 from publish.ogc.language import with_language
 from publish.ogc.params import check_execution_body, check_items_query
 from publish.ogc.postgis import POSTGRESQL_PROVIDER
+from publish.ogc.providers import serving
 from publish.ogc.queryables import described
 from publish.ogc.service import OgcService, provider_of
 from publish.ogc.threads import run_in_ogc_thread
@@ -290,7 +291,8 @@ def _handle(
         headers, status, content = api.get_format_exception(api_request)
     else:
         try:
-            headers, status, content = function(ctx, api, api_request, *args)
+            with serving(ctx.service):  # its kept feature providers (publish.ogc.providers)
+                headers, status, content = function(ctx, api, api_request, *args)
         except ProviderGenericError as err:  # raised where pygeoapi does not catch it
             headers = api_request.get_response_headers(**api.api_headers)
             headers, status, content = api.get_exception(
