@@ -47,7 +47,7 @@ from publish.ogc.query import FeaturePage, FeatureQuery, QueryError, get_feature
 from publish.ogc.where import (
     Condition,
     all_of,
-    filter_condition,
+    filter_selection,
     search_condition,
     value_selection,
 )
@@ -119,10 +119,12 @@ class GeoPackageProvider(BaseProvider):
         if datetime_:
             raise ProviderInvalidQueryError(user_msg="this collection has no time")
         filtered = request_filter() if filterq is None else Filter(filterq)
+        where, matched = self._condition(filtered, q)
         query = FeatureQuery(
             bbox=_bbox(bbox),
             equals=[(name, value) for name, value in properties],
-            where=self._condition(filtered, q),
+            where=where,
+            matched=matched,
             # the filter alone, when its count can come from the value counts (publish.gpkg.counts)
             selection=None
             if filtered is None or q
@@ -158,15 +160,20 @@ class GeoPackageProvider(BaseProvider):
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _condition(self, value: Filter | None, q: str | None) -> Condition | None:
-        """The SQL condition of the request's CQL2 filter and `q`. A filter pygeoapi parsed
-        itself (its own server, not ours) is already in the storage CRS."""
+    def _condition(
+        self, value: Filter | None, q: str | None
+    ) -> tuple[Condition | None, int | None]:
+        """The SQL condition of the request's CQL2 filter and `q`, and how many rows it selects
+        when the filter's translation found out (publish.ogc.where.filter_selection). A filter
+        pygeoapi parsed itself (its own server, not ours) is already in the storage CRS."""
         try:
-            filtered = None if value is None else filter_condition(self._gpkg, self._table, value)
-            searched = (
-                search_condition(self._table, q, self.title_field, self._code_field) if q else None
+            filtered, matched = (
+                (None, None) if value is None else filter_selection(self._gpkg, self._table, value)
             )
-            return all_of(filtered, searched)
+            if not q:
+                return filtered, matched
+            searched = search_condition(self._table, q, self.title_field, self._code_field)
+            return all_of(filtered, searched), None
         except FilterError as exc:
             raise ProviderInvalidQueryError(user_msg=str(exc)) from exc
         except GeoPackageError as exc:
