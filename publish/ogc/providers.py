@@ -28,6 +28,9 @@ from publish.ogc.config import FEATURE_PROVIDER
 
 _LOCK = threading.Lock()
 _installed = False
+# definitions found by identity: each API's copies (a service keeps a few APIs, one per base URL
+# clients use, and drops the oldest); past this many, the shortcut starts again from empty
+_KEPT_OBJECTS = 256
 
 
 class KeptProviders:
@@ -53,6 +56,8 @@ class KeptProviders:
             with self._lock:
                 provider = self._by_content.setdefault(key, made)
         with self._lock:
+            if len(self._by_object) >= _KEPT_OBJECTS:  # APIs dropped since: let theirs go
+                self._by_object.clear()
             self._by_object[id(definition)] = (definition, provider)
         return provider
 

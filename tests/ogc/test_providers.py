@@ -81,6 +81,10 @@ def test_kept_providers_by_definition() -> None:
     other = kept.provider({**one, "table": "dl"}, make)
     assert other is not provider and len(calls) == 2
 
+    copies = [dict(one) for _ in range(300)]  # many APIs' copies: the shortcut stays bounded
+    assert all(kept.provider(copy, make) is provider for copy in copies)
+    assert len(kept._by_object) <= 256 and len(calls) == 2
+
     def refuse(definition: dict[str, Any]) -> object:
         raise RuntimeError("cannot open")
 
