@@ -36,10 +36,10 @@ from publish.indicators.formulas import Area, Count, Formula, Overlap, Quotient,
 from publish.indicators.model import Indicator, Model
 from publish.indicators.scopes import ScopeUnit
 
-__all__ = ["Evaluator", "Result", "evaluate"]
+__all__ = ["COVERAGE_TEST_FROM", "Evaluator", "Result", "evaluate", "is_coverage"]
 
 # Below this many geometries a union is cheap: no coverage test.
-_COVERAGE_TEST_FROM = 2_000
+COVERAGE_TEST_FROM = 2_000
 # The grid (metres) units are cut by before pieces crossing their edges are clipped.
 _CELL = 4_000.0
 
@@ -68,20 +68,37 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     return parts[np.isin(shapely.get_type_id(parts), (3, 6))]
 
 
+def is_coverage(frame: gpd.GeoDataFrame) -> bool:
+    """Whether a layer's polygons overlap nowhere (GEOS's coverage test): then its features are
+    disjoint pieces as they are. Large layers only (a union of a few thousand features is
+    quicker than the test): False below COVERAGE_TEST_FROM features."""
+    if len(frame) < COVERAGE_TEST_FROM:
+        return False
+    geoms = _polygonal(_repaired(np.asarray(frame.geometry.array, dtype=object)))
+    return bool(shapely.coverage_is_valid(geoms))
+
+
 class Evaluator:
     """Evaluates formulas on a build's layers; each selection's pieces and each (selection, unit)
     figure are computed once and shared by every indicator and audience."""
 
     def __init__(
-        self, catalog: Catalog, frame: Callable[[str], gpd.GeoDataFrame], model: Model
+        self,
+        catalog: Catalog,
+        frame: Callable[[str], gpd.GeoDataFrame],
+        model: Model,
+        coverage: Callable[[str], bool | None] | None = None,
     ) -> None:
         self.catalog = catalog
         self.frame = frame  # a layer id → its frame in catalog.crs
         self.model = model
+        # a layer id → `is_coverage` of it when already tested (the build tests a large layer
+        # in the background as soon as it is read), None when not
         self._features: dict[Selection, np.ndarray] = {}
         self._pieces: dict[tuple[Selection, ...], np.ndarray] = {}
         self._figures: dict[tuple[object, ...], np.ndarray] = {}
         self._coverage: dict[str, bool] = {}
+        self._known_coverage = coverage
         self._grids: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray, shapely.STRtree]] = {}
 
     # -- selections ------------------------------------------------------------------------
@@ -103,16 +120,10 @@ class Evaluator:
         return self._features[selection]
 
     def is_coverage(self, layer: str) -> bool:
-        """Whether the layer's polygons overlap nowhere (GEOS's coverage test): then its features
-        are disjoint pieces as they are. Tested once per layer, for large layers only (a union
-        of a few thousand features is quicker than the test)."""
+        """`is_coverage` of the layer, tested once (or as the build already tested it)."""
         if layer not in self._coverage:
-            frame = self.frame(layer)
-            verdict = False
-            if len(frame) >= _COVERAGE_TEST_FROM:
-                geoms = _polygonal(_repaired(np.asarray(frame.geometry.array, dtype=object)))
-                verdict = bool(shapely.coverage_is_valid(geoms))
-            self._coverage[layer] = verdict
+            known = self._known_coverage(layer) if self._known_coverage else None
+            self._coverage[layer] = is_coverage(self.frame(layer)) if known is None else known
         return self._coverage[layer]
 
     def pieces(self, *selections: Selection) -> np.ndarray:
