@@ -16,7 +16,9 @@ review   cross-layer checks (control lines, zone coverage); any blocking finding
          published (exit status 3).
 release  the audiences' archives are joined from the layers' archives, their GeoPackages
          assembled from the layers' tables; indicators, pygeoapi configs, styles, the
-         review report and manifest.json are written into DIR/.staging/<id>/, which is
+         review report and manifest.json are written into DIR/.staging/<id>/ (an extra
+         tile layer made by an output, the conflicts, is tiled in the background while
+         the next outputs are written), which is
          then renamed to DIR/releases/<id>/ and made `current` atomically.
 """
 
@@ -60,6 +62,7 @@ from publish.pipeline.progress import Reporter
 from publish.release.manifest import read_manifest, write_manifest
 from publish.release.output import LayerResult, ReleaseJob
 from publish.release.outputs import RELEASE_OUTPUTS
+from publish.release.outputs.tiles import discard_extra_tiles, start_extra_tiles
 from publish.release.store import ReleaseStore, new_release_id
 from publish.resources import resource_path
 from publish.review.inputs import ReportInputs
@@ -356,13 +359,17 @@ class Build:
             audience: {"layers": [s.id for s in specs]} for audience, specs in job.audiences()
         }
         manifest["audiences"] = audiences
-        for output in RELEASE_OUTPUTS:
-            written = output.write(job)
-            if output.per_audience:
-                for audience, entry in written.items():
-                    audiences[audience][output.key] = entry
-            else:
-                manifest[output.key] = written
+        try:
+            for output in RELEASE_OUTPUTS:
+                written = output.write(job)
+                if output.per_audience:
+                    for audience, entry in written.items():
+                        audiences[audience][output.key] = entry
+                else:
+                    manifest[output.key] = written
+                start_extra_tiles(job)  # an extra layer made by now is tiled meanwhile
+        finally:
+            discard_extra_tiles(job)
 
     # -- the whole build -------------------------------------------------------------------------
 
