@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from publish.catalog import Catalog
@@ -98,6 +99,7 @@ class Evaluator:
         self._pieces: dict[tuple[Selection, ...], np.ndarray] = {}
         self._figures: dict[tuple[object, ...], np.ndarray] = {}
         self._coverage: dict[str, bool] = {}
+        self._texts: dict[tuple[str, str | None], pd.Series] = {}
         self._known_coverage = coverage
         self._grids: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray, shapely.STRtree]] = {}
 
@@ -111,13 +113,21 @@ class Evaluator:
             spec = self.catalog.layer(selection.layer)
             for where in selection.where:
                 column = spec.code_field if where.field is None else where.field
-                text = frame[column].astype("string").str.strip()
+                text = self._text(selection.layer, frame, column)
                 prefix = text.str.startswith(where.values)
                 hit = prefix if where.prefix else text.isin(where.values)
                 keep &= hit.fillna(False).to_numpy(dtype=bool)
             geoms = np.asarray(frame.geometry.array, dtype=object)[keep]
             self._features[selection] = _repaired(geoms)
         return self._features[selection]
+
+    def _text(self, layer: str, frame: gpd.GeoDataFrame, column: str | None) -> pd.Series:
+        """A column of a layer as stripped text, made once (several selections filter on the
+        same code column of a million parcels)."""
+        key = (layer, column)
+        if key not in self._texts:
+            self._texts[key] = frame[column].astype("string").str.strip()
+        return self._texts[key]
 
     def is_coverage(self, layer: str) -> bool:
         """`is_coverage` of the layer, tested once (or as the build already tested it)."""
@@ -166,13 +176,23 @@ class Evaluator:
         return self._grids[key]
 
     def _clipped(self, pieces: np.ndarray, units: Sequence[ScopeUnit]) -> np.ndarray:
-        """Area (m²) of `pieces` inside each of `units` (disjoint units: one scope)."""
+        """Area (m²) of `pieces` inside each of `units` (disjoint units: one scope): a piece
+        inside a cell, or across cells but inside one unit, counts whole for that unit; only
+        the pieces across a unit's edge are clipped, to the cells they meet. (The cells and
+        units are the prepared side of each test: a few hundred preparations, not one per
+        piece.)"""
         cells, owner, tree = self._cells(units)
         areas = shapely.area(pieces)
-        within = tree.query(pieces, predicate="within")  # (piece, cell): whole
-        sums = np.bincount(owner[within[1]], weights=areas[within[0]], minlength=len(units))
+        pieces_tree = shapely.STRtree(pieces)
+        cell_i, piece_i = pieces_tree.query(cells, predicate="contains")
+        sums = np.bincount(owner[cell_i], weights=areas[piece_i], minlength=len(units))
         rest = np.ones(len(pieces), dtype=bool)
-        rest[within[0]] = False
+        rest[piece_i] = False
+        left = np.flatnonzero(rest)
+        shapes = np.array([u.geometry for u in units], dtype=object)
+        unit_i, left_i = shapely.STRtree(pieces[left]).query(shapes, predicate="contains")
+        sums += np.bincount(unit_i, weights=areas[left[left_i]], minlength=len(units))
+        rest[left[left_i]] = False
         crossing = pieces[rest]
         meets = tree.query(crossing, predicate="intersects")
         clipped = shapely.area(shapely.intersection(crossing[meets[0]], cells[meets[1]]))
