@@ -185,7 +185,9 @@ class Evaluator:
         areas = shapely.area(pieces)
         pieces_tree = shapely.STRtree(pieces)
         cell_i, piece_i = pieces_tree.query(cells, predicate="contains")
-        sums = np.bincount(owner[cell_i], weights=areas[piece_i], minlength=len(units))
+        # float zeros: bincount of nothing gives integers
+        sums = np.zeros(len(units))
+        sums += np.bincount(owner[cell_i], weights=areas[piece_i], minlength=len(units))
         rest = np.ones(len(pieces), dtype=bool)
         rest[piece_i] = False
         left = np.flatnonzero(rest)
