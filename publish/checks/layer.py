@@ -102,6 +102,9 @@ class LayerChecker:
         self._ids: list[np.ndarray] = []
         self._xy: list[np.ndarray] = []
         self._result: list[Finding] | None = None
+        # the last batch's polygons in the working CRS as `_areas` projected them (None where
+        # not a polygon): the build keeps them for the analysis instead of projecting again
+        self.projected: np.ndarray = np.empty(0, dtype=object)
 
     # -- the batches -------------------------------------------------------------------------
 
@@ -214,14 +217,16 @@ class LayerChecker:
 
     def _areas(self, geoms: np.ndarray, family: np.ndarray) -> np.ndarray:
         area = np.full(len(geoms), np.nan)
+        self.projected = np.full(len(geoms), None, dtype=object)
         if self._family not in (None, POLYGON):
             return area
         polygonal = family == POLYGON
         if not polygonal.any():
             return area
         subset = geoms if polygonal.all() else geoms[polygonal]
-        projected = gpd.GeoSeries(subset, crs=LONLAT_CRS).to_crs(self.crs)
-        area[polygonal] = shapely.area(np.asarray(projected.array, dtype=object))
+        projected = np.asarray(gpd.GeoSeries(subset, crs=LONLAT_CRS).to_crs(self.crs).array)
+        self.projected[polygonal] = projected
+        area[polygonal] = shapely.area(projected)
         return area
 
     def _ids_of(self, frame: gpd.GeoDataFrame) -> np.ndarray | None:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from publish.catalog import Catalog
@@ -36,10 +37,10 @@ from publish.indicators.formulas import Area, Count, Formula, Overlap, Quotient,
 from publish.indicators.model import Indicator, Model
 from publish.indicators.scopes import ScopeUnit
 
-__all__ = ["Evaluator", "Result", "evaluate"]
+__all__ = ["COVERAGE_TEST_FROM", "Evaluator", "Result", "evaluate", "is_coverage"]
 
 # Below this many geometries a union is cheap: no coverage test.
-_COVERAGE_TEST_FROM = 2_000
+COVERAGE_TEST_FROM = 2_000
 # The grid (metres) units are cut by before pieces crossing their edges are clipped.
 _CELL = 4_000.0
 
@@ -68,20 +69,38 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     return parts[np.isin(shapely.get_type_id(parts), (3, 6))]
 
 
+def is_coverage(frame: gpd.GeoDataFrame) -> bool:
+    """Whether a layer's polygons overlap nowhere (GEOS's coverage test): then its features are
+    disjoint pieces as they are. Large layers only (a union of a few thousand features is
+    quicker than the test): False below COVERAGE_TEST_FROM features."""
+    if len(frame) < COVERAGE_TEST_FROM:
+        return False
+    geoms = _polygonal(_repaired(np.asarray(frame.geometry.array, dtype=object)))
+    return bool(shapely.coverage_is_valid(geoms))
+
+
 class Evaluator:
     """Evaluates formulas on a build's layers; each selection's pieces and each (selection, unit)
     figure are computed once and shared by every indicator and audience."""
 
     def __init__(
-        self, catalog: Catalog, frame: Callable[[str], gpd.GeoDataFrame], model: Model
+        self,
+        catalog: Catalog,
+        frame: Callable[[str], gpd.GeoDataFrame],
+        model: Model,
+        coverage: Callable[[str], bool | None] | None = None,
     ) -> None:
         self.catalog = catalog
         self.frame = frame  # a layer id → its frame in catalog.crs
         self.model = model
+        # a layer id → `is_coverage` of it when already tested (the build tests a large layer
+        # in the background as soon as it is read), None when not
         self._features: dict[Selection, np.ndarray] = {}
         self._pieces: dict[tuple[Selection, ...], np.ndarray] = {}
         self._figures: dict[tuple[object, ...], np.ndarray] = {}
         self._coverage: dict[str, bool] = {}
+        self._texts: dict[tuple[str, str | None], pd.Series] = {}
+        self._known_coverage = coverage
         self._grids: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray, shapely.STRtree]] = {}
 
     # -- selections ------------------------------------------------------------------------
@@ -94,7 +113,7 @@ class Evaluator:
             spec = self.catalog.layer(selection.layer)
             for where in selection.where:
                 column = spec.code_field if where.field is None else where.field
-                text = frame[column].astype("string").str.strip()
+                text = self._text(selection.layer, frame, column)
                 prefix = text.str.startswith(where.values)
                 hit = prefix if where.prefix else text.isin(where.values)
                 keep &= hit.fillna(False).to_numpy(dtype=bool)
@@ -102,17 +121,19 @@ class Evaluator:
             self._features[selection] = _repaired(geoms)
         return self._features[selection]
 
+    def _text(self, layer: str, frame: gpd.GeoDataFrame, column: str | None) -> pd.Series:
+        """A column of a layer as stripped text, made once (several selections filter on the
+        same code column of a million parcels)."""
+        key = (layer, column)
+        if key not in self._texts:
+            self._texts[key] = frame[column].astype("string").str.strip()
+        return self._texts[key]
+
     def is_coverage(self, layer: str) -> bool:
-        """Whether the layer's polygons overlap nowhere (GEOS's coverage test): then its features
-        are disjoint pieces as they are. Tested once per layer, for large layers only (a union
-        of a few thousand features is quicker than the test)."""
+        """`is_coverage` of the layer, tested once (or as the build already tested it)."""
         if layer not in self._coverage:
-            frame = self.frame(layer)
-            verdict = False
-            if len(frame) >= _COVERAGE_TEST_FROM:
-                geoms = _polygonal(_repaired(np.asarray(frame.geometry.array, dtype=object)))
-                verdict = bool(shapely.coverage_is_valid(geoms))
-            self._coverage[layer] = verdict
+            known = self._known_coverage(layer) if self._known_coverage else None
+            self._coverage[layer] = is_coverage(self.frame(layer)) if known is None else known
         return self._coverage[layer]
 
     def pieces(self, *selections: Selection) -> np.ndarray:
@@ -155,13 +176,25 @@ class Evaluator:
         return self._grids[key]
 
     def _clipped(self, pieces: np.ndarray, units: Sequence[ScopeUnit]) -> np.ndarray:
-        """Area (m²) of `pieces` inside each of `units` (disjoint units: one scope)."""
+        """Area (m²) of `pieces` inside each of `units` (disjoint units: one scope): a piece
+        inside a cell, or across cells but inside one unit, counts whole for that unit; only
+        the pieces across a unit's edge are clipped, to the cells they meet. (The cells and
+        units are the prepared side of each test: a few hundred preparations, not one per
+        piece.)"""
         cells, owner, tree = self._cells(units)
         areas = shapely.area(pieces)
-        within = tree.query(pieces, predicate="within")  # (piece, cell): whole
-        sums = np.bincount(owner[within[1]], weights=areas[within[0]], minlength=len(units))
+        pieces_tree = shapely.STRtree(pieces)
+        cell_i, piece_i = pieces_tree.query(cells, predicate="contains")
+        # float zeros: bincount of nothing gives integers
+        sums = np.zeros(len(units))
+        sums += np.bincount(owner[cell_i], weights=areas[piece_i], minlength=len(units))
         rest = np.ones(len(pieces), dtype=bool)
-        rest[within[0]] = False
+        rest[piece_i] = False
+        left = np.flatnonzero(rest)
+        shapes = np.array([u.geometry for u in units], dtype=object)
+        unit_i, left_i = shapely.STRtree(pieces[left]).query(shapes, predicate="contains")
+        sums += np.bincount(unit_i, weights=areas[left[left_i]], minlength=len(units))
+        rest[left[left_i]] = False
         crossing = pieces[rest]
         meets = tree.query(crossing, predicate="intersects")
         clipped = shapely.area(shapely.intersection(crossing[meets[0]], cells[meets[1]]))

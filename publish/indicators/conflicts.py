@@ -165,8 +165,8 @@ def conflict_inputs(catalog: Catalog, visible: set[str]) -> dict[str, str]:
 
 def first_level(codes: pd.Series) -> np.ndarray:
     """The first two characters of each code as text ("" where there is none)."""
-    text = codes.astype(object).where(codes.notna(), "")
-    return np.array([str(v).strip()[:2] for v in text], dtype=object)
+    text = codes.astype(object).where(codes.notna(), "").astype(str)
+    return text.str.strip().str[:2].to_numpy(dtype=object)
 
 
 def selected(

@@ -6,13 +6,19 @@ checks, the indicators) are measured in the catalog's working CRS (`city.crs`).
 
 layers   each layer is read once, in batches: checked, written to its feature table and
          to tippecanoe's input; tippecanoe then tiles it in the background while the
-         next layer is read. Unchanged layers come from the layer cache instead.
+         next layer is read. Unchanged layers come from the layer cache instead. The
+         layers the analysis reads (cross checks, indicators, the model, conflicts) are
+         kept in the working CRS as they are read, not read back from their tables; a
+         large layer the model reads is tested for overlaps (coverage) in a thread while
+         the next layers are read.
 review   cross-layer checks (control lines, zone coverage); any blocking finding stops the
          build here: the report goes to a new DIR/reports/<time>-<random>/, nothing is
          published (exit status 3).
 release  the audiences' archives are joined from the layers' archives, their GeoPackages
          assembled from the layers' tables; indicators, pygeoapi configs, styles, the
-         review report and manifest.json are written into DIR/.staging/<id>/, which is
+         review report and manifest.json are written into DIR/.staging/<id>/ (an extra
+         tile layer made by an output, the conflicts, is tiled in the background while
+         the next outputs are written), which is
          then renamed to DIR/releases/<id>/ and made `current` atomically.
 """
 
@@ -23,12 +29,14 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import pyogrio
@@ -45,6 +53,7 @@ from publish.checks.rules import rule_versions
 from publish.domain import AUDIENCES, REPORTS_FOLDER
 from publish.errors import BuildError, ReviewFailedError
 from publish.features.indicators import county_layer
+from publish.indicators.compute import COVERAGE_TEST_FROM, is_coverage
 from publish.indicators.model import load_model
 from publish.ogc.config import load_server_config
 from publish.pipeline.fingerprint import layer_fingerprint, tool_versions
@@ -53,12 +62,15 @@ from publish.pipeline.progress import Reporter
 from publish.release.manifest import read_manifest, write_manifest
 from publish.release.output import LayerResult, ReleaseJob
 from publish.release.outputs import RELEASE_OUTPUTS
+from publish.release.outputs.tiles import discard_extra_tiles, start_extra_tiles
 from publish.release.store import ReleaseStore, new_release_id
 from publish.resources import resource_path
 from publish.review.inputs import ReportInputs
 from publish.review.report import new_report_folder, write_report
 from publish.review.terminal import first_blocking, summary_lines, summary_renderable
 from publish.styles.symbols import load_symbols
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -124,6 +136,10 @@ class Build:
         self.top_zoom = _top_zoom(self.catalog)
         self._frames: dict[tuple[str, str], gpd.GeoDataFrame] = {}
         self._indicator_cache: dict[Any, dict[str, Any]] = {}
+        # the model's large layers' coverage tests, run in a thread of their own as soon as a
+        # layer is read (GEOS leaves the GIL: it overlaps the reading of the next layers)
+        self._tests: ThreadPoolExecutor | None = None
+        self._coverage: dict[str, Future[tuple[bool, float]]] = {}
         # what the cross checks measured, for the report (publish.review.inventory)
         self._cross: dict[str, Any] = {}
 
@@ -171,8 +187,19 @@ class Build:
                 fresh.append((spec, fingerprint))
         return reused, fresh
 
+    def _model_layers(self) -> set[str]:
+        """The layers the indicator model's formulas read."""
+        return {lid for i in self.model.indicators for lid in i.layers} if self.model else set()
+
+    def _analysed(self) -> set[str]:
+        """The layers the cross checks, indicators, model and conflicts read in the working CRS:
+        kept in memory from their first read (LayerOutput.kept), not read back."""
+        roles = {*CONTROL_LINE_ROLES, "planning_zone", "land_use", "current_use", "admin"}
+        return {s.id for s in self.catalog.layers if s.role in roles} | self._model_layers()
+
     def _build_layers(self, fresh: Sequence[tuple[LayerSpec, str]]) -> list[LayerBuild]:
         builds: list[LayerBuild] = []
+        analysed, named = self._analysed(), self._model_layers()
         # The biggest source first: its tippecanoe run then overlaps the reading of the others.
         for spec, fingerprint in sorted(fresh, key=lambda item: -_source_size(item[0])):
             build = LayerBuild(
@@ -183,15 +210,41 @@ class Build:
                 crs=self.catalog.crs,
                 batch_size=self.options.batch_size,
                 keep_input=self.options.keep_inputs,
+                keep_frame=spec.id in analysed,
             )
             builds.append(build)
             with self.report.stage(f"read and check {spec.id}") as task:
                 output = build.prepare(on_batch=task.advance)
+            if (
+                spec.id in named
+                and output.kept is not None
+                and len(output.kept) >= COVERAGE_TEST_FROM
+            ):
+                self._coverage[spec.id] = self._test_pool().submit(_timed, is_coverage, output.kept)
             state = "blocked" if output.blocked else f"{output.count} features"
             self.report.log(f"{spec.id}: rebuilt ({state}, fingerprint {fingerprint[:12]})")
             if not output.blocked:
                 build.start_tiles()
         return builds
+
+    def _test_pool(self) -> ThreadPoolExecutor:
+        if self._tests is None:
+            self._tests = ThreadPoolExecutor(1, thread_name_prefix="coverage")
+        return self._tests
+
+    def _known_coverage(self, layer_id: str) -> bool | None:
+        """The layer's coverage test, if the build started one (waits for it; the log says how
+        long it ran in the background and how long it was waited for)."""
+        test = self._coverage.pop(layer_id, None)
+        if test is None:
+            return None
+        start = time.monotonic()
+        verdict, seconds = test.result()
+        self.report.log(
+            f"coverage test of {layer_id}: {seconds:.1f} s in the background, "
+            f"waited {time.monotonic() - start:.1f} s ({'a coverage' if verdict else 'overlaps'})"
+        )
+        return verdict
 
     # -- review ----------------------------------------------------------------------------------
 
@@ -265,6 +318,8 @@ class Build:
     def _frame(self, output: LayerResult) -> gpd.GeoDataFrame:
         """A layer in the working CRS, read once per build (cross checks and both audiences'
         indicators use the same small layers)."""
+        if output.kept is not None:  # read and projected once, while the layer was streamed
+            return output.kept
         key = (output.spec.id, output.fingerprint)
         if key not in self._frames:
             self._frames[key] = _read_in(output, self.catalog.crs)
@@ -296,6 +351,7 @@ class Build:
             stages=self.report,
             frame=self._frame,
             model=self.model,
+            coverage=self._known_coverage,
             cross=self._cross,
             styles_dir=self.options.styles_dir,
         )
@@ -303,20 +359,28 @@ class Build:
             audience: {"layers": [s.id for s in specs]} for audience, specs in job.audiences()
         }
         manifest["audiences"] = audiences
-        for output in RELEASE_OUTPUTS:
-            written = output.write(job)
-            if output.per_audience:
-                for audience, entry in written.items():
-                    audiences[audience][output.key] = entry
-            else:
-                manifest[output.key] = written
+        try:
+            for output in RELEASE_OUTPUTS:
+                written = output.write(job)
+                if output.per_audience:
+                    for audience, entry in written.items():
+                        audiences[audience][output.key] = entry
+                else:
+                    manifest[output.key] = written
+                start_extra_tiles(job)  # an extra layer made by now is tiled meanwhile
+        finally:
+            discard_extra_tiles(job)
 
     # -- the whole build -------------------------------------------------------------------------
 
     def run(self) -> BuildResult:
         self.out.mkdir(parents=True, exist_ok=True)
         with _exclusive(self.out / ".build.lock"):
-            return self._run()
+            try:
+                return self._run()
+            finally:
+                if self._tests is not None:
+                    self._tests.shutdown(wait=False, cancel_futures=True)
 
     def _run(self) -> BuildResult:
         started = _now()
@@ -436,6 +500,11 @@ class Build:
             for entry in folder.iterdir():
                 if keep is None or entry != keep.folder:
                     shutil.rmtree(entry, ignore_errors=True)
+
+
+def _timed(function: Callable[..., T], *args: Any) -> tuple[T, float]:
+    start = time.monotonic()
+    return function(*args), time.monotonic() - start
 
 
 @contextmanager

@@ -27,13 +27,15 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import shapely
 
 from publish.catalog import POLYGON_ROLES, LayerSpec
 from publish.checks.findings import Finding, Severity, make_finding
 from publish.checks.layer import LayerChecker, source_error_finding
 from publish.errors import BuildError, SourceError
-from publish.features.store import LayerTableWriter
+from publish.features.store import AREA_COLUMN, LayerTableWriter
 from publish.sources import iter_batches, source_fields
 from publish.tiles.inputs import LayerInput, write_geojsonseq
 from publish.tiles.job import TippecanoeJob
@@ -64,6 +66,9 @@ class LayerOutput:
     # per layer rule: how many features (or, for a layer-wide rule, layers: 1) it checked;
     # None when unknown (a cache entry written before the counts were kept)
     checked: dict[str, int] | None = None
+    # the layer in the working CRS as the build read it (index fid, the table's columns), kept
+    # in memory when asked (LayerBuild keep_frame) so the analysis does not read it back
+    kept: gpd.GeoDataFrame | None = field(default=None, repr=False, compare=False)
 
     @property
     def blocked(self) -> bool:
@@ -143,6 +148,22 @@ def _kind(spec: LayerSpec, frame: gpd.GeoDataFrame) -> str | None:
     return None
 
 
+def _working(
+    frame: gpd.GeoDataFrame, projected: np.ndarray, columns: list[str], crs: str
+) -> gpd.GeoDataFrame:
+    """A checked batch (EPSG:4326) as the analysis reads the layer's table back: index fid,
+    the table's columns, geometries in the working CRS — the checker's projected polygons,
+    the other geometries projected here."""
+    geoms = projected.copy()
+    rest = np.flatnonzero(pd.isna(geoms) & ~shapely.is_missing(frame.geometry.array))
+    if len(rest):
+        others = gpd.GeoSeries(frame.geometry.array[rest], crs=frame.crs).to_crs(crs)
+        geoms[rest] = np.asarray(others.array)
+    data = {name: frame[name].to_numpy() for name in [*columns, AREA_COLUMN]}
+    index = pd.Index(frame["fid"].to_numpy(), name="fid")
+    return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, index=index, crs=crs), index=index)
+
+
 class LayerBuild:
     """Prepare one layer (read, check, write features and tippecanoe input), then tile it."""
 
@@ -156,6 +177,7 @@ class LayerBuild:
         crs: str,
         batch_size: int = 50_000,
         keep_input: bool = False,
+        keep_frame: bool = False,
     ) -> None:
         self.spec = spec
         self.crs = crs  # the city's working CRS: the checks' areas (and area_m2) are in it
@@ -164,6 +186,7 @@ class LayerBuild:
         self.top_zoom = top_zoom
         self.batch_size = batch_size
         self.keep_input = keep_input  # keep tippecanoe's input (bench/build.py reuses it)
+        self.keep_frame = keep_frame  # keep the layer in the working CRS (LayerOutput.kept)
         self.out = LayerOutput(spec, fingerprint, self.work, reused=False)
         self._job: TippecanoeJob | None = None
         self._input: LayerInput | None = None
@@ -180,6 +203,7 @@ class LayerBuild:
         wanted = list(dict.fromkeys([*spec.fields, spec.id_field, "MJ", spec.code_field or ""]))
         columns = [c for c in wanted if c]
         writer: LayerTableWriter | None = None
+        kept: list[gpd.GeoDataFrame] = []
         try:
             names = set(source_fields(spec))
         except SourceError as exc:
@@ -203,6 +227,8 @@ class LayerBuild:
                         indexed=spec.query_indexes,
                     )
                 writer.append(frame)
+                if self.keep_frame:
+                    kept.append(_working(frame, checker.projected, present, self.crs))
                 if on_batch is not None:
                     on_batch(len(frame))
                 yield frame
@@ -243,6 +269,10 @@ class LayerBuild:
         info = writer.close()
         if overview is not None and written and not self.out.blocked:
             append_overview(self.work / FEATURES, seq, spec, overview)
+        if kept and not self.out.blocked:
+            self.out.kept = (
+                gpd.GeoDataFrame(pd.concat(kept), crs=self.crs) if len(kept) > 1 else kept[0]
+            )
         self.out.count = int(info.count)
         self.out.bounds = info.bounds if info.count else None
         self.out.area_m2 = float(info.area_m2)

@@ -55,6 +55,8 @@ class LayerResult(Protocol):
     def findings(self) -> list[Finding]: ...
     @property
     def checked(self) -> dict[str, int] | None: ...  # per rule kind; None: not kept (old cache)
+    @property
+    def kept(self) -> gpd.GeoDataFrame | None: ...  # in the working CRS, from the build's read
 
 
 class Stages(Protocol):
@@ -88,6 +90,9 @@ class ReleaseJob:
     # what an output made for a later one (not for the manifest), by the output's key
     made: dict[str, Any] = field(default_factory=dict)
     styles_dir: Path | None = None  # the style symbols (build --styles-dir; None: the package's)
+    # a layer id → whether its polygons overlap nowhere, when the build has already tested it
+    # (publish.indicators.compute.is_coverage, run in the background once the layer is read)
+    coverage: Callable[[str], bool | None] = field(default=lambda _layer: None)
 
     def audiences(self) -> Iterator[tuple[str, tuple[LayerSpec, ...]]]:
         """Each audience with its layers, in catalog order."""

@@ -165,3 +165,27 @@ def test_reused_only_when_nothing_changed(catalog: Catalog, tmp_path: Path) -> N
     assert reuse(replace(red, formula_text="area( lines )")) is None
     assert reuse(previous_doc={**doc, "results": doc["results"][:1]}) is None
     assert reuse(previous_doc=None) is None
+
+
+def test_a_coverage_test_done_beforehand_is_taken(catalog: Catalog, tmp_path: Path) -> None:
+    """The build tests a large layer in the background once it is read: the evaluator takes
+    that verdict instead of testing again, and either way the figures are the same."""
+    frames = _frames(False)
+    model = _model(catalog, tmp_path, FORMULAS)
+    units = scope_units(catalog, frames["xian"], None)
+    asked: list[str] = []
+
+    def known(layer: str) -> bool | None:
+        asked.append(layer)
+        return False if layer == "grid" else None  # as if it were not a coverage: union path
+
+    told = Evaluator(catalog, frames.__getitem__, model, coverage=known)
+    assert told.is_coverage("grid") is False and told.is_coverage("grid") is False
+    assert asked == ["grid"]  # asked once, then kept
+    tested = Evaluator(catalog, frames.__getitem__, model)
+    assert tested.is_coverage("grid") is True
+    figures = [
+        {(r.indicator.id, r.unit.code): r.value for r in evaluate(e, model.indicators, units)}
+        for e in (told, tested)
+    ]
+    assert figures[0] == pytest.approx(figures[1])

@@ -169,3 +169,14 @@ def test_the_public_never_sees_a_kind_of_an_internal_layer(red_line_internal: Bu
     review = json.loads((release / "review.json").read_bytes())
     named = {f["value"] for f in review["findings"] if f["kind"] == "plan_conflict"}
     assert named >= red
+
+
+def test_the_layer_is_tiled_while_the_model_is_evaluated(full_release: BuildResult) -> None:
+    """tippecanoe starts on the conflicts layer once, as soon as the conflicts are computed and
+    before the indicator model is evaluated; the join waits for it; nothing is left behind."""
+    log = read_manifest(full_release.path)["log"]
+    started = [i for i, line in enumerate(log) if "start tiling the conflicts layer: done" in line]
+    monitoring = next(i for i, line in enumerate(log) if "monitoring (public) …" in line)
+    waited = next(i for i, line in enumerate(log) if "tile the conflicts layer: done" in line)
+    assert len(started) == 1 and started[0] < monitoring < waited
+    assert not list(full_release.path.parents[1].glob(".staging/.extra-*"))

@@ -21,8 +21,10 @@ RELEASE_OUTPUTS: tuple[ReleaseOutput, ...] = (
     CATALOG,
     FEATURES,
     INDICATORS,
+    # adds its warnings to the review; the tiles carry its `conflicts` layer, tiled in the
+    # background from here on (publish.release.outputs.tiles.start_extra_tiles)
+    CONFLICTS,
     MONITORING,  # the indicator model's figures: monitoring/<aud>.json, feature tables
-    CONFLICTS,  # adds its warnings to the review; the tiles carry its `conflicts` layer
     CHANGES,  # reads the features and indicators; the tiles carry its `changes` layer
     TILES,
     OGC,

@@ -65,7 +65,8 @@ def _selections(job: ReleaseJob, inputs: Mapping[str, str]) -> dict[str, np.ndar
     for name, layer_id in inputs.items():
         selection = SELECTIONS[name]
         spec = job.catalog.layer(layer_id)
-        if spec.role == "current_use" and selection.classes is not None:
+        layer = job.layers[layer_id]
+        if spec.role == "current_use" and selection.classes is not None and layer.kept is None:
             # both current-use selections from one filtered read of the layer
             together = tuple(
                 c
@@ -74,8 +75,8 @@ def _selections(job: ReleaseJob, inputs: Mapping[str, str]) -> dict[str, np.ndar
                 for c in s.classes
             )
             frame = _read_codes(job, layer_id, together)
-        else:
-            frame = job.frame(job.layers[layer_id])
+        else:  # kept in memory from the build's read, or small
+            frame = job.frame(layer)
         out[name] = selected(frame, selection, spec.code_field, job.catalog.crs)
     return out
 

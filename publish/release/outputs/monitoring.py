@@ -98,7 +98,9 @@ def write(job: ReleaseJob) -> dict[str, str]:
     model = job.model
     if model is None:
         return {}
-    evaluator = Evaluator(job.catalog, lambda lid: job.frame(job.layers[lid]), model)
+    evaluator = Evaluator(
+        job.catalog, lambda lid: job.frame(job.layers[lid]), model, coverage=job.coverage
+    )
     out = {}
     for audience, specs in job.audiences():
         visible = {s.id for s in specs}

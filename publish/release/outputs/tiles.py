@@ -22,7 +22,7 @@ from publish.release.outputs.changes import CHANGES_KEY
 from publish.release.outputs.conflicts import CONFLICT_FIELDS, CONFLICTS_KEY, conflict_frames
 from publish.tiles.archive import Archive, verify
 from publish.tiles.inputs import write_layer
-from publish.tiles.job import run_tippecanoe
+from publish.tiles.job import TippecanoeJob
 from publish.tiles.join import JoinOutput, join_many
 
 if TYPE_CHECKING:
@@ -34,12 +34,14 @@ class ExtraLayer:
     """A layer an output adds to the archives: `frames(job)` → {audience: its features in the
     feature store's CRS (EPSG:4326) with `fields`}; an audience left out, or given no feature,
     gets no such layer. Tiled from `minzoom` (default: the catalog's lowest) to the release's top
-    zoom."""
+    zoom. With `ready`, tiled in the background as soon as `ready(job)` says an earlier output
+    has made its features (`start_extra_tiles`), while the next outputs are written."""
 
     name: str
     fields: tuple[str, ...]
     frames: Callable[[ReleaseJob], Mapping[str, gpd.GeoDataFrame]]
     minzoom: int | None = None
+    ready: Callable[[ReleaseJob], bool] | None = None
 
 
 def _changes_frames(job: ReleaseJob) -> dict[str, gpd.GeoDataFrame]:
@@ -60,40 +62,102 @@ def _changes_frames(job: ReleaseJob) -> dict[str, gpd.GeoDataFrame]:
 EXTRA_LAYERS: tuple[ExtraLayer, ...] = (
     ExtraLayer(CHANGES_LAYER, FIELDS, _changes_frames),
     ExtraLayer(LABELS_LAYER, LABEL_FIELDS, label_frames),  # one point per admin area's name
-    # pieces of parcels and planned blocks: below z8 they are specks, and cost tiles
-    ExtraLayer(CONFLICTS_KEY, CONFLICT_FIELDS, conflict_frames, minzoom=8),
+    # pieces of parcels and planned blocks: below z8 they are specks, and cost tiles; tiled
+    # while the indicator model is evaluated
+    ExtraLayer(
+        CONFLICTS_KEY,
+        CONFLICT_FIELDS,
+        conflict_frames,
+        minzoom=8,
+        ready=lambda job: CONFLICTS_KEY in job.made,
+    ),
 )
 EXTRA_LAYER_NAMES = frozenset(extra.name for extra in EXTRA_LAYERS)
 
+# job.made: the extra layers being tiled in the background (start_extra_tiles)
+_STARTED = "tiles:started"
+
+Running = dict[str, tuple[Path, TippecanoeJob]]  # {audience: (archive, its tippecanoe run)}
+
+
+@dataclass
+class _Started:
+    folder: tempfile.TemporaryDirectory[str]
+    layers: dict[str, Running]  # by extra layer name
+    closed: bool = False  # joined or discarded: nothing more to start
+
+
+def _start(job: ReleaseJob, extra: ExtraLayer, folder: Path) -> Running:
+    """tippecanoe started on each audience's features of `extra` (an audience given the same
+    frame as another shares its run and archive)."""
+    frames = extra.frames(job)
+    lowest = min(s.minzoom for s in job.catalog.layers)
+    minzoom = lowest if extra.minzoom is None else min(extra.minzoom, job.top_zoom)
+    by_frame: dict[int, tuple[Path, TippecanoeJob]] = {}
+    out: Running = {}
+    for audience in AUDIENCES:
+        frame = frames.get(audience)
+        if frame is None or len(frame) == 0:
+            continue
+        if id(frame) not in by_frame:
+            layer = write_layer(
+                [frame],
+                folder / f"{extra.name}-{audience}.geojsonl",
+                extra.name,
+                extra.fields,
+                minzoom=minzoom,
+                maxzoom=job.top_zoom,
+            )
+            archive = folder / f"{extra.name}-{audience}.pmtiles"
+            by_frame[id(frame)] = (archive, TippecanoeJob([layer], archive, extra.name).start())
+        out[audience] = by_frame[id(frame)]
+    return out
+
+
+def start_extra_tiles(job: ReleaseJob) -> None:
+    """Start tiling, in the background, each extra layer with a `ready` whose features an
+    earlier output has made (the build calls this after each output's write)."""
+    for extra in EXTRA_LAYERS:
+        started = job.made.get(_STARTED)
+        if extra.ready is None or not extra.ready(job):
+            continue
+        if started is None:
+            folder = tempfile.TemporaryDirectory(dir=job.staged.parent, prefix=".extra-")
+            started = job.made[_STARTED] = _Started(folder, {})
+        if extra.name not in started.layers and not started.closed:
+            with job.stages.stage(f"start tiling the {extra.name} layer"):
+                started.layers[extra.name] = _start(job, extra, Path(started.folder.name))
+
+
+def discard_extra_tiles(job: ReleaseJob) -> None:
+    """Stop what `start_extra_tiles` left running and remove its files."""
+    started = job.made.get(_STARTED)
+    if started is None or started.closed:
+        return
+    started.closed = True
+    for running in started.layers.values():
+        for _, run in running.values():
+            run.kill()
+    started.folder.cleanup()
+
 
 def _extra_archives(job: ReleaseJob, folder: Path) -> dict[str, list[tuple[str, Path]]]:
-    """Each audience's extra layers tiled into `folder`: {audience: [(name, archive)]}."""
+    """Each audience's extra layers tiled into `folder` (or where `start_extra_tiles` started
+    them): {audience: [(name, archive)]}."""
     out: dict[str, list[tuple[str, Path]]] = {audience: [] for audience in AUDIENCES}
-    lowest = min(s.minzoom for s in job.catalog.layers)
+    started = job.made.get(_STARTED)
+    started = None if started is None or started.closed else started
     for extra in EXTRA_LAYERS:
         with job.stages.stage(f"tile the {extra.name} layer"):
-            frames = extra.frames(job)
-            tiled: dict[int, Path] = {}  # an audience given the same frame as another shares it
-            for audience in AUDIENCES:
-                frame = frames.get(audience)
-                if frame is None or len(frame) == 0:
-                    continue
-                if id(frame) in tiled:
-                    out[audience].append((extra.name, tiled[id(frame)]))
-                    continue
-                minzoom = lowest if extra.minzoom is None else min(extra.minzoom, job.top_zoom)
-                layer = write_layer(
-                    [frame],
-                    folder / f"{extra.name}-{audience}.geojsonl",
-                    extra.name,
-                    extra.fields,
-                    minzoom=minzoom,
-                    maxzoom=job.top_zoom,
-                )
-                archive = folder / f"{extra.name}-{audience}.pmtiles"
-                run_tippecanoe([layer], archive, extra.name)
+            running = started.layers.get(extra.name) if started else None
+            if running is None:
+                running = _start(job, extra, folder)
+            waited: set[int] = set()
+            for audience, (archive, run) in running.items():
+                if id(run) not in waited:
+                    run.wait()
+                    waited.add(id(run))
                 out[audience].append((extra.name, archive))
-                tiled[id(frame)] = archive
     return out
 
 
@@ -118,6 +182,7 @@ def write(job: ReleaseJob) -> dict[str, Any]:
             )
         with job.stages.stage("join tiles (public, internal)"):
             stats = join_many(parts, list(outputs.values()))
+    discard_extra_tiles(job)  # the archives started early are joined: their folder goes
     return {
         audience: {
             "path": f"tiles/{audience}.pmtiles",
