@@ -105,16 +105,23 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(doc, ensure_ascii=False, default=str)
 
 
+# `access_line`'s arguments: an access line kept as its values until its batch is written
+AccessValues = tuple[str, str, str, str, str, int, float, int, str | None]
+
+
 class BufferedStreamHandler(logging.StreamHandler):
     """A StreamHandler that writes its lines in batches: when `capacity` lines are waiting, on
     `flush()` (the server calls it every `ACCESS_FLUSH_S` seconds) and when closed — as nginx's
     `access_log … buffer= flush=` does. One write a batch instead of one write and flush a line:
-    the access line is the largest cost of a cached tile request after the socket."""
+    the access line is the largest cost of a cached tile request after the socket. The access
+    lines `AccessRecorder` queues are kept as their values and made all
+    together when their batch is written: the same text, made in one tight loop, costs less
+    than one at a time between requests."""
 
     def __init__(self, stream: Any = None, capacity: int = 256) -> None:
         super().__init__(stream)
         self.capacity = capacity
-        self.pending: list[str] = []
+        self.pending: list[str | AccessValues] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -124,8 +131,9 @@ class BufferedStreamHandler(logging.StreamHandler):
             return
         self.append_line(line)
 
-    def append_line(self, line: str) -> None:
-        """Queue a line already formatted (see `AccessRecorder.record`)."""
+    def append_line(self, line: str | AccessValues) -> None:
+        """Queue a line already formatted, or an access line's values (`access_line(*values)`
+        when its batch is written)."""
         with self.lock:  # type: ignore[union-attr]
             self.pending.append(line)
             if len(self.pending) < self.capacity:
@@ -136,10 +144,10 @@ class BufferedStreamHandler(logging.StreamHandler):
         with self.lock:  # type: ignore[union-attr]
             if not self.pending:
                 return
-            text = "\n".join(self.pending) + "\n"
+            lines = [x if type(x) is str else access_line(*x) for x in self.pending]
             self.pending.clear()
             try:
-                self.stream.write(text)
+                self.stream.write("\n".join(lines) + "\n")
                 self.stream.flush()
             except Exception:  # a closed or full stream: drop the batch, keep serving
                 pass
@@ -323,13 +331,13 @@ class AccessRecorder:
         duration_ms = round(seconds * 1e6) / 1000  # to the µs; round(x, 3) costs 5× more
         address = client[0] if client else None
         direct = _direct_handlers()
-        if direct is not None:
-            line = access_line(
+        if direct is not None:  # the line is made from these values when it is written
+            values: AccessValues = (
                 direct[0][1]._time(time.time()),
                 request_id, method, route, path, status, duration_ms, sent, address,
             )  # fmt: skip
             for handler, _ in direct:
-                handler.append_line(line)
+                handler.append_line(values)
             return
         fields = {
             "request_id": request_id,
