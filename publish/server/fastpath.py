@@ -198,9 +198,10 @@ class TileFastPath:
             if status == 200:
                 headers.append((b"content-length", b"%d" % len(body)))
         given_id = found[_ID]
-        request_id = request_id_from(
-            None if given_id is None else given_id.decode("latin-1"), self.recorder.new_id
-        )
+        if given_id is None:
+            request_id = self.recorder.new_id()
+        else:
+            request_id = request_id_from(given_id.decode("latin-1"), self.recorder.new_id)
         headers.append((_REQUEST_ID, request_id.encode()))
         start: Message = {"type": "http.response.start", "status": status, "headers": headers}
         try:

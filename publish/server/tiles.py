@@ -59,21 +59,19 @@ def check_tile_address(z: int, x: int, y: int, max_zoom: int = _MAX_ZOOM) -> tup
 Header = tuple[bytes, bytes]  # as ASGI sends it: (lower-case name, value)
 
 
-class TileAnswer(NamedTuple):
-    """A tile request's answer (200, 204 or 304), before it becomes a response."""
-
-    status: int
-    headers: list[Header]  # no length
-    body: bytes
+# A tile request's answer (200, 204 or 304) before it becomes a response: its status, its
+# headers (no length) and its body
+TileAnswer = tuple[int, list[Header], bytes]
 
 
 class TileHeaders(NamedTuple):
     """What an audience's tile answers carry whatever the tile, encoded once (the fast path
     keeps them per audience: publish.server.fastpath): `every` answer's (Cache-Control, the
-    release, and the `extra` given to `tile_headers`), and the `content` a 200 adds."""
+    release, and the `extra` given to `tile_headers`), and those of a 200 (`ok`: `every` and
+    the content type and encoding)."""
 
     every: tuple[Header, ...]
-    content: tuple[Header, ...]
+    ok: tuple[Header, ...]
 
 
 def tile_headers(
@@ -88,7 +86,7 @@ def tile_headers(
         (b"cache-control", cache_control.encode()),
         (_RELEASE_HEADER_NAME, release.id.encode()),
     )
-    return TileHeaders((*every, *extra), tuple(content))
+    return TileHeaders((*every, *extra), (*every, *extra, *content))
 
 
 def tile_answer(
@@ -108,12 +106,10 @@ def tile_answer(
     if status is TileStatus.OK:
         etag = f'"{result.etag}"'
         if etag_matches(if_none_match, etag):
-            return TileAnswer(304, [*headers.every, (b"etag", etag.encode())], b"")
-        return TileAnswer(
-            200, [*headers.every, (b"etag", etag.encode()), *headers.content], result.data or b""
-        )
+            return 304, [*headers.every, (b"etag", etag.encode())], b""
+        return 200, [*headers.ok, (b"etag", etag.encode())], result.data or b""
     if status is TileStatus.EMPTY:
-        return TileAnswer(204, list(headers.every), b"")
+        return 204, list(headers.every), b""
     raise NotFoundError("no tile here: outside the archive's zooms or bounds")
 
 
@@ -122,11 +118,11 @@ async def tile(request: Request) -> Response:
     ctx = request_context(request, params["audience"])
     z, x, y = parse_tile_path(params["z"], params["x"], params["name"])
     headers = tile_headers(ctx.release, ctx.audience, ctx.tile_cache_control())
-    answer = tile_answer(
+    status, raw_headers, body = tile_answer(
         ctx.state.tile_cache, ctx.audience, headers, z, x, y, request.headers.get("if-none-match")
     )
-    response = Response(answer.body, status_code=answer.status)  # adds the length for a 200
-    response.raw_headers.extend(answer.headers)
+    response = Response(body, status_code=status)  # adds the length for a 200
+    response.raw_headers.extend(raw_headers)
     return response
 
 
