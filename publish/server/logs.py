@@ -336,8 +336,9 @@ class AccessRecorder:
             time.time(), request_id, scope["method"], route, scope["path"], status, seconds, sent,
             client[0] if client else None,
         )  # fmt: skip
-        if access_log.isEnabledFor(logging.INFO) and _direct_handlers() is not None:
-            waiting = self._finished
+        waiting = self._finished
+        # a batch under way was begun as served (what changed since, `flush` sees to)
+        if waiting or (access_log.isEnabledFor(logging.INFO) and _direct_handlers() is not None):
             waiting.append(finished)
             if len(waiting) >= BATCH:
                 self.flush()

@@ -3,12 +3,21 @@ same template as matching the path against the route table does."""
 
 from __future__ import annotations
 
+import io
+import logging
 from typing import Any
 
 import pytest
 
 from publish.server.fastpath import TILE_ROUTE
-from publish.server.logs import AccessRecorder, RequestLog, route_templates
+from publish.server.logs import (
+    ACCESS_LOGGER,
+    AccessRecorder,
+    BufferedStreamHandler,
+    JsonFormatter,
+    RequestLog,
+    route_templates,
+)
 from publish.server.metrics import UNMATCHED, route_template
 from tests.server.helpers import Probe, TestClient
 
@@ -86,6 +95,19 @@ def test_route_templates_join_mounts_and_skip_shared_routes() -> None:
     assert id(shared) not in templates
 
 
+def served_access_log(monkeypatch: pytest.MonkeyPatch) -> tuple[io.StringIO, BufferedStreamHandler]:
+    """The access logger set up as `log_config` sets it up (one line a batch), into a string."""
+    stream = io.StringIO()
+    handler = BufferedStreamHandler(stream, capacity=1)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger(ACCESS_LOGGER)
+    monkeypatch.setattr(logger, "handlers", [handler])
+    monkeypatch.setattr(logger, "propagate", False)
+    monkeypatch.setattr(logger, "level", logging.INFO)
+    logger.manager._clear_cache()  # type: ignore[attr-defined]
+    return stream, handler
+
+
 @pytest.mark.parametrize(
     ("path", "client_address", "seconds"),
     [
@@ -104,21 +126,10 @@ def test_direct_access_lines_are_the_formatter_s_lines(
 ) -> None:
     """The recorder writes its line itself when the access logger is set up as `log_config` sets
     it up; the text must be the JsonFormatter's, byte for byte but the time."""
-    import io
     import json
-    import logging
     import re
 
-    from publish.server.logs import ACCESS_LOGGER, BufferedStreamHandler, JsonFormatter
-
-    stream = io.StringIO()
-    handler = BufferedStreamHandler(stream, capacity=1)
-    handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger(ACCESS_LOGGER)
-    monkeypatch.setattr(logger, "handlers", [handler])
-    monkeypatch.setattr(logger, "propagate", False)
-    monkeypatch.setattr(logger, "level", logging.INFO)
-    logger.manager._clear_cache()  # type: ignore[attr-defined]
+    stream, handler = served_access_log(monkeypatch)
     from publish.server import logs
 
     made: list[str] = []
@@ -168,24 +179,15 @@ def test_requests_are_counted_and_logged_in_batches_with_their_own_times(
     """Set up as served, the recorder keeps finished requests; their counts and lines (each
     with its request's time) appear at a metrics read (scrape or the lifespan's tick) or when
     BATCH of them wait."""
-    import io
     import json
-    import logging
 
     from publish.server import logs
     from publish.server.holder import ReleaseHolder
-    from publish.server.logs import ACCESS_LOGGER, BATCH, BufferedStreamHandler, JsonFormatter
+    from publish.server.logs import BATCH
     from publish.server.metrics import Metrics
     from publish.server.tilecache import TileCache
 
-    stream = io.StringIO()
-    handler = BufferedStreamHandler(stream, capacity=1)
-    handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger(ACCESS_LOGGER)
-    monkeypatch.setattr(logger, "handlers", [handler])
-    monkeypatch.setattr(logger, "propagate", False)
-    monkeypatch.setattr(logger, "level", logging.INFO)
-    logger.manager._clear_cache()  # type: ignore[attr-defined]
+    stream, _ = served_access_log(monkeypatch)
     metrics = Metrics(TileCache(1024), ReleaseHolder(tmp_path))
     recorder = AccessRecorder([], metrics)
     line = 'onemap_http_requests_total{method="GET",route="/r",status="200"}'
