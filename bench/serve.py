@@ -103,6 +103,8 @@ for line in io.lines(os.getenv("BENCH_PATHS")) do paths[#paths + 1] = line end
 local headers = {}
 local encoding = os.getenv("BENCH_ACCEPT_ENCODING") or ""
 if encoding ~= "" then headers["Accept-Encoding"] = encoding end
+local origin = os.getenv("BENCH_ORIGIN") or ""
+if origin ~= "" then headers["Origin"] = origin end
 local threads = 0
 function setup(thread)
   threads = threads + 1
@@ -280,11 +282,13 @@ def wrk(
     script: Path,
     gzip_ok: bool,
     timeout_s: int = 30,
+    origin: str = "",
 ) -> dict[str, Any]:
     env = {
         **os.environ,
         "BENCH_PATHS": str(paths),
         "BENCH_ACCEPT_ENCODING": "gzip" if gzip_ok else "",
+        "BENCH_ORIGIN": origin,  # an Origin header on every request, unless empty
     }
     command = [
         *("wrk", "-t2", f"-c{connections}", f"-d{duration}s", f"--timeout={timeout_s}s"),
@@ -318,16 +322,18 @@ def measure(
     script: Path,
     pids: Callable[[], list[int]],
     connections: int | None = None,
+    origin: str = "",
 ) -> Run:
     tiles = group == "tiles"
     connections = connections or (64 if tiles else 16)
-    wrk(base, paths, duration=3, connections=connections, script=script, gzip_ok=tiles)  # warm
+    options = {"connections": connections, "script": script, "gzip_ok": tiles, "origin": origin}
+    wrk(base, paths, duration=3, **options)  # warm
     load = wait_quiet(args.quiet, args.quiet_wait)
     watched = pids()
     before = cpu_seconds(watched)
     # a server answering a few requests a second gets a longer run, for enough answers
     duration = args.duration if server != "gpkg" else max(args.duration, 40)
-    r = wrk(base, paths, duration=duration, connections=connections, script=script, gzip_ok=tiles)
+    r = wrk(base, paths, duration=duration, **options)
     used = cpu_seconds(watched) - before
     seconds = r["duration_us"] / 1e6
     errors = r["connect"] + r["read"] + r["write"] + r["status"] + r["timeout"]
@@ -571,17 +577,17 @@ def ours(
     log_level: str = "info",
     settings_env: dict[str, str] | None = None,
     source: Path = REPO,
-    server: str = "uvicorn",
+    server: str | None = None,
 ) -> Any:
     """`python -m publish serve` with its defaults (settings from no PUBLISH_* variable but
     those of `settings_env`), the `publish` package of the checkout `source`, under the ASGI
-    server `server` (`serve --server`)."""
+    server `server` (`serve --server`; None: serve's default, granian since commit 1578638)."""
     port = free_port()
     argv = [
         *(PYTHON, "-m", "publish", "serve", "--tiles", str(tiles_dir)),
         *("--port", str(port), "--workers", str(workers), "--log-level", log_level),
     ]
-    if server != "uvicorn":  # a checkout from before `--server` knows uvicorn only
+    if server is not None:  # (a checkout from before `--server` knows uvicorn only)
         argv += ["--server", server]
     env = {k: "" for k in os.environ if k.startswith("PUBLISH_")}
     env.update(settings_env or {})

@@ -27,12 +27,14 @@ http {{
 
 
 def local_options(prefix: Path, nodes: tuple[str, ...], port: int) -> NginxOptions:
-    """nginx on 127.0.0.1:`port` in front of `nodes`, its cache and log under `prefix`."""
+    """nginx on 127.0.0.1:`port` in front of `nodes`, its cache, tile store and log under
+    `prefix`."""
     return NginxOptions(
         nodes=nodes,
         public_url=f"http://127.0.0.1:{port}",
         listen=f"127.0.0.1:{port}",
         cache_dir=str(prefix / "cache"),
+        tile_store=str(prefix / "tiles"),
         access_log=str(prefix / "access.log"),
     )
 

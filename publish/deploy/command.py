@@ -12,6 +12,7 @@ from publish.deploy.nginx import (
     DEFAULT_CACHE_DIR,
     DEFAULT_CACHE_SIZE,
     DEFAULT_SITE_CHECK_RATE,
+    DEFAULT_TILE_STORE,
     NginxOptions,
     nginx_config,
     nodes_argument,
@@ -36,6 +37,11 @@ def add_commands(subparsers: Any) -> None:
     nginx.add_argument("--listen", help="PORT or ADDRESS:PORT (default: the public URL's port)")
     nginx.add_argument("--cache-dir", default=DEFAULT_CACHE_DIR, help="nginx's cache folder")
     nginx.add_argument("--cache-size", default=DEFAULT_CACHE_SIZE, help="cache bound (10g, 500m)")
+    nginx.add_argument(
+        "--tile-store",
+        default=DEFAULT_TILE_STORE,
+        help="folder of the public versioned tiles nginx keeps as files, or off",
+    )
     nginx.add_argument(
         "--site-check-rate",
         default=DEFAULT_SITE_CHECK_RATE,

@@ -19,6 +19,15 @@ decides, and why:
   PUBLISH_TRUSTED_PROXIES), X-Forwarded-Host and Forwarded never passed on.
 - gzip is the app's: tiles go out as stored (gzip), documents as the app compressed them; nginx
   neither compresses nor decompresses.
+- A release's public vector tiles by id are also kept as files (`proxy_store`, in `tile_store`,
+  default /var/cache/onemap-tiles): the first request is passed to a node and its 200 answer
+  written to `<store>/releases/<id>/tiles/public/z/x/y.mvt`; from then on nginx serves that
+  file itself with the headers the node sends for it (tiles are stored gzipped, so
+  `Content-Encoding: gzip`). A proxy_cache hit costs nginx about twice a static file's CPU
+  (it reads and parses the stored upstream header block on every hit, BENCHMARKS.md), a stored
+  file the same as one. Requests with credentials or an `Origin` header (CORS answers depend on
+  it) go to the proxy_cache location instead. Nothing ever removes stored files: a release's
+  folder can be deleted once no client uses that release (deploy/README.md).
 - `X-Cache-Status` (HIT, MISS, BYPASS, …) on the cached paths, and one access line per request
   naming the node that answered and the cache status, without the query string (a client may
   put a token there).
@@ -36,6 +45,7 @@ from publish.errors import DeployError
 
 DEFAULT_CACHE_DIR = "/var/cache/onemap-nginx"  # nginx makes this folder, not its parents
 DEFAULT_CACHE_SIZE = "10g"
+DEFAULT_TILE_STORE = "/var/cache/onemap-tiles"  # nginx makes this folder, not its parents
 DEFAULT_SITE_CHECK_RATE = "2r/s"
 DEFAULT_ACCESS_LOG = "/var/log/nginx/onemap.access.log"
 # The app's own limit on a site check's body (publish.ogc.routes.MAX_EXECUTE_BODY; a test ties
@@ -51,14 +61,16 @@ _PATH = re.compile(r"/[A-Za-z0-9._/+@=-]*")  # absolute; nothing nginx would rea
 @dataclass(frozen=True)
 class NginxOptions:
     """What `deploy nginx` is told. nodes: HOST:PORT of each node; listen: PORT or
-    ADDRESS:PORT (default: the public URL's port); tls_cert/tls_key: nginx terminates TLS
-    (required for an https public URL)."""
+    ADDRESS:PORT (default: the public URL's port); tile_store: the folder of stored public tiles
+    (`off`: they are only cached); tls_cert/tls_key: nginx terminates TLS (required for an https
+    public URL)."""
 
     nodes: tuple[str, ...]
     public_url: str
     listen: str | None = None
     cache_dir: str = DEFAULT_CACHE_DIR
     cache_size: str = DEFAULT_CACHE_SIZE
+    tile_store: str = DEFAULT_TILE_STORE
     site_check_rate: str = DEFAULT_SITE_CHECK_RATE
     access_log: str = DEFAULT_ACCESS_LOG
     tls_cert: str | None = None
@@ -96,10 +108,18 @@ map $uri $onemap_internal {
     "~*(^|/)internal([/.]|$)" 1;
 }
 
+@store_map# The request id nginx sends a node (X-Request-ID), logged for the answers a node gave: one
+# nginx answered from its cache or tile store has none (OpenSSL's RAND_bytes was ~5 % of a
+# stored tile's CPU).
+map $upstream_addr $onemap_request_id {
+    "" -;
+    default $request_id;
+}
+
 # The path without its query string (a client may put a token there), the node, the cache.
 log_format onemap '$remote_addr [$time_iso8601] "$request_method $uri" $status '
                   '$body_bytes_sent node=$upstream_addr node_status=$upstream_status '
-                  'cache=$upstream_cache_status time=$request_time id=$request_id';
+                  'cache=$upstream_cache_status time=$request_time id=$onemap_request_id';
 @redirect
 server {
     listen @listen;
@@ -133,7 +153,7 @@ server {
     proxy_no_cache $onemap_credentials $onemap_internal;
     add_header X-Cache-Status $upstream_cache_status always;
 
-    location / {
+@store_locations    location / {
         proxy_pass http://onemap_nodes;
     }
 
@@ -175,6 +195,53 @@ server {
 }
 """)
 
+_STORE_MAP = """\
+# Public versioned tiles from the tile store: not for credentials, nor for CORS (Origin) requests.
+map "$onemap_credentials:$http_origin" $onemap_from_store {
+    default 0;
+    "0:" 1;
+}
+
+"""
+
+_STORE_LOCATIONS = _Template("""\
+    # a release's public vector tiles by id: files nginx stored from a node's first 200 answer
+    # (written whole, then renamed), served as nginx serves any file, with the node's headers
+    location ~ ^/releases/(?<onemap_release>[0-9A-Za-z._-]+)/tiles/public/[0-9]+/[0-9]+/[0-9]+\\.(mvt|pbf)$ {
+        error_page 418 = @@onemap_cached_tile;
+        if ($onemap_from_store = 0) {
+            return 418;
+        }
+        root @tile_store;
+        # not there yet: the node's answer, stored (one file lookup a request, not try_files' two)
+        error_page 404 = @@onemap_store_tile;
+        log_not_found off;
+        open_file_cache max=20000 inactive=120s;
+        types { }
+        default_type application/vnd.mapbox-vector-tile;
+        add_header Content-Encoding gzip;
+        add_header Cache-Control "public, max-age=31536000, immutable";
+        add_header X-Onemap-Release $onemap_release;
+        add_header X-Content-Type-Options nosniff;
+        add_header Referrer-Policy same-origin;
+        add_header X-Cache-Status STORED;
+    }
+    location @@onemap_store_tile {
+        proxy_pass http://onemap_nodes;
+        proxy_store @tile_store$uri;
+        proxy_store_access user:rw group:r all:r;
+        # the folder itself holds the partial answers (nginx makes it, as it does the cache
+        # folder): complete ones are renamed into place, never copied
+        proxy_temp_path @tile_store;
+        add_header X-Cache-Status MISS always;
+    }
+    location @@onemap_cached_tile {
+        proxy_cache onemap_cache;
+        proxy_pass http://onemap_nodes;
+    }
+
+""")
+
 _TLS = _Template("""\
     ssl_certificate @cert;
     ssl_certificate_key @key;
@@ -211,6 +278,7 @@ def nginx_config(options: NginxOptions) -> str:
     listen, port = _listen(options.listen, parts.port or (443 if tls else 80))
     _check_values(options)
     server_name = _host(parts.hostname, f"--public-url {url!r}")
+    store = None if options.tile_store == "off" else options.tile_store.rstrip("/")
     return _CONFIG.substitute(
         count=len(nodes),
         nodes=f"{len(nodes)} node{'s' if len(nodes) > 1 else ''}",
@@ -226,6 +294,8 @@ def nginx_config(options: NginxOptions) -> str:
         server_name=server_name,
         tls=_TLS.substitute(cert=options.tls_cert, key=options.tls_key) if tls else "",
         access_log="off" if options.access_log == "off" else f"{options.access_log} onemap",
+        store_map="" if store is None else _STORE_MAP,
+        store_locations="" if store is None else _STORE_LOCATIONS.substitute(tile_store=store),
         body_limit=BODY_LIMIT_BYTES,
     )
 
@@ -303,6 +373,8 @@ def _check_values(options: NginxOptions) -> None:
     """DeployError unless the paths are absolute and plain, the size and rate nginx's."""
     paths = {"--cache-dir": options.cache_dir, "--tls-cert": options.tls_cert}
     paths |= {"--tls-key": options.tls_key}
+    if options.tile_store != "off":
+        paths["--tile-store"] = options.tile_store
     if options.access_log != "off":
         paths["--access-log"] = options.access_log
     for argument, path in paths.items():

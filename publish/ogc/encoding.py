@@ -14,9 +14,10 @@ get_collection_items and get_collection_queryables call) once, at the first API 
 (publish.ogc.service), never at import.
 
 An items answer that `compact_json` will encode (GeoJSON, not pretty: the items routes open
-`compact_answer` around pygeoapi's call) may hold its geometries already encoded (`orjson.Fragment`,
-publish.ogc.geometry.geojson_fragments): the provider asks `encoded_geometries()`. pygeoapi's
-HTML, JSON-LD and CSV answers read the geometries, so they get dicts.
+`compact_answer` around pygeoapi's call) may hold its geometries' coordinates as numpy arrays
+(publish.ogc.geometry.geojson_arrays), which orjson's numpy option writes: the provider asks
+`arrays_allowed()`. pygeoapi's HTML, JSON-LD and CSV answers read the geometries, so they get
+plain dicts.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import orjson
 _OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 _LOCK = threading.Lock()
 _installed = False
-_ENCODED: ContextVar[bool] = ContextVar("onemap_encoded_geometries", default=False)
+_ARRAYS: ContextVar[bool] = ContextVar("onemap_geometry_arrays", default=False)
 COMPACT_FORMATS = frozenset({None, "json"})  # pygeoapi's `request.format` of a GeoJSON answer
 
 
@@ -61,14 +62,15 @@ def use_orjson() -> None:
 @contextmanager
 def compact_answer(compact: bool) -> Iterator[None]:
     """Within: the answer being made is encoded by `compact_json` when `compact` is true (and
-    orjson is in use), so geometries may come already encoded."""
-    token = _ENCODED.set(compact and _installed)
+    orjson is in use), so geometries may hold numpy arrays."""
+    token = _ARRAYS.set(compact and _installed)
     try:
         yield
     finally:
-        _ENCODED.reset(token)
+        _ARRAYS.reset(token)
 
 
-def encoded_geometries() -> bool:
-    """The answer being made takes geometries as `orjson.Fragment` (see `compact_answer`)."""
-    return _ENCODED.get()
+def arrays_allowed() -> bool:
+    """The answer being made takes geometries whose coordinates are numpy arrays (see
+    `compact_answer`)."""
+    return _ARRAYS.get()

@@ -12,7 +12,8 @@ Configured as (publish.ogc.config writes it):
     storage_crs: http://www.opengis.net/def/crs/OGC/1.3/CRS84
     crs: [CRS84, EPSG:4326, EPSG:4490, EPSG:4546]   # OGC URIs; the last is the city's CRS
 
-pygeoapi creates a provider per request; the GeoPackage itself is opened once and shared
+pygeoapi creates a provider per request; the server keeps one per collection of a served
+release instead (publish.ogc.providers), and the GeoPackage itself is opened once and shared
 (`open_geopackage`). pygeoapi turns `bbox-crs` into a storage-CRS bbox before calling `query`
 (its `transform_bbox`: two corners, authority axis order) and hands us a `crs_transform_spec` for
 `crs`; output coordinates are transformed here on whole arrays, in the target CRS's authority axis
@@ -40,13 +41,13 @@ from pygeoapi.provider.base import (
 from publish.gpkg.errors import GeoPackageError
 from publish.gpkg.reader import open_geopackage
 from publish.ogc.cql import Filter, FilterError, request_filter
-from publish.ogc.encoding import encoded_geometries
-from publish.ogc.geometry import geojson_fragments, to_geojson, transform
+from publish.ogc.encoding import arrays_allowed
+from publish.ogc.geometry import geojson_arrays, to_geojson, transform
 from publish.ogc.query import FeaturePage, FeatureQuery, QueryError, get_feature, run_query
 from publish.ogc.where import (
     Condition,
     all_of,
-    filter_condition,
+    filter_selection,
     search_condition,
     value_selection,
 )
@@ -118,10 +119,12 @@ class GeoPackageProvider(BaseProvider):
         if datetime_:
             raise ProviderInvalidQueryError(user_msg="this collection has no time")
         filtered = request_filter() if filterq is None else Filter(filterq)
+        where, matched = self._condition(filtered, q)
         query = FeatureQuery(
             bbox=_bbox(bbox),
             equals=[(name, value) for name, value in properties],
-            where=self._condition(filtered, q),
+            where=where,
+            matched=matched,
             # the filter alone, when its count can come from the value counts (publish.gpkg.counts)
             selection=None
             if filtered is None or q
@@ -157,15 +160,20 @@ class GeoPackageProvider(BaseProvider):
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _condition(self, value: Filter | None, q: str | None) -> Condition | None:
-        """The SQL condition of the request's CQL2 filter and `q`. A filter pygeoapi parsed
-        itself (its own server, not ours) is already in the storage CRS."""
+    def _condition(
+        self, value: Filter | None, q: str | None
+    ) -> tuple[Condition | None, int | None]:
+        """The SQL condition of the request's CQL2 filter and `q`, and how many rows it selects
+        when the filter's translation found out (publish.ogc.where.filter_selection). A filter
+        pygeoapi parsed itself (its own server, not ours) is already in the storage CRS."""
         try:
-            filtered = None if value is None else filter_condition(self._gpkg, self._table, value)
-            searched = (
-                search_condition(self._table, q, self.title_field, self._code_field) if q else None
+            filtered, matched = (
+                (None, None) if value is None else filter_selection(self._gpkg, self._table, value)
             )
-            return all_of(filtered, searched)
+            if not q:
+                return filtered, matched
+            searched = search_condition(self._table, q, self.title_field, self._code_field)
+            return all_of(filtered, searched), None
         except FilterError as exc:
             raise ProviderInvalidQueryError(user_msg=str(exc)) from exc
         except GeoPackageError as exc:
@@ -196,7 +204,7 @@ class GeoPackageProvider(BaseProvider):
                 geoms = transform(
                     geoms, crs_transform_spec.source_crs_wkt, crs_transform_spec.target_crs_wkt
                 )
-            encode = geojson_fragments if encoded_geometries() else to_geojson
+            encode = geojson_arrays if arrays_allowed() else to_geojson
             geometries = encode(geoms)
         return [
             {

@@ -1,11 +1,12 @@
 """Geometries on their way out of the OGC API: to GeoJSON, and CRS changes on whole arrays.
 
 Geometries come from the GeoPackage as shapely arrays (publish.gpkg.geometry reads the blobs).
-`to_geojson` gives GeoJSON objects (dicts); `geojson_fragments` gives the same GeoJSON already
-encoded, for an answer orjson encodes (publish.ogc.encoding): each geometry's coordinates are
-written by orjson straight from shapely's coordinate array, without GEOS's GeoJSON text and
-without a dict and a float object per coordinate in between. The bytes are those orjson writes
-for `to_geojson`'s dicts (the same keys in the same order, the same shortest float repr).
+`to_geojson` gives GeoJSON objects (dicts, a float object per coordinate); `geojson_arrays` gives
+the same objects with their coordinates as rows of shapely's coordinate array (numpy), for an
+answer orjson encodes with its numpy option (publish.ogc.encoding): orjson writes the numbers
+straight from the array, without GEOS's GeoJSON text and without a float object per coordinate
+in between, all in the one `orjson.dumps` of the answer. The bytes are those orjson writes for
+`to_geojson`'s dicts (the same keys in the same order, the same shortest float repr).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import orjson
 import shapely
 from pyproj import CRS, Transformer
 
-_NUMPY = orjson.OPT_SERIALIZE_NUMPY
-FRAGMENTS_FROM = 16  # geometries in an array; fewer: to_geojson's dicts are cheaper
+# Geometries in an array from which arrays pay: fewer, to_geojson's dicts are cheaper (written
+# by orjson, 100 parcels: 148 µs against 418; 8: 29 against 28; 1: 19 against 4).
+ARRAYS_FROM = 8
 
 
 def to_geojson(geometries: np.ndarray) -> list[dict[str, Any] | None]:
@@ -31,35 +33,59 @@ def to_geojson(geometries: np.ndarray) -> list[dict[str, Any] | None]:
     return [None if text is None else orjson.loads(text) for text in texts]
 
 
-# shapely's type ids of the geometries `geojson_fragments` writes itself, and their GeoJSON names
+# shapely's type ids of the geometries `geojson_arrays` writes itself, and their GeoJSON names
 _POINT, _LINE, _POLYGON, _MULTIPOINT, _MULTILINE, _MULTIPOLYGON = 0, 1, 3, 4, 5, 6
 _GEOJSON_TYPES = {
-    _POINT: b"Point",
-    _LINE: b"LineString",
-    _POLYGON: b"Polygon",
-    _MULTIPOINT: b"MultiPoint",
-    _MULTILINE: b"MultiLineString",
-    _MULTIPOLYGON: b"MultiPolygon",
+    _POINT: "Point",
+    _LINE: "LineString",
+    _POLYGON: "Polygon",
+    _MULTIPOINT: "MultiPoint",
+    _MULTILINE: "MultiLineString",
+    _MULTIPOLYGON: "MultiPolygon",
 }
+# A level of nesting: which item of the level above each item belongs to (None: one item each,
+# in order) and how many items that level has.
+Level = tuple[list[int] | None, int]
 
 
-def _sequences(geometries: np.ndarray, kind: int) -> tuple[np.ndarray, list[tuple[list[int], int]]]:
-    """The coordinate sequences of geometries of one kind, in GeoJSON's order, and per level of
-    nesting above them (innermost first) which item of the level above each item belongs to, and
-    how many items that level has."""
+def _rings(polygons: np.ndarray) -> tuple[np.ndarray, list[Level]]:
+    """The rings of polygons and their level. Polygons without holes (most parcels) are their
+    own rings: their coordinates are their exterior's, one ring each. An empty polygon (a part
+    of a multipolygon) has one empty ring, as GEOS writes it."""
+    empty = shapely.is_empty(polygons)
+    if not (shapely.get_num_interior_rings(polygons).any() or empty.any()):
+        return polygons, [(None, len(polygons))]
+    rings, owner = shapely.get_rings(polygons, return_index=True)
+    if empty.any():
+        hollow = np.flatnonzero(empty)
+        rings = np.concatenate([rings, [shapely.from_wkt("LINEARRING EMPTY")] * len(hollow)])
+        owner = np.concatenate([owner, hollow])
+        order = np.argsort(owner, kind="stable")
+        rings, owner = rings[order], owner[order]
+    return rings, [(owner.tolist(), len(polygons))]
+
+
+def _parts(geometries: np.ndarray) -> tuple[np.ndarray, Level]:
+    """The parts of non-empty multi-geometries and their level (one each when there are as
+    many parts as geometries: every non-empty geometry has at least one)."""
+    parts, owner = shapely.get_parts(geometries, return_index=True)
+    if len(parts) == len(geometries):
+        return parts, (None, len(geometries))
+    return parts, (owner.tolist(), len(geometries))
+
+
+def _sequences(geometries: np.ndarray, kind: int) -> tuple[np.ndarray, list[Level]]:
+    """The coordinate sequences of non-empty geometries of one kind, in GeoJSON's order, and
+    their levels of nesting, innermost first."""
     if kind == _POLYGON:
-        rings, owner = shapely.get_rings(geometries, return_index=True)
-        return rings, [(owner.tolist(), len(geometries))]
+        return _rings(geometries)
     if kind == _MULTILINE:
-        lines, owner = shapely.get_parts(geometries, return_index=True)
-        return lines, [(owner.tolist(), len(geometries))]
+        lines, level = _parts(geometries)
+        return lines, [level]
     if kind == _MULTIPOLYGON:
-        polygons, of_geometry = shapely.get_parts(geometries, return_index=True)
-        rings, of_polygon = shapely.get_rings(polygons, return_index=True)
-        return rings, [
-            (of_polygon.tolist(), len(polygons)),
-            (of_geometry.tolist(), len(geometries)),
-        ]
+        polygons, level = _parts(geometries)
+        rings, levels = _rings(polygons)
+        return rings, [*levels, level]
     return geometries, []  # points, lines, multipoints: one sequence each
 
 
@@ -73,6 +99,9 @@ def _nested(geometries: np.ndarray, kind: int) -> list[Any]:
     ends = np.cumsum(shapely.get_num_coordinates(sequences)).tolist()
     items: list[Any] = [coords[a:b] for a, b in pairwise([0, *ends])]
     for owners, count in levels:
+        if owners is None:
+            items = [[item] for item in items]
+            continue
         grouped: list[list[Any]] = [[] for _ in range(count)]
         for item, owner in zip(items, owners, strict=True):
             grouped[owner].append(item)
@@ -80,12 +109,12 @@ def _nested(geometries: np.ndarray, kind: int) -> list[Any]:
     return items
 
 
-def geojson_fragments(geometries: np.ndarray) -> list[Any]:
-    """`to_geojson`'s geometries as encoded JSON (`orjson.Fragment`) for orjson to copy into
-    an answer; geometries with Z, empty ones and collections come as `to_geojson`'s dicts, and
-    so do all of a short array (fewer than FRAGMENTS_FROM: numpy's cost per call outweighs
-    what it saves: 27 µs against 7 µs for one parcel, 198 against 457 µs for 100)."""
-    if len(geometries) < FRAGMENTS_FROM:
+def geojson_arrays(geometries: np.ndarray) -> list[Any]:
+    """`to_geojson`'s geometries with their coordinates as numpy arrays, for orjson's numpy
+    option to write; geometries with Z, empty ones and collections come as `to_geojson`'s dicts,
+    and so do all of a short array (fewer than ARRAYS_FROM: numpy's cost per call outweighs
+    what it saves)."""
+    if len(geometries) < ARRAYS_FROM:
         return to_geojson(geometries)
     out: list[Any] = [None] * len(geometries)
     kinds = shapely.get_type_id(geometries)
@@ -96,9 +125,8 @@ def geojson_fragments(geometries: np.ndarray) -> list[Any]:
         if name is None:
             continue
         where = np.flatnonzero(plain & (kinds == kind))
-        head = b'{"type":"' + name + b'","coordinates":'
         for index, nested in zip(where.tolist(), _nested(geometries[where], kind), strict=True):
-            out[index] = orjson.Fragment(head + orjson.dumps(nested, option=_NUMPY) + b"}")
+            out[index] = {"type": name, "coordinates": nested}
     rest = [i for i, geometry in enumerate(out) if geometry is None and kind_of[i] >= 0]
     for index, geometry in zip(rest, to_geojson(geometries[rest]), strict=True):
         out[index] = geometry

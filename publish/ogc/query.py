@@ -50,6 +50,9 @@ class FeatureQuery:
     # `where` as a ValueSelection, when it is one (publish.ogc.where): counted from the
     # column's value counts
     selection: ValueSelection | None = None
+    # how many rows `where` selects, when known beforehand (a filter that is one spatial
+    # predicate: the length of its id list, publish.ogc.where.filter_selection)
+    matched: int | None = None
 
 
 @dataclass
@@ -89,6 +92,12 @@ def _misses(gpkg: GeoPackage, table: Table, query: FeatureQuery, bbox: Bbox) -> 
     return [int(row[0]) for row, hit in zip(rows, hits, strict=True) if not hit]
 
 
+def _given_count(query: FeatureQuery) -> int | None:
+    """How many rows the query matches as given with its `where` (nothing else selecting)."""
+    alone = query.where is not None and query.bbox is None and not query.equals
+    return query.matched if alone else None
+
+
 def _selection(table: Table, query: FeatureQuery) -> ValueSelection | None:
     """The query's selection as a ValueSelection: its filter's, or one text property equality."""
     if query.where is not None:
@@ -117,7 +126,9 @@ def run_query(gpkg: GeoPackage, table: Table, query: FeatureQuery) -> FeaturePag
         # by whichever reads fewer rows — the matches through the index, sorted by id, or the
         # table in id order until the page is full (≈ (offset + limit) × rows / matched).
         selection = _selection(table, query)
-        known = None if selection is None else gpkg.value_count(table.name, selection)
+        known = _given_count(query)
+        if known is None and selection is not None:
+            known = gpkg.value_count(table.name, selection)
         page.matched = (
             known
             if known is not None
@@ -149,8 +160,13 @@ def run_query(gpkg: GeoPackage, table: Table, query: FeatureQuery) -> FeaturePag
         if (rows and len(rows) < query.limit) or (not rows and query.offset == 0):
             page.matched = query.offset + len(rows)  # the last page: no need to count
     if query.count and page.matched is None:
-        page.matched = gpkg.count_in_box(
-            table.name, query.bbox, equals=query.equals, where=query.where, exclude=misses
+        known = _given_count(query)
+        page.matched = (
+            known
+            if known is not None
+            else gpkg.count_in_box(
+                table.name, query.bbox, equals=query.equals, where=query.where, exclude=misses
+            )
         )
     return page
 

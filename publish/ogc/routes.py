@@ -7,6 +7,11 @@ environment variables at import, is never imported. Public routes are mounted at
 ones at /internal/ogc (the audience guard already asks for a token there); `/ogc` redirects to
 `/ogc/`. Only reading is routed (GET/HEAD): no transactions, processes or admin.
 
+Answers carry an ETag (a hash of the body: If-None-Match gets a 304) but for the GeoJSON items
+pages: they carry the time they were made (pygeoapi's `timeStamp`, to the microsecond), so they
+differ on every request and their ETag could never match, while hashing ~60 KB a page cost
+~50 µs. The same pages as HTML, JSON-LD or CSV, which carry no time, keep theirs.
+
 Collection tiles are answered here rather than by pygeoapi's handler, so that they go out like
 the server's other tiles: stored compression with Content-Encoding, ETag/304, 204 for an empty
 tile, 404 outside the zooms, Cache-Control by audience.
@@ -35,6 +40,7 @@ from publish.ogc.encoding import COMPACT_FORMATS, compact_answer
 from publish.ogc.language import with_language
 from publish.ogc.params import check_execution_body, check_items_query
 from publish.ogc.postgis import POSTGRESQL_PROVIDER
+from publish.ogc.providers import serving
 from publish.ogc.queryables import described
 from publish.ogc.service import OgcService, provider_of
 from publish.ogc.threads import run_in_ogc_thread
@@ -290,7 +296,8 @@ def _handle(
         headers, status, content = api.get_format_exception(api_request)
     else:
         try:
-            headers, status, content = function(ctx, api, api_request, *args)
+            with serving(ctx.service):  # its kept feature providers (publish.ogc.providers)
+                headers, status, content = function(ctx, api, api_request, *args)
         except ProviderGenericError as err:  # raised where pygeoapi does not catch it
             headers = api_request.get_response_headers(**api.api_headers)
             headers, status, content = api.get_exception(
@@ -324,8 +331,14 @@ def _typed_exception(body: bytes) -> bytes:
 
 
 def _response(
-    request: Request, ctx: _Context, headers: Mapping[str, Any], status: int, content: Any
+    request: Request,
+    ctx: _Context,
+    headers: Mapping[str, Any],
+    status: int,
+    content: Any,
+    timed: bool = False,
 ) -> Response:
+    """`timed`: the route's GeoJSON answers carry their time (no ETag)."""
     from pygeoapi.api import apply_gzip
 
     out = {str(k): str(v) for k, v in headers.items()}
@@ -338,7 +351,7 @@ def _response(
     out[RELEASE_HEADER] = ctx.release.id
     if status >= 400 and media.startswith("application/json"):
         body = _typed_exception(body)
-    if status == 200:
+    if status == 200 and not (timed and media == GEOJSON):
         out["ETag"] = body_etag(body)
         if etag_matches(request.headers.get("if-none-match"), out["ETag"]):
             out.pop("Content-Type", None)
@@ -355,6 +368,7 @@ def _endpoint(
     *,
     check_format: bool = True,
     check_query: Callable[[Iterable[tuple[str, str]]], None] | None = None,
+    timed: bool = False,
 ) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         if check_query is not None:
@@ -363,7 +377,7 @@ def _endpoint(
         ctx, headers, status, content = await run_in_ogc_thread(
             _handle, request, audience, function, args, check_format
         )
-        return _response(request, ctx, headers, status, content)
+        return _response(request, ctx, headers, status, content, timed)
 
     return endpoint
 
@@ -484,12 +498,16 @@ def audience_routes(audience: str) -> list[BaseRoute]:
         check: bool = True,
         query: Callable[[Iterable[tuple[str, str]]], None] | None = None,
         wrap: Callable[[Callable[..., Any]], Callable[..., Any]] | None = None,
+        timed: bool = False,
     ) -> Route:
-        """`wrap` adjusts pygeoapi's answer (media type, fields); `query` checks parameters."""
+        """`wrap` adjusts pygeoapi's answer (media type, fields); `query` checks parameters;
+        `timed`: the answers carry their time (see `_response`)."""
         call = _pygeoapi(module, name)
         if wrap is not None:
             call = wrap(call)
-        endpoint = _endpoint(audience, call, params, check_format=check, check_query=query)
+        endpoint = _endpoint(
+            audience, call, params, check_format=check, check_query=query, timed=timed
+        )
         return Route(path, endpoint, methods=READ)
 
     core, items, tiles = "pygeoapi.api", "pygeoapi.api.itemtypes", "pygeoapi.api.tiles"
@@ -518,6 +536,7 @@ def audience_routes(audience: str) -> list[BaseRoute]:
             check=False,
             wrap=lambda call: _geojson(_filtered(call)),
             query=check_items_query,
+            timed=True,
         ),
         route(
             "/collections/{collection_id}/items/{item_id}",

@@ -4,7 +4,8 @@ pygeoapi's own Starlette app builds a single `API` at import time from PYGEOAPI_
 `pygeoapi.api.API(config, openapi)` ourselves instead, one per audience and base URL (pygeoapi
 writes `server.url` into every link, and clients may reach the server by different names), and
 call pygeoapi's request functions with it (`publish.ogc.routes`). A service belongs to a loaded
-release and is dropped with it, so a request keeps the configuration it started with.
+release and is dropped with it, so a request keeps the configuration it started with, and so
+do the GeoPackage feature providers it keeps (publish.ogc.providers).
 
 Loading checks what pygeoapi would only find on the first request: every GeoPackage table opens
 and has its R-tree, every archive opens, every PostGIS table (our PostgreSQL provider or
@@ -37,6 +38,7 @@ from publish.ogc.config import (
     with_url,
 )
 from publish.ogc.encoding import use_orjson
+from publish.ogc.providers import KeptProviders, use_kept_providers
 from publish.ogc.transform_spec import use_cached_specs
 from publish.tiles.archive import ArchiveError
 
@@ -84,6 +86,7 @@ def build_api(config: Mapping[str, Any]) -> Any:
 
     use_orjson()
     use_cached_specs()
+    use_kept_providers()
     if not isinstance(l10n._cfg_cache, _NoConfigCache):
         l10n._cfg_cache = _NoConfigCache()
     with _BUILD_LOCK, _no_logging_setup():
@@ -106,6 +109,7 @@ class OgcService:
         self.collections = frozenset(collections(config))
         self._apis: OrderedDict[str, Any] = OrderedDict()
         self._tile_providers: dict[str, Any] = {}
+        self.providers = KeptProviders()  # our GeoPackage feature providers (publish.ogc.providers)
         self._lock = threading.Lock()
         self._held: list[object] = []  # files kept open while the release is served
 

@@ -116,6 +116,9 @@ class FilterTranslator:
         self.depth = 0
         self.conditions = 0
         self.negations = 0  # NOTs around the condition being translated
+        # how many rows the whole condition selects, when translating it told (a lone spatial
+        # predicate: its id list)
+        self.matched: int | None = None
 
     # -- conditions --------------------------------------------------------------------------
 
@@ -327,6 +330,8 @@ class FilterTranslator:
                 passed = test(from_blobs([row[1] for row in rows]), literal)
                 ids = [int(row[0]) for row, hit in zip(rows, passed, strict=True) if hit]
         self.params.append(json.dumps(ids))
+        if self.depth == 1 and name != "S_DISJOINT":  # the whole filter: these ids, no others
+            self.matched = len(ids)
         inside = f"t.{quote_column(self.table.id_column)} IN (SELECT value FROM json_each(?))"
         if name != "S_DISJOINT" and not self.negations:
             # Under no NOT, unknown (a feature without geometry) selects as false does: the
@@ -381,9 +386,16 @@ def filter_condition(gpkg: GeoPackage, table: Table, value: Filter) -> Condition
     """The SQL condition selecting the rows of `table` that `value` selects; FilterError when
     the filter names a property the table does not publish, mixes types or uses what is not
     supported."""
+    return filter_selection(gpkg, table, value)[0]
+
+
+def filter_selection(gpkg: GeoPackage, table: Table, value: Filter) -> tuple[Condition, int | None]:
+    """`filter_condition`, and how many rows it selects when its translation found out (a
+    filter that is one spatial predicate: the features it found with the R-tree and shapely,
+    each an existing row); None otherwise."""
     translator = FilterTranslator(gpkg, table, value.crs)
     sql = translator.condition(value.node)
-    return Condition(sql, tuple(translator.params))
+    return Condition(sql, tuple(translator.params)), translator.matched
 
 
 def value_selection(node: Any, table: Table) -> ValueSelection | None:

@@ -5,6 +5,7 @@ stand-in nodes that record what nginx sends them or drop it."""
 
 from __future__ import annotations
 
+import gzip
 import os
 import signal
 import subprocess
@@ -165,6 +166,9 @@ class _Recording(BaseHTTPRequestHandler):
         self.seen.append(Seen(self.command, self.path, headers))
         body = b"ok"
         self.send_response(200)
+        if self.path.endswith(".mvt"):  # as a node sends tiles: gzip, as stored
+            body = gzip.compress(body)
+            self.send_header("Content-Encoding", "gzip")
         self.send_header("Content-Length", str(len(body)))
         scope = "private" if "private" in self.path else "public"
         self.send_header("Cache-Control", f"{scope}, max-age=60")  # nginx may store "public"
@@ -187,7 +191,8 @@ class _Closing(BaseRequestHandler):
 @contextmanager
 def recording_node() -> Iterator[tuple[str, list[Seen]]]:
     """An HTTP server answering 200 to everything (`public, max-age=60`; `private, …` when the
-    path says private); yields its HOST:PORT and the requests it was sent."""
+    path says private; a `.mvt` gzipped, as nodes send tiles); yields its HOST:PORT and the
+    requests it was sent."""
     seen: list[Seen] = []
     handler = type("Handler", (_Recording,), {"seen": seen})
     with ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:

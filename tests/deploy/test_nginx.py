@@ -184,7 +184,15 @@ def test_what_nginx_caches_and_what_it_never_does(tmp_path: Path) -> None:
             seen.clear()
             assert statuses("/fonts/Noto/0-255.pbf") == ["MISS", "HIT"]
             assert statuses("/static/app.js") == ["MISS", "HIT"]
-            assert statuses("/releases/r1/tiles/public/1/2/3.mvt") == ["MISS", "HIT"]
+            # a release's public tiles are kept as files (with an Origin: the cache)
+            assert statuses("/releases/r1/tiles/public/1/2/3.mvt") == ["MISS", "STORED"]
+            assert (tmp_path / "tiles/releases/r1/tiles/public/1/2/3.mvt").is_file()
+            origin = {"Origin": "https://other.example"}
+            assert statuses("/releases/r1/tiles/public/1/2/4.mvt", headers=origin) == [
+                "MISS",
+                "HIT",
+            ]
+            assert statuses("/releases/r1/tiles/public/1/2/5.mvt", "HEAD") == ["MISS", "MISS"]
             assert statuses("/releases/r1/styles/public.json") == ["MISS", "HIT"]
             assert statuses("/wmts/plan/webmercator/02/3/1.png") == ["MISS", "HIT"]
             # never looked up, never stored: credentials, internal, then the same anonymously
@@ -210,6 +218,11 @@ def test_what_nginx_caches_and_what_it_never_does(tmp_path: Path) -> None:
                 assert statuses(path) == [None, None], path
     paths = [s.path for s in seen]
     assert paths.count("/fonts/Noto/0-255.pbf") == 1 and paths.count("/fonts/a.pbf") == 3
+    assert paths.count("/releases/r1/tiles/public/1/2/3.mvt") == 1
+    assert paths.count("/releases/r1/tiles/public/1/2/4.mvt") == 1
+    # nothing stored from a HEAD (no body)
+    assert paths.count("/releases/r1/tiles/public/1/2/5.mvt") == 2
+    assert not (tmp_path / "tiles/releases/r1/tiles/public/1/2/5.mvt").exists()
     assert paths.count("/fonts/private.pbf") == 2 and paths.count("/tiles/public.json") == 2
     assert paths.count("/fonts/d.pbf") == 2
     assert [s.headers.get("authorization") for s in seen if s.path == "/fonts/a.pbf"][:2] == [
@@ -428,8 +441,23 @@ def test_public_versioned_tiles_glyphs_assets_and_wmts_are_cached(
         with_token = client.get(tile, headers=deployment.auth)
         assert with_token.status_code == 200 and cache_status(with_token) == "BYPASS"
         assert cache_status(client.get(tile, params={"token": "x"})) == "BYPASS"
+        # kept as a file by nginx: the node's answer, then nginx's copy with the node's headers
+        first = client.get(tile)
+        assert first.status_code == 200 and cache_status(first) == "MISS"
+        stored = deployment.prefix / "tiles" / tile.lstrip("/")
+        assert decode(stored.read_bytes()) == decode(first.content, gzipped=False)
+        again = client.get(tile)
+        assert cache_status(again) == "STORED" and again.content == first.content
+        same = ("content-type", "content-encoding", "content-length", "cache-control")
+        same += ("x-onemap-release", "x-content-type-options", "referrer-policy")
+        assert {k: again.headers.get(k) for k in same} == {k: first.headers.get(k) for k in same}
+        assert again.headers["x-onemap-release"] == rid
+        assert decode(again.content, gzipped=False)  # httpx undid the gzip the header names
+        # with an Origin (CORS answers depend on it): the cache, as for the other paths
+        origin = {"Origin": "https://other.example"}
+        assert cache_status(client.get(tile, headers=origin)) == "MISS"
+        assert cache_status(client.get(tile, headers=origin)) == "HIT"
         for path in (
-            tile,
             f"/releases/{rid}/tiles/public.json",
             f"/releases/{rid}/styles/public.json",
             glyphs.replace(deployment.base, "").replace("{range}", "0-255"),

@@ -29,7 +29,7 @@ def test_items_are_geojson(client: TestClient) -> None:
 
 
 def test_every_format_of_a_long_page_carries_its_geometries(client: TestClient) -> None:
-    """A page long enough for encoded geometries (publish.ogc.geometry.FRAGMENTS_FROM) gets
+    """A page long enough for coordinate arrays (publish.ogc.geometry.ARRAYS_FROM) gets
     them only in compact GeoJSON: pygeoapi's HTML, JSON-LD and CSV writers read the features as
     objects."""
     path = "/ogc/collections/stbhhx/items"
@@ -42,3 +42,23 @@ def test_every_format_of_a_long_page_carries_its_geometries(client: TestClient) 
     assert ld.status_code == 200 and len(ld.json()["features"]) == 20
     csv = client.get(path, params={"limit": 20, "f": "csv"})
     assert csv.status_code == 200 and len(csv.text.strip().splitlines()) == 21  # header + 20
+
+
+def test_only_answers_without_their_time_have_an_etag(client: TestClient) -> None:
+    """GeoJSON items pages carry the time they were made (timeStamp): they differ on every
+    request, so they have no ETag; a single item and the HTML, JSON-LD and CSV pages (no time)
+    keep theirs, and a 304 for it."""
+    items = "/ogc/collections/hl/items?limit=2"
+    for params in ({"f": "json"}, {}):
+        r = client.get(items, params=params)
+        assert r.status_code == 200 and "etag" not in r.headers
+        assert client.get(items, params=params).content != r.content  # its own time
+    for path, params in (
+        (items, {"f": "html"}),
+        (items, {"f": "jsonld"}),
+        (items, {"f": "csv"}),
+        ("/ogc/collections/hl/items/1", {}),
+    ):
+        r = client.get(path, params=params)
+        again = client.get(path, params=params, headers={"If-None-Match": r.headers["etag"]})
+        assert again.status_code == 304, (path, params)

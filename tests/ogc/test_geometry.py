@@ -1,5 +1,5 @@
-"""Geometries on their way out: NULL and empty blobs stay None in GeoJSON, encoded geometries
-are the bytes orjson writes for the GeoJSON dicts, CRS axis order."""
+"""Geometries on their way out: NULL and empty blobs stay None in GeoJSON, geometries with
+coordinate arrays are written as the bytes orjson writes for the GeoJSON dicts, CRS axis order."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 from publish.gpkg.geometry import from_blobs
-from publish.ogc.geometry import FRAGMENTS_FROM, geojson_fragments, to_geojson, transform
+from publish.ogc.geometry import ARRAYS_FROM, geojson_arrays, to_geojson, transform
 from tests.gpkg.helpers import SQUARE, blob
 
 
@@ -22,7 +22,11 @@ def test_null_and_empty_geometries_are_none() -> None:
     assert out[2] is not None and out[2]["type"] == "Polygon"
 
 
-def test_encoded_geometries_are_the_bytes_of_the_dicts() -> None:
+def _written(geometries: object) -> bytes:
+    return orjson.dumps(geometries, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def test_geometries_with_arrays_are_written_as_the_dicts() -> None:
     holed = SQUARE.difference(shapely.box(110.02, 29.02, 110.04, 29.04))
     far = shapely.affinity.translate(holed, 0.3, 0.1)
     geoms = np.array(
@@ -38,18 +42,26 @@ def test_encoded_geometries_are_the_bytes_of_the_dicts() -> None:
             shapely.Polygon(),
             shapely.GeometryCollection([shapely.Point(1, 2), SQUARE]),
             shapely.MultiPolygon([holed]),
+            SQUARE,  # one ring: the polygon's own coordinates
+            shapely.MultiPolygon([SQUARE]),
+            shapely.MultiPolygon([SQUARE, far]),
+            shapely.MultiLineString([[(110, 29), (111, 30)]]),
+            shapely.from_wkt("MULTIPOLYGON (EMPTY, ((110 29, 111 29, 111 30, 110 29)))"),
         ],
         dtype=object,
     )
-    many = np.concatenate([geoms] * 2)  # enough for fragments (FRAGMENTS_FROM)
-    encoded = geojson_fragments(many)
-    assert [type(g).__name__ for g in encoded[:6]] == ["Fragment"] * 6
-    assert orjson.dumps(encoded) == orjson.dumps(to_geojson(many))
+    many = np.concatenate([geoms] * 2)  # enough for arrays (ARRAYS_FROM)
+    written = geojson_arrays(many)
+    assert isinstance(written[0]["coordinates"], np.ndarray)
+    assert _written(written) == _written(to_geojson(many))
     for one in range(len(geoms)):  # each kind alone too
-        kind = np.array([geoms[one]] * FRAGMENTS_FROM, dtype=object)
-        assert orjson.dumps(geojson_fragments(kind)) == orjson.dumps(to_geojson(kind))
-    assert geojson_fragments(geoms[:3]) == to_geojson(geoms[:3])  # short: the dicts
-    assert geojson_fragments(np.array([], dtype=object)) == []
+        kind = np.array([geoms[one]] * ARRAYS_FROM, dtype=object)
+        assert _written(geojson_arrays(kind)) == _written(to_geojson(kind)), geoms[one]
+    for kind in ([SQUARE, holed], [shapely.MultiPolygon([SQUARE]), shapely.MultiPolygon([holed])]):
+        mixed = np.array(kind * ARRAYS_FROM, dtype=object)  # rings of some, not all
+        assert _written(geojson_arrays(mixed)) == _written(to_geojson(mixed))
+    assert geojson_arrays(geoms[:3]) == to_geojson(geoms[:3])  # short: the dicts
+    assert geojson_arrays(np.array([], dtype=object)) == []
 
 
 def test_transform_follows_the_target_crs_axis_order() -> None:

@@ -10,7 +10,7 @@ import pytest
 from publish.gpkg.reader import GeoPackage
 from publish.ogc.cql import FilterError, parse_filter
 from publish.ogc.query import FeatureQuery, run_query
-from publish.ogc.where import filter_condition, search_condition
+from publish.ogc.where import filter_condition, filter_selection, search_condition
 from tests.gpkg.helpers import write_six
 
 BOX = "POLYGON((110 29, 110.1 29, 110.1 29.1, 110 29.1, 110 29))"
@@ -64,6 +64,43 @@ def selected(gpkg: GeoPackage, text: str) -> list[int]:
 )
 def test_selection(gpkg: GeoPackage, text: str, ids: list[int]) -> None:
     assert selected(gpkg, text) == ids
+
+
+@pytest.mark.parametrize(
+    ("text", "matched"),
+    [
+        (f"S_INTERSECTS(geometry, {BOX})", 3),  # the whole filter: its id list
+        (f"S_WITHIN(geometry, {BOX})", 1),
+        (_empty("s_intersects"), 0),
+        (f"S_DISJOINT(geometry, {BOX})", None),  # the complement: counted
+        (f"NOT S_INTERSECTS(geometry, {BOX})", None),
+        (f"S_INTERSECTS(geometry, {BOX}) AND MC = '甲'", None),
+        (f"S_INTERSECTS(geometry, {BOX}) OR BSM = 6", None),
+        ("MC = '甲'", None),
+    ],
+)
+def test_a_lone_spatial_predicate_knows_its_count(
+    gpkg: GeoPackage, text: str, matched: int | None
+) -> None:
+    """Its count is its id list's length, so the page needs no count query; pages of it
+    agree with a counted selection at every offset."""
+    table = gpkg.table("t")
+    lang = "cql2-json" if text.startswith("{") else None
+    where, known = filter_selection(gpkg, table, parse_filter(text, lang))
+    assert known == matched
+    counted = run_query(gpkg, table, FeatureQuery(where=where, limit=100, geometry=False))
+    for offset, limit in ((0, 1), (1, 1), (0, 2), (2, 5), (9, 1)):
+        query = FeatureQuery(where=where, matched=known, offset=offset, limit=limit)
+        page = run_query(gpkg, table, query)
+        assert page.matched == counted.matched
+        assert page.ids == counted.ids[offset : offset + limit]
+    sorted_page = run_query(
+        gpkg, table, FeatureQuery(where=where, matched=known, limit=1, sortby=[("MJ", True)])
+    )
+    assert sorted_page.matched == counted.matched
+    if known is not None and lang is None:  # a property equality beside it: counted
+        both = FeatureQuery(where=where, matched=known, equals=[("MC", "甲")], limit=1)
+        assert run_query(gpkg, table, both).matched == len(selected(gpkg, f"{text} AND MC = '甲'"))
 
 
 @pytest.mark.parametrize(
