@@ -3,6 +3,7 @@
     .venv/bin/python bench/deploy.py --tiles /work/bench-data/tiles1m [--duration 15]
         [--rounds 3] [--tiles-sample 5000] [--boxes 2000] [--pg-nodes 2]
         [--nginx-workers 2] [--only cache|servers|features] [--quiet 1.0]
+        [--base DIR] [--servers uvicorn,granian]
 
 `--tiles` is a built tiles folder; its `current` release is measured and never written to (each
 node serves a tiles folder of its own in the working folder, its `releases` linked to the
@@ -40,6 +41,10 @@ Our app against the floor under each ASGI server (`--only servers`; the same wrk
   ours-granian  `serve --server granian`
   raw-granian   the same bare callable under granian (`--interface asgi`, uvloop)
   Aim: ours ≤ 1.4× the CPU a tile of the bare callable under the same server.
+  base-uvicorn, base-granian (with `--base DIR`, a checkout of the code before a change, e.g.
+                `git archive REV | tar -x -C DIR` with publish/viewer/static linked in): that
+                checkout's `serve`, measured just before ours in each round, so that a change's
+                before/after pair comes from one run. `--servers` chooses the ASGI servers.
 
 bbox features (`--only features`; wrk -t2 -c16, `--boxes` random ~1 km boxes in the city,
 `/ogc/collections/dltb/items?bbox=…&limit=100&f=json` on the largest layer; never cached):
@@ -120,15 +125,17 @@ def node_folder(source: Path, release_id: str, folder: Path) -> Path:
 
 @contextmanager
 def node(
-    tiles: Path, log: Path, server: str | None = None
+    tiles: Path, log: Path, server: str | None = None, source: Path = REPO
 ) -> Iterator[tuple[str, Callable[[], list[int]]]]:
-    """`serve` (1 worker) on `tiles`, its data folder beside its log: its base URL and pids."""
+    """`serve` (1 worker) of the checkout `source` on `tiles`, its data folder beside its log:
+    its base URL and pids."""
     port, server_cm = ours(
         tiles,
         1,
         log,
         settings_env={"PUBLISH_DATA_DIR": str(log.with_suffix(".data"))},
         server=server,
+        source=source,
     )
     with server_cm as proc:
         yield f"http://127.0.0.1:{port}", lambda: group_pids(proc.pid)
@@ -185,8 +192,19 @@ def main() -> int:
     parser.add_argument("--pg-nodes", type=int, default=2, help="nodes behind nginx on PostGIS")
     parser.add_argument("--nginx-workers", type=int, default=2)
     parser.add_argument("--only", choices=("cache", "servers", "features"))
+    parser.add_argument("--base", type=Path, help="servers: also a checkout from before a change")
+    parser.add_argument(
+        "--servers",
+        default=",".join(SERVERS),
+        help=f"servers: the ASGI servers measured, comma-separated ({', '.join(SERVERS)})",
+    )
     add_run_arguments(parser)
     args = parser.parse_args()
+    servers = [s.strip() for s in args.servers.split(",") if s.strip()]
+    if not servers or not set(servers) <= set(SERVERS):
+        parser.error(f"--servers: choose among {', '.join(SERVERS)}")
+    if args.base is not None and not (args.base / "publish" / "__main__.py").is_file():
+        parser.error(f"--base: {args.base} is not a checkout of this project")
 
     tiles_dir = Path(args.tiles).resolve()
     release = (tiles_dir / "current").resolve()
@@ -262,7 +280,12 @@ def main() -> int:
                 )  # fmt: skip
 
         def servers_round() -> None:
-            for server in SERVERS:
+            for server in servers:
+                if args.base is not None:
+                    log = work / f"base-{server}.log"
+                    with node(gpkg_tiles, log, server, args.base.resolve()) as (base, pids):
+                        check_tiles(base, paths["app"][:20], stored, f"base-{server}", report)
+                        run("tiles", f"base-{server}", 1, base, "app", pids)
                 with node(gpkg_tiles, work / f"ours-{server}.log", server) as (base, pids):
                     check_tiles(base, paths["app"][:20], stored, f"ours-{server}", report)
                     run("tiles", f"ours-{server}", 1, base, "app", pids)
@@ -364,6 +387,8 @@ def print_report(report: Report, args: argparse.Namespace) -> None:
         ("ours ÷ bare ASGI, uvicorn", "tiles", "ours-uvicorn", "raw-uvicorn", "CPU ≤ 1.4×"),
         ("ours ÷ bare ASGI, granian", "tiles", "ours-granian", "raw-granian", "CPU ≤ 1.4×"),
         ("ours, granian ÷ uvicorn", "tiles", "ours-granian", "ours-uvicorn", ""),
+        ("ours ÷ base (--base), uvicorn", "tiles", "ours-uvicorn", "base-uvicorn", ""),
+        ("ours ÷ base (--base), granian", "tiles", "ours-granian", "base-granian", ""),
         ("PostGIS deployment ÷ GeoPackage node", "features", "pg-deploy", "gpkg-node", ""),
         ("PostGIS node ÷ GeoPackage node", "features", "pg-node", "gpkg-node", ""),
     ]

@@ -46,7 +46,7 @@ from publish.server.metrics import Metrics
 from publish.server.release import load_release
 from publish.server.routes import core_routes
 from publish.server.settings import Settings
-from publish.server.stack import middleware_stack
+from publish.server.stack import ServerApp, fast_path, middleware_stack
 from publish.server.state import ServerState
 from publish.server.tilecache import TileCache
 from publish.wms.routes import wms_routes
@@ -78,11 +78,11 @@ def create_app(settings: Settings) -> Starlette:
     metrics = Metrics(state.tile_cache, state.holder, extra=[RendererCollector()])
     quiet_pygeoapi()
     table = route_table()
-    app = Starlette(
+    recorder, internal = AccessRecorder(table, metrics), InternalPaths.from_routes(table)
+    app = ServerApp(
         routes=table,
-        middleware=middleware_stack(
-            state, AccessRecorder(table, metrics), InternalPaths.from_routes(table)
-        ),
+        fast_path=fast_path(state, recorder, internal),
+        middleware=middleware_stack(state, recorder, internal),
         exception_handlers=exception_handlers(),
         lifespan=lifespan(
             state,

@@ -6,20 +6,27 @@ ASGI middleware, the outermost, answers `GET|HEAD /tiles/{audience}/{z}/{x}/{y}.
 the versioned `/releases/{release}/tiles/{audience}/{z}/{x}/{y}.mvt|pbf` (the URLs the TileJSON
 and styles name) for an audience the request may see, when the release is the current one or
 held open (publish.server.kept `opened`: nothing is loaded here), and passes every other request
-on unchanged. It decides nothing of
-its own: the answer comes from `tile_answer` (the endpoint's own: 200, 204, 304, or the 400/404 it
-raises, turned into a response by `error_response` as the stack would), the token check from the
-`TokenStore` (the guard's), CORS headers from the app's `CORSMiddleware`, security headers from
-the app's `SecurityHeaders`, the request id, metrics
+on unchanged. It decides nothing of its own: the answer comes from `tile_answer` (the
+endpoint's own: 200, 204, 304, or the 400/404 it raises, turned into a response by
+`error_response` as the stack would), the Host check from the stack's TrustedHostMiddleware
+(`HostCheck`), the token check from the `TokenStore` (the guard's), CORS headers from the app's
+`CORSMiddleware`, security headers from the app's `SecurityHeaders`, the request id, metrics
 and access line from the `AccessRecorder` (RequestLog's). What it does not answer (no release,
-an unknown audience, an internal tile without a valid token, a release to load first or not
-kept, other methods, CORS preflights, an unexpected error) goes through the full stack, which
-answers as for any other endpoint.
+an unknown audience, a Host the app does not answer, an internal tile without a valid token, a
+release to load first or not kept, other methods, CORS preflights, an unexpected error) goes
+through the full stack, which answers as for any other endpoint.
+
+What a tile answer carries whatever the tile (`tile_headers`: Cache-Control, the release, the
+content type and encoding, the security headers) is encoded once per audience and kept, so a
+cached tile costs a dictionary lookup or two, its ETag, length and request id.
 """
 
 from __future__ import annotations
 
+import re
 import time
+import weakref
+from typing import Any, NamedTuple
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,20 +35,45 @@ from publish.server.cors import AudienceCors
 from publish.server.errors import ServerError, error_response
 from publish.server.guard import InternalPaths
 from publish.server.headers import SecurityHeaders
+from publish.server.hosts import HostCheck
 from publish.server.logs import REQUEST_ID_HEADER, AccessRecorder, request_id_from
+from publish.server.release import AudienceRelease, Release
 from publish.server.state import ServerState
-from publish.server.tiles import parse_tile_path, tile_answer
+from publish.server.tiles import (
+    MAX_DIGITS,
+    TILE_EXTENSIONS,
+    TileHeaders,
+    check_tile_address,
+    parse_tile_path,
+    tile_answer,
+    tile_headers,
+)
 
 TILE_ROUTE = "/tiles/{audience}/{z}/{x}/{name}"  # the templates the router would name
 RELEASE_TILE_ROUTE = "/releases/{release}/tiles/{audience}/{z}/{x}/{name}"
 _PREFIXES = ("/tiles/", "/releases/")
 _READ = frozenset({"GET", "HEAD"})
+# The routes' shape: an optional /releases/{release}, then /tiles/{audience}/ and the address:
+# a well-formed one (groups 4–6: z, x, y, as `parse_tile_path` reads them), or any three
+# segments (group 3: `parse_tile_path` says what is wrong with them).
+_NUMBER = f"([0-9]{{1,{MAX_DIGITS}}})"
+_TILE_PATH = re.compile(
+    r"/(?:releases/([^/]*)/)?tiles/([^/]*)/"
+    rf"({_NUMBER}/{_NUMBER}/{_NUMBER}\.(?:{'|'.join(sorted(TILE_EXTENSIONS))})|[^/]*/[^/]*/[^/]*)"
+)
 _REQUEST_ID = REQUEST_ID_HEADER.lower().encode()
-_WANTED = {
-    b"if-none-match": "if_none_match",
-    b"authorization": "authorization",
-    _REQUEST_ID: "request_id",
-}
+# the request headers read, by their place in the list `_answer` fills
+_IF_NONE_MATCH, _AUTHORIZATION, _ID, _HOST = range(4)
+_WANTED = {b"if-none-match": _IF_NONE_MATCH, b"authorization": _AUTHORIZATION, _REQUEST_ID: _ID}
+_KEPT = 32  # audiences whose answers' parts are kept (forgotten all at once when full)
+
+
+class _Kept(NamedTuple):
+    """What the fast path keeps for one audience of a release, reached by its URLs or by id."""
+
+    audience: weakref.ref[AudienceRelease]  # not kept alive by this
+    headers: TileHeaders
+    needs_token: bool  # restricted, or its tile paths are internal (publish.server.guard)
 
 
 class TileFastPath:
@@ -55,6 +87,7 @@ class TileFastPath:
         internal: InternalPaths,
         cors: AudienceCors | None = None,
         security: SecurityHeaders | None = None,
+        hosts: HostCheck | None = None,
     ) -> None:
         self.app = app
         self.state = state
@@ -62,6 +95,11 @@ class TileFastPath:
         self.internal = internal
         self.cors = cors
         self.security = security
+        self.hosts = None if hosts is None or hosts.allow_any else hosts
+        self._wanted = dict(_WANTED)
+        if self.hosts is not None:
+            self._wanted[b"host"] = _HOST
+        self._kept: dict[tuple[int, bool], _Kept] = {}  # by (id of the audience, by id)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -72,38 +110,81 @@ class TileFastPath:
         ):
             await self.app(scope, receive, send)
 
+    def _kept_for(
+        self, release: Release, audience: AudienceRelease, by_id: bool, path: str
+    ) -> _Kept:
+        """What is kept for `audience` (made from `path`, one of its tile paths, the first time).
+        The guard's internal paths are prefixes that end at the audience segment
+        (InternalPaths.from_routes), so one tile path of an audience answers for all of them."""
+        key = (id(audience), by_id)
+        kept = self._kept.get(key)
+        if kept is not None and kept.audience() is audience:
+            return kept
+        state = self.state
+        restricted = audience.restricted
+        cache_control = (
+            state.kept_cache_control(restricted) if by_id else state.tile_cache_control(restricted)
+        )
+        # a tile answer sets no security header of its own and is never HTML
+        extra = () if self.security is None else self.security.always
+        kept = _Kept(
+            weakref.ref(audience),
+            tile_headers(release, audience, cache_control, extra),
+            restricted or path in self.internal,
+        )
+        if len(self._kept) >= _KEPT:
+            self._kept.clear()
+        self._kept[key] = kept
+        return kept
+
     async def _answer(self, scope: Scope, send: Send) -> bool:
         """Send the answer and return True, or return False having sent nothing."""
         started = time.perf_counter()
         path: str = scope["path"]
-        parts = path.split("/")
-        if len(parts) == 6 and parts[1] == "tiles":  # "", "tiles", audience, z, x, name
-            release, by_id = self.state.holder.current, False
-        elif len(parts) == 8 and parts[1] == "releases" and parts[3] == "tiles":
-            # "", "releases", id, "tiles", audience, z, x, name
-            release, by_id = self.state.kept.opened(parts[2]), True
-            parts = parts[2:]
-        else:
+        match = _TILE_PATH.fullmatch(path)
+        if match is None:
             return False
+        release_id, name, address, z, x, y = match.groups()
+        by_id = release_id is not None
+        state = self.state
+        release = state.kept.opened(release_id) if by_id else state.holder.current
         if release is None:
             return False
-        audience = release.audiences.get(parts[2])
+        audience = release.audiences.get(name)
         if audience is None:
             return False
-        found: dict[str, str] = {}
-        for name, value in scope["headers"]:
-            key = _WANTED.get(name)
-            if key is not None and key not in found:  # the first, as Starlette's Headers.get
-                found[key] = value.decode("latin-1")
-        if (audience.restricted or path in self.internal) and not self.state.tokens.is_authorized(
-            found.get("authorization")
-        ):
-            return False  # the guard's 401
+        found: list[Any] = [None, None, None, None]
+        wanted = self._wanted
+        for header, value in scope["headers"]:
+            i = wanted.get(header)
+            if i is not None and found[i] is None:  # the first, as Starlette's Headers.get
+                found[i] = value
+        hosts = self.hosts
+        if hosts is not None:
+            allowed = hosts.verdicts.get(found[_HOST])
+            if allowed is None:
+                allowed = await hosts.allows(found[_HOST])
+            if not allowed:
+                return False  # the Host check's 400
+        kept = self._kept_for(release, audience, by_id, path)
+        if kept.needs_token:
+            authorization = found[_AUTHORIZATION]
+            if not state.tokens.is_authorized(
+                None if authorization is None else authorization.decode("latin-1")
+            ):
+                return False  # the guard's 401
+        if_none_match = found[_IF_NONE_MATCH]
         try:
-            z, x, y = parse_tile_path(parts[3], parts[4], parts[5])
-            cache_control = self.state.kept_cache_control(audience.restricted) if by_id else None
+            if z is not None:
+                zxy = check_tile_address(int(z), int(x), int(y))
+            else:
+                zxy = parse_tile_path(*address.split("/"))
             answer = tile_answer(
-                self.state, release, audience, z, x, y, found.get("if_none_match"), cache_control
+                state.tile_cache,
+                audience,
+                kept.headers,
+                *zxy,
+                None if if_none_match is None else if_none_match.decode("latin-1"),
             )
         except ServerError as exc:  # what the endpoint raises for this request: its 400 or 404
             error = error_response(exc)
@@ -113,12 +194,14 @@ class TileFastPath:
         except Exception:
             return False  # not a tile answer: the stack meets the error again, answers and logs it
         else:
-            status, headers, body = answer.status, answer.headers, answer.body
+            status, headers, body = answer
             if status == 200:
-                headers.append((b"content-length", str(len(body)).encode()))
-            if self.security is not None:  # a tile answer sets none of them and is never HTML
-                headers.extend(self.security.always)
-        request_id = request_id_from(found.get("request_id"), self.recorder.new_id)
+                headers.append((b"content-length", b"%d" % len(body)))
+        given_id = found[_ID]
+        if given_id is None:
+            request_id = self.recorder.new_id()
+        else:
+            request_id = request_id_from(given_id.decode("latin-1"), self.recorder.new_id)
         headers.append((_REQUEST_ID, request_id.encode()))
         start: Message = {"type": "http.response.start", "status": status, "headers": headers}
         try:

@@ -47,11 +47,12 @@ def _freeze_startup_objects() -> None:
 
 
 async def _flush_every(seconds: float, metrics: Metrics) -> None:
-    """Write the waiting access lines, and the tile cache's counts to the shared metrics."""
+    """Count the requests waiting (the access recorder's batch) and write their access lines,
+    and the tile cache's counts to the shared metrics."""
     while True:
         await anyio.sleep(seconds)
+        metrics.sync()  # first: it hands the access log the lines the recorder holds
         flush_access_log()
-        metrics.sync()
 
 
 def lifespan(
@@ -84,8 +85,8 @@ def lifespan(
                 tasks.cancel_scope.cancel()
         finally:
             remove_sighup()
-            flush_access_log()
             metrics.sync()
+            flush_access_log()
             for stop in on_stop:
                 await anyio.to_thread.run_sync(stop)
 

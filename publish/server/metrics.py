@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 import os
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, values
@@ -162,6 +162,8 @@ class Metrics:
         # requests not yet added: (method, route, status) → [count, seconds, per bucket…]
         self._pending: dict[tuple[str, str, int], list[Any]] = {}
         self._bounds = [*LATENCY_BUCKETS, math.inf]  # the histogram's upper bounds
+        # what holds requests not yet observed (the access recorder's batch), flushed first
+        self.sources: list[Callable[[], None]] = []
         self.shared = multiprocess_dir() is not None
         if self.shared:  # a scrape reads every worker's files, and this worker's gauges
             self.cache_hits = Counter(*_HITS, registry=self.registry)
@@ -179,6 +181,8 @@ class Metrics:
     def sync(self) -> None:
         """Add the requests counted since the last sync to the metrics, and the tile cache's new
         hits and misses to the shared counters (multiprocess)."""
+        for source in self.sources:
+            source()
         self._add_pending()
         if not self.shared:
             return

@@ -1,11 +1,12 @@
 """The middleware stack, outermost first:
 
 1. the tile fast path: vector tile requests answered without the rest of the stack, with the
-   same headers, log and metrics (publish.server.fastpath);
+   same headers, log and metrics (publish.server.fastpath), ahead of Starlette's own error
+   middleware too (`ServerApp`);
 2. the security headers: nosniff, Referrer-Policy, CSP on HTML, HSTS (publish.server.headers);
 3. the request log: request id, one JSON access line, metrics (publish.server.logs);
 4. the Host check: only configured hosts are answered, so no URL is built from a client's Host
-   (tiles, which name no URL, are answered by the fast path before it);
+   (the fast path asks the same check, publish.server.hosts, and leaves refused ones to it);
 5. CORS, by audience, when origins are configured: it answers preflights and adds its headers to
    every response, 401s included (publish.server.cors);
 6. gzip for JSON and HTML (tiles keep their stored Content-Encoding; the .pmtiles archive and its
@@ -18,18 +19,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES
 from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from publish.server.compression import TextGZip
 from publish.server.cors import AudienceCors
 from publish.server.fastpath import TileFastPath
 from publish.server.guard import AudienceGuard, InternalPaths
 from publish.server.headers import SecurityHeaders
+from publish.server.hosts import HostCheck
 from publish.server.logs import AccessRecorder, RequestLog
 from publish.server.release import PMTILES_MEDIA_TYPE
+from publish.server.settings import Settings
 from publish.server.state import ServerState
 
 READ = ["GET", "HEAD"]
@@ -69,12 +73,8 @@ async def _unreachable(scope: Scope, receive: Receive, send: Send) -> None:
     raise RuntimeError("not an app: stands in where an ASGI app is required and never called")
 
 
-def middleware_stack(
-    state: ServerState, recorder: AccessRecorder, internal: InternalPaths
-) -> list[Middleware]:
-    """The stack above (for `Starlette(middleware=…)`)."""
-    settings = state.settings
-    cors_options: dict[str, Any] = {
+def _cors_options(settings: Settings, internal: InternalPaths) -> dict[str, Any]:
+    return {
         "internal": internal,
         "allow_origins": settings.cors_origins,
         "allow_methods": CORS_METHODS,
@@ -82,23 +82,55 @@ def middleware_stack(
         "expose_headers": CORS_EXPOSE,
         "max_age": 3600,
     }
-    https = (settings.public_url or "").startswith("https://")
-    # the fast path adds CORS and security headers with these instances' own code
-    cors = AudienceCors(_unreachable, **cors_options) if settings.cors_origins else None
-    security = SecurityHeaders(_unreachable, https=https)
+
+
+def _https(settings: Settings) -> bool:
+    return (settings.public_url or "").startswith("https://")
+
+
+def fast_path(state: ServerState, recorder: AccessRecorder, internal: InternalPaths) -> Middleware:
+    """1. above (for `ServerApp(fast_path=…)`)."""
+    settings = state.settings
+    # it adds CORS and security headers with these instances' own code
+    cors = None
+    if settings.cors_origins:
+        cors = AudienceCors(_unreachable, **_cors_options(settings, internal))
+    return Middleware(
+        TileFastPath,
+        state=state,
+        recorder=recorder,
+        internal=internal,
+        cors=cors,
+        security=SecurityHeaders(_unreachable, https=_https(settings)),
+        hosts=HostCheck(settings.hosts),
+    )
+
+
+def middleware_stack(
+    state: ServerState, recorder: AccessRecorder, internal: InternalPaths
+) -> list[Middleware]:
+    """2.–7. above (for `ServerApp(middleware=…)`)."""
+    settings = state.settings
     return [
-        Middleware(
-            TileFastPath,
-            state=state,
-            recorder=recorder,
-            internal=internal,
-            cors=cors,
-            security=security,
-        ),
-        Middleware(SecurityHeaders, https=https),
+        Middleware(SecurityHeaders, https=_https(settings)),
         Middleware(RequestLog, recorder=recorder),
         Middleware(TrustedHostMiddleware, allowed_hosts=settings.hosts, www_redirect=False),
-        Middleware(AudienceCors, **cors_options),
+        Middleware(AudienceCors, **_cors_options(settings, internal)),
         Middleware(TextGZip, minimum_size=GZIP_MINIMUM_SIZE, exclude_content_types=GZIP_EXCLUDED),
         Middleware(AudienceGuard, tokens=state.tokens, internal=internal),
     ]
+
+
+class ServerApp(Starlette):
+    """Starlette with the fast path (`fast_path`) in front of all its middleware, its own
+    outermost one (ServerErrorMiddleware: a 500 for an unexpected error) included: a tile
+    answer passes through nothing else. The fast path sends nothing for a request it fails on,
+    and leaves that request to the stack, which answers it as any other."""
+
+    def __init__(self, *args: Any, fast_path: Middleware, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fast_path = fast_path
+
+    def build_middleware_stack(self) -> ASGIApp:
+        cls, args, kwargs = self.fast_path
+        return cls(super().build_middleware_stack(), *args, **kwargs)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from starlette.requests import Request
@@ -14,17 +15,17 @@ from publish.server.caching import etag_matches
 from publish.server.context import request_context
 from publish.server.errors import BadRequestError, NotFoundError, RangeNotSatisfiableError
 from publish.server.release import PMTILES_MEDIA_TYPE, RELEASE_HEADER, AudienceRelease, Release
-from publish.server.state import ServerState
+from publish.server.tilecache import TileCache
 from publish.tiles.archive import TileStatus
 
 _RELEASE_HEADER_NAME = RELEASE_HEADER.lower().encode()
 TILE_EXTENSIONS = frozenset({"mvt", "pbf"})
 _MAX_ZOOM = 31  # PMTiles and Web Mercator tile ids go no deeper
-_MAX_DIGITS = 10
+MAX_DIGITS = 10  # of each number in a tile path
 
 
 def _integer(text: str, what: str) -> int:
-    if not (text.isascii() and text.isdigit() and len(text) <= _MAX_DIGITS):
+    if not (text.isascii() and text.isdigit() and len(text) <= MAX_DIGITS):
         raise BadRequestError(f"{what} must be a non-negative integer")
     return int(text)
 
@@ -43,75 +44,85 @@ def parse_tile_path(
     if not dot or ext not in extensions:
         endings = " or ".join(f"{{y}}.{e}" for e in sorted(extensions))
         raise BadRequestError(f"a tile path ends in {endings}")
-    zi, xi, yi = _integer(z, "z"), _integer(x, "x"), _integer(stem, "y")
-    if zi > max_zoom:
+    return check_tile_address(_integer(z, "z"), _integer(x, "x"), _integer(stem, "y"), max_zoom)
+
+
+def check_tile_address(z: int, x: int, y: int, max_zoom: int = _MAX_ZOOM) -> tuple[int, int, int]:
+    """(z, x, y) if it can address a tile (`parse_tile_path`'s checks of the numbers)."""
+    if z > max_zoom:
         raise NotFoundError(f"no tile here: zooms go to {max_zoom}")
-    if xi >= 1 << zi or yi >= 1 << zi:
-        raise BadRequestError(f"x and y must be below 2^z = {1 << zi} at zoom {zi}")
-    return zi, xi, yi
+    if x >= 1 << z or y >= 1 << z:
+        raise BadRequestError(f"x and y must be below 2^z = {1 << z} at zoom {z}")
+    return z, x, y
 
 
-class TileAnswer(NamedTuple):
-    """A tile request's answer (200, 204 or 304), before it becomes a response."""
+Header = tuple[bytes, bytes]  # as ASGI sends it: (lower-case name, value)
 
-    status: int
-    headers: list[tuple[bytes, bytes]]  # as ASGI sends them (lower-case names), no length
-    body: bytes
+
+# A tile request's answer (200, 204 or 304) before it becomes a response: its status, its
+# headers (no length) and its body
+TileAnswer = tuple[int, list[Header], bytes]
+
+
+class TileHeaders(NamedTuple):
+    """What an audience's tile answers carry whatever the tile, encoded once (the fast path
+    keeps them per audience: publish.server.fastpath): `every` answer's (Cache-Control, the
+    release, and the `extra` given to `tile_headers`), and those of a 200 (`ok`: `every` and
+    the content type and encoding)."""
+
+    every: tuple[Header, ...]
+    ok: tuple[Header, ...]
+
+
+def tile_headers(
+    release: Release, audience: AudienceRelease, cache_control: str, extra: Sequence[Header] = ()
+) -> TileHeaders:
+    """The tile-independent headers of `audience`'s answers from `release`."""
+    archive = audience.archive
+    content = [(b"content-type", archive.media_type.encode())]
+    if archive.tile_compression:
+        content.append((b"content-encoding", archive.tile_compression.encode()))
+    every = (
+        (b"cache-control", cache_control.encode()),
+        (_RELEASE_HEADER_NAME, release.id.encode()),
+    )
+    return TileHeaders((*every, *extra), (*every, *extra, *content))
 
 
 def tile_answer(
-    state: ServerState,
-    release: Release,
+    cache: TileCache,
     audience: AudienceRelease,
+    headers: TileHeaders,
     z: int,
     x: int,
     y: int,
     if_none_match: str | None,
-    cache_control: str | None = None,
 ) -> TileAnswer:
-    """The answer for tile z/x/y of `audience` (NotFoundError outside its zooms or bounds).
-    The one place tile headers are decided: the endpoint below and the fast path
-    (publish.server.fastpath) both send what it returns."""
-    result = state.tile_cache.get(audience.archive, z, x, y)
-    if result.status is TileStatus.NOT_FOUND:
-        raise NotFoundError("no tile here: outside the archive's zooms or bounds")
-    headers = [
-        (
-            b"cache-control",
-            (cache_control or state.tile_cache_control(audience.restricted)).encode(),
-        ),
-        (_RELEASE_HEADER_NAME, release.id.encode()),
-    ]
-    if result.status is TileStatus.EMPTY:
-        return TileAnswer(204, headers, b"")
-    etag = f'"{result.etag}"'
-    headers.append((b"etag", etag.encode()))
-    if etag_matches(if_none_match, etag):
-        return TileAnswer(304, headers, b"")
-    archive = audience.archive
-    headers.append((b"content-type", archive.media_type.encode()))
-    if archive.tile_compression:
-        headers.append((b"content-encoding", archive.tile_compression.encode()))
-    return TileAnswer(200, headers, result.data or b"")
+    """The answer for tile z/x/y of `audience` (NotFoundError outside its zooms or bounds), with
+    `headers` (`tile_headers` of the audience). The one place tile answers are decided: the
+    endpoint below and the fast path (publish.server.fastpath) both send what it returns."""
+    result = cache.get(audience.archive, z, x, y)
+    status = result.status
+    if status is TileStatus.OK:
+        etag = f'"{result.etag}"'
+        if etag_matches(if_none_match, etag):
+            return 304, [*headers.every, (b"etag", etag.encode())], b""
+        return 200, [*headers.ok, (b"etag", etag.encode())], result.data or b""
+    if status is TileStatus.EMPTY:
+        return 204, list(headers.every), b""
+    raise NotFoundError("no tile here: outside the archive's zooms or bounds")
 
 
 async def tile(request: Request) -> Response:
     params = request.path_params
     ctx = request_context(request, params["audience"])
-    state, release, audience = ctx.state, ctx.release, ctx.audience
     z, x, y = parse_tile_path(params["z"], params["x"], params["name"])
-    answer = tile_answer(
-        state,
-        release,
-        audience,
-        z,
-        x,
-        y,
-        request.headers.get("if-none-match"),
-        ctx.tile_cache_control(),
+    headers = tile_headers(ctx.release, ctx.audience, ctx.tile_cache_control())
+    status, raw_headers, body = tile_answer(
+        ctx.state.tile_cache, ctx.audience, headers, z, x, y, request.headers.get("if-none-match")
     )
-    response = Response(answer.body, status_code=answer.status)  # adds the length for a 200
-    response.raw_headers.extend(answer.headers)
+    response = Response(body, status_code=status)  # adds the length for a 200
+    response.raw_headers.extend(raw_headers)
     return response
 
 

@@ -246,3 +246,31 @@ def test_versioned_tiles_are_answered_fast_as_the_stack_would(
         assert answer.status_code == stack.status_code, path
         assert answer.content == stack.content, path
         assert dict(answer.headers) == dict(stack.headers), path
+
+
+def test_a_host_the_app_does_not_answer_is_refused_as_elsewhere(
+    client: TestClient, probe: Probe, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tile asked with a foreign Host (or none) goes to the stack, whose Host check answers
+    400, as for every other path; the hosts the app answers are answered fast."""
+    slow = stack_only(client)
+    seen = answered_fast(client, monkeypatch)
+    recorded = records(client, monkeypatch)
+    path = tile_path("public", probe.public)
+    for host, fast, status in [
+        ("evil.example", False, 400),
+        ("localhost:8000", True, 200),
+        ("127.0.0.1.evil.example", False, 400),
+        ("LOCALHOST", True, 200),
+        ("evil.example", False, 400),  # its verdict remembered
+    ]:
+        seen.clear()
+        recorded.clear()
+        given = {"Host": host, "X-Request-ID": "same-id-3"}
+        answer = client.get(path, headers=given)
+        assert seen == [fast] and answer.status_code == status, host
+        (args,) = recorded  # logged and counted once, by whichever answered
+        assert args[1] == status, host
+        stack = slow.get(path, headers=given)
+        assert (answer.status_code, answer.content) == (stack.status_code, stack.content), host
+        assert dict(answer.headers) == dict(stack.headers), host

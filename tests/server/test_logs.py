@@ -3,12 +3,21 @@ same template as matching the path against the route table does."""
 
 from __future__ import annotations
 
+import io
+import logging
 from typing import Any
 
 import pytest
 
 from publish.server.fastpath import TILE_ROUTE
-from publish.server.logs import AccessRecorder, RequestLog, route_templates
+from publish.server.logs import (
+    ACCESS_LOGGER,
+    AccessRecorder,
+    BufferedStreamHandler,
+    JsonFormatter,
+    RequestLog,
+    route_templates,
+)
 from publish.server.metrics import UNMATCHED, route_template
 from tests.server.helpers import Probe, TestClient
 
@@ -86,6 +95,19 @@ def test_route_templates_join_mounts_and_skip_shared_routes() -> None:
     assert id(shared) not in templates
 
 
+def served_access_log(monkeypatch: pytest.MonkeyPatch) -> tuple[io.StringIO, BufferedStreamHandler]:
+    """The access logger set up as `log_config` sets it up (one line a batch), into a string."""
+    stream = io.StringIO()
+    handler = BufferedStreamHandler(stream, capacity=1)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger(ACCESS_LOGGER)
+    monkeypatch.setattr(logger, "handlers", [handler])
+    monkeypatch.setattr(logger, "propagate", False)
+    monkeypatch.setattr(logger, "level", logging.INFO)
+    logger.manager._clear_cache()  # type: ignore[attr-defined]
+    return stream, handler
+
+
 @pytest.mark.parametrize(
     ("path", "client_address", "seconds"),
     [
@@ -104,21 +126,10 @@ def test_direct_access_lines_are_the_formatter_s_lines(
 ) -> None:
     """The recorder writes its line itself when the access logger is set up as `log_config` sets
     it up; the text must be the JsonFormatter's, byte for byte but the time."""
-    import io
     import json
-    import logging
     import re
 
-    from publish.server.logs import ACCESS_LOGGER, BufferedStreamHandler, JsonFormatter
-
-    stream = io.StringIO()
-    handler = BufferedStreamHandler(stream, capacity=1)
-    handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger(ACCESS_LOGGER)
-    monkeypatch.setattr(logger, "handlers", [handler])
-    monkeypatch.setattr(logger, "propagate", False)
-    monkeypatch.setattr(logger, "level", logging.INFO)
-    logger.manager._clear_cache()  # type: ignore[attr-defined]
+    stream, handler = served_access_log(monkeypatch)
     from publish.server import logs
 
     made: list[str] = []
@@ -133,10 +144,12 @@ def test_direct_access_lines_are_the_formatter_s_lines(
     method = "HEAD" if client_address is None else "GET"
     scope = {"type": "http", "method": method, "path": path, "client": client_address}
     recorder.record(scope, "rid-1", 200, 12345, seconds, "/route/{x}")
+    assert made == [] and stream.getvalue() == ""  # kept with the request's values
+    recorder.flush()
     assert len(made) == 1  # written directly
     handler.addFilter(lambda record: True)  # a filter: the recorder goes through a LogRecord
     recorder.record(scope, "rid-1", 200, 12345, seconds, "/route/{x}")
-    assert len(made) == 1  # through a LogRecord and the formatter
+    assert len(made) == 1  # through a LogRecord and the formatter, at once
     direct, via_record = stream.getvalue().rstrip("\n").split("\n")  # U+2028 is in a line
     no_time = re.compile(r'^\{"time": "[^"]+"')
     assert no_time.sub("", direct) == no_time.sub("", via_record)
@@ -158,3 +171,47 @@ def test_the_time_text_is_the_millisecond_of_each_record() -> None:
                     1764899999.125, 1764899999.125, 1764900000.0):  # fmt: skip
         want = datetime.fromtimestamp(created, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
         assert formatter._time(created) == want
+
+
+def test_requests_are_counted_and_logged_in_batches_with_their_own_times(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Set up as served, the recorder keeps finished requests; their counts and lines (each
+    with its request's time) appear at a metrics read (scrape or the lifespan's tick) or when
+    BATCH of them wait."""
+    import json
+
+    from publish.server import logs
+    from publish.server.holder import ReleaseHolder
+    from publish.server.logs import BATCH
+    from publish.server.metrics import Metrics
+    from publish.server.tilecache import TileCache
+
+    stream, _ = served_access_log(monkeypatch)
+    metrics = Metrics(TileCache(1024), ReleaseHolder(tmp_path))
+    recorder = AccessRecorder([], metrics)
+    line = 'onemap_http_requests_total{method="GET",route="/r",status="200"}'
+
+    def counted() -> float:
+        found = [x for x in metrics.render().decode().splitlines() if x.startswith(line)]
+        return float(found[0].split()[-1]) if found else 0.0
+
+    for i, now in enumerate((1764900000.25, 1764900001.5, 1764900002.75)):
+        monkeypatch.setattr(logs.time, "time", lambda now=now: now)
+        recorder.record(
+            {"method": "GET", "path": f"/p{i}", "client": None}, f"id{i}", 200, 1, 0.001, "/r"
+        )
+    assert stream.getvalue() == ""  # kept
+    assert counted() == 3  # a scrape counts them, and hands their lines to the handler
+    docs = [json.loads(x) for x in stream.getvalue().splitlines()]
+    assert [(d["path"], d["time"]) for d in docs] == [
+        ("/p0", "2025-12-05T02:00:00.250Z"),
+        ("/p1", "2025-12-05T02:00:01.500Z"),
+        ("/p2", "2025-12-05T02:00:02.750Z"),
+    ]
+    for _ in range(BATCH):
+        recorder.record(
+            {"method": "GET", "path": "/q", "client": ("10.0.0.1", 1)}, "x", 200, 1, 0.1, "/r"
+        )
+    assert len(stream.getvalue().splitlines()) == 3 + BATCH  # the BATCH-th wrote them
+    assert counted() == 3 + BATCH
