@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from publish.catalog import load_catalog
 from publish.checks.findings import Review, Severity
 from publish.indicators.conflicts import KINDS
 from publish.pipeline.build import BuildOptions, BuildResult, build
@@ -80,6 +81,28 @@ def test_the_archive_holds_the_conflicts_layer(full_release: BuildResult, audien
             counties.add(props["county"])
     assert kinds == {k.id for k in KINDS}
     assert counties == {"430802", "430811", "430821", "430822"}
+
+
+def test_each_kind_starts_at_the_zoom_of_the_layers_it_comes_from(
+    full_release: BuildResult, sample_dir: Path
+) -> None:
+    """A conflict is drawn from the zoom where the layers it comes from are drawn: the pieces of
+    current-use parcels (三调, catalog minzoom 10) not at the city view, where they were most of
+    the viewer's first view though the layer is off when the map opens."""
+    catalog = load_catalog(sample_dir / "layers.yml")
+    kinds = _doc(full_release.path, "public")["kinds"]
+    start = {k["id"]: max(catalog.layer(lid).minzoom for lid in k["layers"]) for k in kinds}
+    assert start["current_construction_in_farmland"] == 10  # dltb's catalog minzoom
+    assert start["planned_construction_in_farmland"] == 8  # ydyh's and yjjbnt's
+    path = full_release.path / "tiles" / "public.pmtiles"
+    for zoom in (8, 9, 10):
+        drawn = {
+            feature["properties"]["kind"]
+            for _x, _y, tile in decoded_tiles(path, zoom)
+            for feature in tile.get("conflicts", {}).get("features", [])
+        }
+        assert drawn <= {kind for kind, z in start.items() if z <= zoom}, zoom
+        assert ("current_construction_in_farmland" in drawn) == (zoom >= 10), zoom
 
 
 def test_the_style_draws_the_layer_with_its_legend(full_release: BuildResult) -> None:

@@ -185,6 +185,20 @@ def conflict_frames(job: ReleaseJob) -> Mapping[str, gpd.GeoDataFrame]:
     return frames
 
 
+def conflict_minzooms(job: ReleaseJob, audience: str, frame: gpd.GeoDataFrame) -> np.ndarray:
+    """The zoom from which each row of the audience's `conflicts` tile layer is drawn: that of
+    the layers its kind comes from (the highest of their catalog minzooms). A piece of a
+    current-use (三调) parcel appears with the parcels (catalog minzoom 10 in the sample), not at
+    the city view, where thousands of them were most of the first view's tiles though the layer
+    is off when the map opens."""
+    doc = json.loads(job.path(job.entry(CONFLICTS_KEY, audience)).read_text(encoding="utf-8"))
+    zooms = {
+        kind["id"]: max(job.catalog.layer(layer_id).minzoom for layer_id in kind["layers"])
+        for kind in doc["kinds"]
+    }
+    return np.array([zooms.get(kind, 0) for kind in frame["kind"]], dtype=np.int64)
+
+
 def drawn_kinds(job: ReleaseJob, audience: str) -> list[str]:
     """The kinds of the audience's `conflicts` tile layer (those with an area), in KINDS
     order; none when its archive has no such layer."""

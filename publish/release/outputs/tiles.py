@@ -13,15 +13,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from publish.domain import AUDIENCES, INTERNAL, LABELS_LAYER
 from publish.features.labels import LABEL_FIELDS, label_frames
 from publish.history.layer import CHANGES_LAYER, FIELDS, changes_frame
 from publish.release.manifest import read_manifest
 from publish.release.output import OutputPart, ReleaseJob, ReleaseOutput
 from publish.release.outputs.changes import CHANGES_KEY
-from publish.release.outputs.conflicts import CONFLICT_FIELDS, CONFLICTS_KEY, conflict_frames
+from publish.release.outputs.conflicts import (
+    CONFLICT_FIELDS,
+    CONFLICTS_KEY,
+    conflict_frames,
+    conflict_minzooms,
+)
 from publish.tiles.archive import Archive, verify
-from publish.tiles.inputs import write_layer
+from publish.tiles.inputs import LayerInput, write_geojsonseq
 from publish.tiles.job import TippecanoeJob
 from publish.tiles.join import JoinOutput, join_many
 
@@ -34,13 +41,15 @@ class ExtraLayer:
     """A layer an output adds to the archives: `frames(job)` → {audience: its features in the
     feature store's CRS (EPSG:4326) with `fields`}; an audience left out, or given no feature,
     gets no such layer. Tiled from `minzoom` (default: the catalog's lowest) to the release's top
-    zoom. With `ready`, tiled in the background as soon as `ready(job)` says an earlier output
-    has made its features (`start_extra_tiles`), while the next outputs are written."""
+    zoom; with `row_minzooms(job, audience, frame)`, each row from its own zoom (at least
+    `minzoom`). With `ready`, tiled in the background as soon as `ready(job)` says an earlier
+    output has made its features (`start_extra_tiles`), while the next outputs are written."""
 
     name: str
     fields: tuple[str, ...]
     frames: Callable[[ReleaseJob], Mapping[str, gpd.GeoDataFrame]]
     minzoom: int | None = None
+    row_minzooms: Callable[[ReleaseJob, str, gpd.GeoDataFrame], np.ndarray] | None = None
     ready: Callable[[ReleaseJob], bool] | None = None
 
 
@@ -62,17 +71,19 @@ def _changes_frames(job: ReleaseJob) -> dict[str, gpd.GeoDataFrame]:
 EXTRA_LAYERS: tuple[ExtraLayer, ...] = (
     ExtraLayer(CHANGES_LAYER, FIELDS, _changes_frames),
     ExtraLayer(LABELS_LAYER, LABEL_FIELDS, label_frames),  # one point per admin area's name
-    # pieces of parcels and planned blocks: below z8 they are specks, and cost tiles; tiled
-    # while the indicator model is evaluated
+    # pieces of parcels and planned blocks: below z8 they are specks, and cost tiles; each kind
+    # from the zoom of the layers it comes from; tiled while the indicator model is evaluated
     ExtraLayer(
         CONFLICTS_KEY,
         CONFLICT_FIELDS,
         conflict_frames,
         minzoom=8,
+        row_minzooms=conflict_minzooms,
         ready=lambda job: CONFLICTS_KEY in job.made,
     ),
 )
 EXTRA_LAYER_NAMES = frozenset(extra.name for extra in EXTRA_LAYERS)
+_ROW = "__row"  # an extra layer's row numbers, its features' ids
 
 # job.made: the extra layers being tiled in the background (start_extra_tiles)
 _STARTED = "tiles:started"
@@ -100,14 +111,12 @@ def _start(job: ReleaseJob, extra: ExtraLayer, folder: Path) -> Running:
         if frame is None or len(frame) == 0:
             continue
         if id(frame) not in by_frame:
-            layer = write_layer(
-                [frame],
-                folder / f"{extra.name}-{audience}.geojsonl",
-                extra.name,
-                extra.fields,
-                minzoom=minzoom,
-                maxzoom=job.top_zoom,
-            )
+            zooms = np.full(len(frame), minzoom, dtype=np.int64)
+            if extra.row_minzooms is not None:
+                rows = extra.row_minzooms(job, audience, frame)
+                zooms = np.clip(rows, minzoom, job.top_zoom)
+            path = folder / f"{extra.name}-{audience}.geojsonl"
+            layer = _write_zoomed(frame, zooms, path, extra, job.top_zoom)
             archive = folder / f"{extra.name}-{audience}.pmtiles"
             by_frame[id(frame)] = (archive, TippecanoeJob([layer], archive, extra.name).start())
         out[audience] = by_frame[id(frame)]
@@ -159,6 +168,26 @@ def _extra_archives(job: ReleaseJob, folder: Path) -> dict[str, list[tuple[str, 
                     waited.add(id(run))
                 out[audience].append((extra.name, archive))
     return out
+
+
+def _write_zoomed(
+    frame: gpd.GeoDataFrame, zooms: np.ndarray, path: Path, extra: ExtraLayer, top_zoom: int
+) -> LayerInput:
+    """tippecanoe's input for an extra layer whose rows start at `zooms`: one run of rows per
+    zoom, each feature keeping its row number (from 1) as its id."""
+    numbered = frame.assign(**{_ROW: np.arange(1, len(frame) + 1)})
+    count = 0
+    for i, zoom in enumerate(np.unique(zooms)):
+        count += write_geojsonseq(
+            [numbered[zooms == zoom]],
+            path,
+            extra.fields,
+            id_field=_ROW,
+            minzoom=int(zoom),
+            maxzoom=top_zoom,
+            append=i > 0,
+        )
+    return LayerInput(extra.name, path, int(zooms.min()), top_zoom, None, count)
 
 
 def write(job: ReleaseJob) -> dict[str, Any]:
