@@ -45,7 +45,7 @@ $(STAMP): pyproject.toml Makefile
 $(NODE_MODULES): web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 
-$(VIEWER): $(NODE_MODULES) web/build.mjs $(wildcard web/src/*)
+$(VIEWER): $(NODE_MODULES) web/build.mjs $(wildcard web/src/*) $(wildcard web/src/*/*)
 	cd web && npm run --silent build
 
 sample: install

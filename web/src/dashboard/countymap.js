@@ -29,6 +29,7 @@ export class CountyMap {
     this.legend = legend;
     this.data = data;
     this.map = null;
+    this.ready = false; // the map's style has loaded: paint properties can be set from then on
     this.adminLayers = [];
     this.indicator = data.indicators[0]?.id;
     this.mode = "value";
@@ -96,6 +97,7 @@ export class CountyMap {
     this.map.touchZoomRotate.disableRotation();
     this.map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
     await this.map.once("load");
+    this.ready = true;
     this.render();
   }
 
@@ -135,7 +137,9 @@ export class CountyMap {
       }),
     );
     this.legend.setAttribute("aria-label", `${pick(indicator?.name)} ${t(this.mode === "status" ? "byStatus" : "byValue")}`);
-    if (!this.map || !this.map.isStyleLoaded()) return;
+    // not isStyleLoaded(): it is false while tiles reload after the previous colour change, and
+    // a second change made then (another indicator, then "by status") was left off the map
+    if (!this.map || !this.ready) return;
     const match = ["match", ["to-string", ["get", "XZQDM"]]];
     for (const row of rows) match.push(row.county.code, row.colour);
     match.push(NONE);
