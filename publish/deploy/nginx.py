@@ -24,9 +24,10 @@ decides, and why:
   written to `<store>/releases/<id>/tiles/public/z/x/y.mvt`; from then on nginx serves that
   file itself with the headers the node sends for it (tiles are stored gzipped, so
   `Content-Encoding: gzip`). A proxy_cache hit costs nginx about twice a static file's CPU
-  (it reads and parses the stored upstream header block on every hit, BENCHMARKS.md), a stored
-  file the same as one. Requests with credentials or an `Origin` header (CORS answers depend on
-  it) go to the proxy_cache location instead. Nothing ever removes stored files: a release's
+  (it reads and parses the stored upstream header block on every hit), a stored one 1.13×
+  (BENCHMARKS.md, "nginx's tile store"). Requests with credentials or an `Origin` header (CORS answers depend on
+  it) go to the proxy_cache location instead; empty tiles (204) are neither stored nor cached
+  (nginx allows no proxy_cache beside proxy_store). Nothing ever removes stored files: a release's
   folder can be deleted once no client uses that release (deploy/README.md).
 - `X-Cache-Status` (HIT, MISS, BYPASS, …) on the cached paths, and one access line per request
   naming the node that answered and the cache status, without the query string (a client may
