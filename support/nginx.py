@@ -12,6 +12,7 @@ from publish.deploy.nginx import NginxOptions, nginx_config
 
 MAIN_CONFIG = """\
 {user}worker_processes {workers};
+pcre_jit on;
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log;
 events {{ worker_connections {connections}; }}

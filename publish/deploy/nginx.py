@@ -197,10 +197,11 @@ server {
 """)
 
 _STORE_MAP = """\
-# Public versioned tiles from the tile store: not for credentials, nor for CORS (Origin) requests.
-map "$onemap_credentials:$http_origin" $onemap_from_store {
+# Public versioned tiles from the tile store: not for credentials, nor for CORS (Origin) requests
+# (one map of the request's own values, not one of $onemap_credentials: one lookup a tile).
+map "$http_authorization$arg_token$cookie_token$http_origin" $onemap_from_store {
     default 0;
-    "0:" 1;
+    "" 1;
 }
 
 """
@@ -208,7 +209,7 @@ map "$onemap_credentials:$http_origin" $onemap_from_store {
 _STORE_LOCATIONS = _Template("""\
     # a release's public vector tiles by id: files nginx stored from a node's first 200 answer
     # (written whole, then renamed), served as nginx serves any file, with the node's headers
-    location ~ ^/releases/(?<onemap_release>[0-9A-Za-z._-]+)/tiles/public/[0-9]+/[0-9]+/[0-9]+\\.(mvt|pbf)$ {
+    location ~ ^/releases/(?<onemap_release>[0-9A-Za-z._-]+)/tiles/public/[0-9]+/[0-9]+/[0-9]+\\.(?:mvt|pbf)$ {
         error_page 418 = @@onemap_cached_tile;
         if ($onemap_from_store = 0) {
             return 418;
