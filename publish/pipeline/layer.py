@@ -39,12 +39,16 @@ from publish.features.store import AREA_COLUMN, LayerTableWriter
 from publish.sources import iter_batches, source_fields
 from publish.tiles.inputs import LayerInput, write_geojsonseq
 from publish.tiles.job import TippecanoeJob
-from publish.tiles.overview import append_overview, overview_for
+from publish.tiles.overview import OVERVIEW_DETAIL, overview_for, write_overview
+from publish.tiles.stack import stack_archives
 
 FEATURES = "features.gpkg"
 TILES = "tiles.pmtiles"
 INFO = "layer.json"
 SEQ = "input.geojsonseq"
+OVERVIEW_SEQ = "overview.geojsonseq"  # a dense layer's low-zoom overview (tiled on its own)
+OVERVIEW_TILES = "overview.pmtiles"
+DETAIL_TILES = "detail.pmtiles"
 
 _KIND_BY_TYPE = {0: "point", 4: "point", 1: "line", 5: "line", 3: "polygon", 6: "polygon"}
 
@@ -188,8 +192,9 @@ class LayerBuild:
         self.keep_input = keep_input  # keep tippecanoe's input (bench/build.py reuses it)
         self.keep_frame = keep_frame  # keep the layer in the working CRS (LayerOutput.kept)
         self.out = LayerOutput(spec, fingerprint, self.work, reused=False)
-        self._job: TippecanoeJob | None = None
+        self._jobs: list[TippecanoeJob] = []
         self._input: LayerInput | None = None
+        self._overview: LayerInput | None = None  # the overview's own run, when there is one
 
     def prepare(self, on_batch: Any = None) -> LayerOutput:
         """Stream the source once: check each batch, append it to the feature table and the
@@ -268,7 +273,16 @@ class LayerBuild:
             )
         info = writer.close()
         if overview is not None and written and not self.out.blocked:
-            append_overview(self.work / FEATURES, seq, spec, overview)
+            oseq = self.work / OVERVIEW_SEQ
+            self._overview = LayerInput(
+                spec.id,
+                oseq,
+                minzoom=spec.minzoom,
+                maxzoom=overview.detail_zoom - 1,
+                geometry=self.out.geometry,
+                features=write_overview(self.work / FEATURES, oseq, spec, overview),
+                description=spec.title_zh,
+            )
         if kept and not self.out.blocked:
             self.out.kept = (
                 gpd.GeoDataFrame(pd.concat(kept), crs=self.crs) if len(kept) > 1 else kept[0]
@@ -279,7 +293,7 @@ class LayerBuild:
         self._input = LayerInput(
             spec.id,
             seq,
-            minzoom=spec.minzoom,
+            minzoom=spec.minzoom if self._overview is None else self._overview.maxzoom + 1,
             maxzoom=self.top_zoom,
             geometry=self.out.geometry,
             features=written,
@@ -291,14 +305,34 @@ class LayerBuild:
     def start_tiles(self) -> None:
         if self._input is None or self._input.features == 0:
             return
-        self._job = TippecanoeJob([self._input], self.work / TILES, self.spec.id).start()
+        if self._overview is None:
+            self._jobs = [TippecanoeJob([self._input], self.work / TILES, self.spec.id)]
+        else:  # two runs, stacked by `finish`: the overview's zooms at a coarser tile extent
+            self._jobs = [
+                TippecanoeJob([self._input], self.work / DETAIL_TILES, self.spec.id),
+                TippecanoeJob(
+                    [self._overview],
+                    self.work / OVERVIEW_TILES,
+                    self.spec.id,
+                    require_complete=False,  # dissolved: no feature ids to count
+                    overview_detail=OVERVIEW_DETAIL,
+                ),
+            ]
+        for job in self._jobs:
+            job.start()
 
     def finish(self) -> LayerOutput:
         """Wait for tippecanoe, check its archive, and move the layer into the cache."""
-        if self._job is not None:
-            self._job.wait()
+        for job in self._jobs:
+            job.wait()
+        if len(self._jobs) > 1:
+            parts = [job.out_path for job in self._jobs]
+            stack_archives(parts, self.work / TILES)
+            for part in parts:
+                part.unlink()
         if not self.keep_input:
             (self.work / SEQ).unlink(missing_ok=True)
+            (self.work / OVERVIEW_SEQ).unlink(missing_ok=True)
         if not (self.work / TILES).is_file():
             raise BuildError(f"layer {self.spec.id}: no features to tile")
         (self.work / INFO).write_text(
@@ -311,6 +345,6 @@ class LayerBuild:
         return self.out
 
     def abandon(self) -> None:
-        if self._job is not None:
-            self._job.kill()
+        for job in self._jobs:
+            job.kill()
         shutil.rmtree(self.work, ignore_errors=True)

@@ -1,5 +1,6 @@
 """Low-zoom overviews (publish.tiles.overview): the dense layers dissolved per code below the
-detail zoom, every feature as it is from there, in the same tile layer."""
+detail zoom (at a coarser tile extent), every feature as it is from there, in the same tile
+layer."""
 
 from __future__ import annotations
 
@@ -58,6 +59,12 @@ def _features(archive: Path, layer: str, z: int) -> list[dict[str, Any]]:
     return out
 
 
+def _extents(archive: Path, layer: str, z: int) -> set[int]:
+    with Archive(archive) as a:
+        tiles = [decode_tile(d, a.tile_compression) for tz, _x, _y, d in a.iter_tiles() if tz == z]
+    return {t[layer]["extent"] for t in tiles if layer in t}
+
+
 def test_the_release_tiles_overviews_below_the_detail_zoom(full_release: BuildResult) -> None:
     manifest = json.loads((full_release.path / "manifest.json").read_text("utf-8"))
     archive = full_release.path / manifest["audiences"]["public"]["tiles"]["path"]
@@ -82,5 +89,9 @@ def test_the_release_tiles_overviews_below_the_detail_zoom(full_release: BuildRe
         spec = load_catalog(full_release.path / "catalog.yml").layer(layer)
         features = manifest["layers"][layer]["features"]
         assert count_features_at_zoom(archive, layer, spec.maxzoom) == features
+    # the overview at extent 1024 (its own tippecanoe run), the detail at the full 4096
+    for layer in ("ydyh", "yjjbnt", "ghfq"):
+        assert _extents(archive, layer, detail - 1) == {1024}
+        assert _extents(archive, layer, detail) == {4096}
     # current land use keeps its features at every zoom it has
     assert all(f.get("id") for f in _features(archive, "dltb", 10))

@@ -33,6 +33,12 @@ def test_tile_command(tmp_path: Path) -> None:
     ]
     with pytest.raises(BuildError, match="duplicate"):
         tile_command([a, a], tmp_path / "o.pmtiles", "x")
+    # the top zoom exact, unless the run is an overview's: every zoom at extent 1024 then
+    assert "--simplify-only-low-zooms" in cmd and "--low-detail=10" not in cmd
+    overview = tile_command([a], tmp_path / "o.pmtiles", "x", overview_detail=10)
+    assert "--full-detail=10" in overview and "--low-detail=10" in overview
+    assert "--simplify-only-low-zooms" not in overview
+    assert "--no-tiny-polygon-reduction-at-maximum-zoom" not in overview
 
 
 def test_dense_layer_keeps_every_feature_at_maxzoom(tmp_path: Path) -> None:
