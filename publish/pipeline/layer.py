@@ -39,16 +39,17 @@ from publish.features.store import AREA_COLUMN, LayerTableWriter
 from publish.sources import iter_batches, source_fields
 from publish.tiles.inputs import LayerInput, write_geojsonseq
 from publish.tiles.job import TippecanoeJob
-from publish.tiles.overview import OVERVIEW_DETAIL, overview_for, write_overview
+from publish.tiles.overview import Overview, overview_for, write_overview
 from publish.tiles.stack import stack_archives
+from publish.tiles.tippecanoe import LOW_ZOOM_DETAIL, LOW_ZOOMS_BELOW
 
 FEATURES = "features.gpkg"
 TILES = "tiles.pmtiles"
 INFO = "layer.json"
 SEQ = "input.geojsonseq"
-OVERVIEW_SEQ = "overview.geojsonseq"  # a dense layer's low-zoom overview (tiled on its own)
-OVERVIEW_TILES = "overview.pmtiles"
-DETAIL_TILES = "detail.pmtiles"
+OVERVIEW_SEQ = "overview.geojsonseq"  # a dense layer's low-zoom overview (publish.tiles.overview)
+LOW_TILES = "low.pmtiles"  # the zooms below LOW_ZOOMS_BELOW (publish.tiles.tippecanoe) …
+DETAIL_TILES = "detail.pmtiles"  # … and those above, until stacked into TILES
 
 _KIND_BY_TYPE = {0: "point", 4: "point", 1: "line", 5: "line", 3: "polygon", 6: "polygon"}
 
@@ -194,7 +195,7 @@ class LayerBuild:
         self.out = LayerOutput(spec, fingerprint, self.work, reused=False)
         self._jobs: list[TippecanoeJob] = []
         self._input: LayerInput | None = None
-        self._overview: LayerInput | None = None  # the overview's own run, when there is one
+        self._low: LayerInput | None = None  # the low zooms' own run, when there is one
 
     def prepare(self, on_batch: Any = None) -> LayerOutput:
         """Stream the source once: check each batch, append it to the feature table and the
@@ -272,17 +273,8 @@ class LayerBuild:
                 indexed=spec.query_indexes,
             )
         info = writer.close()
-        if overview is not None and written and not self.out.blocked:
-            oseq = self.work / OVERVIEW_SEQ
-            self._overview = LayerInput(
-                spec.id,
-                oseq,
-                minzoom=spec.minzoom,
-                maxzoom=overview.detail_zoom - 1,
-                geometry=self.out.geometry,
-                features=write_overview(self.work / FEATURES, oseq, spec, overview),
-                description=spec.title_zh,
-            )
+        if written and not self.out.blocked:
+            self._low = self._low_zooms(seq, written, overview)
         if kept and not self.out.blocked:
             self.out.kept = (
                 gpd.GeoDataFrame(pd.concat(kept), crs=self.crs) if len(kept) > 1 else kept[0]
@@ -293,7 +285,7 @@ class LayerBuild:
         self._input = LayerInput(
             spec.id,
             seq,
-            minzoom=spec.minzoom if self._overview is None else self._overview.maxzoom + 1,
+            minzoom=spec.minzoom if self._low is None else self._low.maxzoom + 1,
             maxzoom=self.top_zoom,
             geometry=self.out.geometry,
             features=written,
@@ -302,20 +294,36 @@ class LayerBuild:
         )
         return self.out
 
+    def _low_zooms(self, seq: Path, written: int, overview: Overview | None) -> LayerInput | None:
+        """The run of the layer's zooms below LOW_ZOOMS_BELOW (its overview's, if it has one),
+        or None when the layer's check zoom is below them or its zooms all above."""
+        spec = self.spec
+        if overview is not None:
+            seq = self.work / OVERVIEW_SEQ
+            written = write_overview(self.work / FEATURES, seq, spec, overview)
+            below = overview.detail_zoom
+        elif spec.minzoom < LOW_ZOOMS_BELOW <= spec.maxzoom:
+            below = LOW_ZOOMS_BELOW
+        else:
+            return None
+        geometry, title = self.out.geometry, spec.title_zh
+        return LayerInput(spec.id, seq, spec.minzoom, below - 1, geometry, written, title)
+
     def start_tiles(self) -> None:
         if self._input is None or self._input.features == 0:
             return
-        if self._overview is None:
+        if self._low is None:
             self._jobs = [TippecanoeJob([self._input], self.work / TILES, self.spec.id)]
-        else:  # two runs, stacked by `finish`: the overview's zooms at a coarser tile extent
+        else:  # two runs, stacked by `finish`: the low zooms at a coarser tile extent
             self._jobs = [
                 TippecanoeJob([self._input], self.work / DETAIL_TILES, self.spec.id),
                 TippecanoeJob(
-                    [self._overview],
-                    self.work / OVERVIEW_TILES,
+                    [self._low],
+                    self.work / LOW_TILES,
                     self.spec.id,
-                    require_complete=False,  # dissolved: no feature ids to count
-                    overview_detail=OVERVIEW_DETAIL,
+                    require_complete=False,  # below the check zoom (an overview has no ids)
+                    low_zoom_detail=LOW_ZOOM_DETAIL,
+                    base_zoom=self._input.check_zoom,  # the same points as in one run
                 ),
             ]
         for job in self._jobs:

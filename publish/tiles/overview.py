@@ -14,10 +14,9 @@ layer of a role in OVERVIEWS is tiled in two parts of the same tile layer:
     detail_zoom … the archive's top     every feature as it is, with its published fields and id
 
 so the colours a planner reads are the same at every zoom, and the feature-complete zooms (the
-catalog maxzoom the build checks, and above) are unchanged. The overview is tiled in a tippecanoe
-run of its own at tile extent 2**OVERVIEW_DETAIL (1024: 2 units a pixel at 512 px tiles, no visible
-loss, about half the bytes of the default 4096) and stacked under the detail's zooms
-(publish.tiles.stack); the detail keeps tippecanoe's full extent at every zoom. A click at an overview zoom shows the
+catalog maxzoom the build checks, and above) are unchanged. Like every layer's low zooms, the
+overview is tiled in a tippecanoe run of its own at a coarser tile extent
+(publish.tiles.tippecanoe: LOW_ZOOM_DETAIL) and stacked under the detail's zooms. A click at an overview zoom shows the
 code and its class, not a parcel's attributes (the viewer asks the OGC API only for features
 with an id). A layer whose catalog minzoom is already at or above detail_zoom needs no overview.
 
@@ -47,7 +46,7 @@ from publish.catalog import LayerSpec
 from publish.errors import BuildError
 from publish.tiles.inputs import write_geojsonseq
 
-__all__ = ["OVERVIEWS", "OVERVIEW_DETAIL", "Overview", "dissolve", "overview_for", "write_overview"]
+__all__ = ["OVERVIEWS", "Overview", "dissolve", "overview_for", "write_overview"]
 
 
 @dataclass(frozen=True)
@@ -57,9 +56,6 @@ class Overview:
     detail_zoom: int
     keep_code: bool
 
-
-# tippecanoe's detail (log2 of the tile extent) of every overview zoom.
-OVERVIEW_DETAIL = 10
 
 OVERVIEWS: dict[str, Overview] = {
     "planning_zone": Overview(detail_zoom=12, keep_code=True),

@@ -17,6 +17,7 @@ from publish.tiles.archive import Archive
 from publish.tiles.check import count_features_at_zoom
 from publish.tiles.mvt import decode_tile
 from publish.tiles.overview import OVERVIEWS, dissolve, overview_for
+from publish.tiles.tippecanoe import LOW_ZOOMS_BELOW
 from tests.tiles.frames import parcels
 
 if TYPE_CHECKING:
@@ -95,3 +96,24 @@ def test_the_release_tiles_overviews_below_the_detail_zoom(full_release: BuildRe
         assert _extents(archive, layer, detail) == {4096}
     # current land use keeps its features at every zoom it has
     assert all(f.get("id") for f in _features(archive, "dltb", 10))
+
+
+def test_every_layer_is_coarser_below_zoom_12_and_exact_from_there(
+    full_release: BuildResult,
+) -> None:
+    """Not only the overviews: every layer's zooms below LOW_ZOOMS_BELOW are tiled at extent
+    1024, its features (with their ids) still there; from there up, 4096 and every feature at
+    the catalog maxzoom."""
+    manifest = json.loads((full_release.path / "manifest.json").read_text("utf-8"))
+    archive = full_release.path / manifest["audiences"]["public"]["tiles"]["path"]
+    catalog = load_catalog(full_release.path / "catalog.yml")
+    for layer in ("stbhhx", "xzq_xiang", "czkfbj"):  # no overview: their own features below
+        spec = catalog.layer(layer)
+        assert spec.minzoom < LOW_ZOOMS_BELOW <= spec.maxzoom
+        assert _extents(archive, layer, LOW_ZOOMS_BELOW - 1) == {1024}
+        assert _extents(archive, layer, 8) == {1024}
+        assert _extents(archive, layer, LOW_ZOOMS_BELOW) == {4096}
+        assert _extents(archive, layer, spec.maxzoom) == {4096}
+        features = manifest["layers"][layer]["features"]
+        assert count_features_at_zoom(archive, layer, spec.maxzoom) == features
+        assert all(f.get("id") for f in _features(archive, layer, 8))

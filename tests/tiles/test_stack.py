@@ -21,7 +21,7 @@ def _tile(
 ) -> Path:
     src = write_layer([parcels()], path.with_suffix(".geojsonseq"), layer, fields,
                       minzoom=zooms[0], maxzoom=zooms[1], geometry="polygon")  # fmt: skip
-    run_tippecanoe([src], path, layer, require_complete=detail is None, overview_detail=detail)
+    run_tippecanoe([src], path, layer, require_complete=detail is None, low_zoom_detail=detail)
     return path
 
 
