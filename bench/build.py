@@ -108,7 +108,7 @@ def analysis_rows(tiles: Path) -> tuple[list[tuple[str, float]], list[str]]:
 
 def raw_tippecanoe_command(catalog_path: Path, tiles: Path, out: Path) -> list[str]:
     from publish.catalog import load_catalog
-    from publish.pipeline.layer import SEQ
+    from publish.pipeline.layer import OVERVIEW_SEQ, SEQ
     from publish.tiles.inputs import LayerInput
     from publish.tiles.tippecanoe import tile_command
 
@@ -117,6 +117,13 @@ def raw_tippecanoe_command(catalog_path: Path, tiles: Path, out: Path) -> list[s
     inputs = []
     for spec in catalog.layers:
         (path,) = (tiles / "cache" / "layers" / spec.id).glob(f"*/{SEQ}")
+        if path.with_name(OVERVIEW_SEQ).is_file():  # the overview too, in the same one input
+            joined = out.parent / f"{spec.id}.{SEQ}"
+            with open(joined, "wb") as f:
+                for part in (path, path.with_name(OVERVIEW_SEQ)):
+                    with open(part, "rb") as src:
+                        shutil.copyfileobj(src, f)
+            path = joined
         with open(path, "rb") as f:
             count = sum(1 for _ in f)
         inputs.append(

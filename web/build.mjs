@@ -65,9 +65,58 @@ const LEFT_OUT_SHADERS = new Set([
   "fill_outline_pattern", "line_pattern", "line_gradient", "line_gradient_sdf", "symbol_icon",
   "symbol_text_and_icon", "collision_box", "collision_circle", "debug",
 ]);
+// The code behind those shaders goes too: the style layers of the types our styles never use
+// (createStyleLayer knows only the drawn ones and names any other), their draw functions, the
+// raster, raster-dem, image, video and canvas sources, the terrain (set only by a style's
+// `terrain` or setTerrain) and its render-to-texture, the collision boxes' debug drawing (its
+// shaders are out already) and the `hash` option (the viewer keeps its own permalink). Each
+// left-out module keeps its exports: a function or class that throws, naming what was left out,
+// and its one-line constants as they are (the style layers' type guards, which other code
+// calls), so nothing the viewer runs changes.
+const KEPT_LAYER_TYPES = ["background", "circle", "fill", "line", "symbol", "custom"];
+const LEFT_OUT_MODULES = new Set([
+  "webgl/draw/draw_heatmap", "webgl/draw/draw_hillshade", "webgl/draw/draw_color_relief",
+  "webgl/draw/draw_fill_extrusion", "webgl/draw/draw_raster", "source/raster_tile_source",
+  "source/raster_dem_tile_source", "source/image_source", "source/video_source",
+  "source/canvas_source", "render/terrain", "style/style_layer/heatmap_style_layer",
+  "style/style_layer/hillshade_style_layer", "style/style_layer/color_relief_style_layer",
+  "style/style_layer/fill_extrusion_style_layer", "style/style_layer/raster_style_layer",
+  "webgl/render_to_texture", "webgl/draw/draw_collision_debug", "ui/hash",
+]);
+function createStyleLayerModule() {
+  const cls = (type) => `${type.replace(/(^|_)(\w)/g, (_, __, c) => c.toUpperCase())}StyleLayer`;
+  const imports = KEPT_LAYER_TYPES.map(
+    (t) => `import {${cls(t)}} from './style_layer/${t}_style_layer.ts';`,
+  );
+  const cases = KEPT_LAYER_TYPES.map(
+    (t) => `    case '${t}': return new ${cls(t)}(layer, globalState);`,
+  );
+  return `${imports.join("\n")}
+export function createStyleLayer(layer: any, globalState: Record<string, any>): any {
+  switch (layer.type) {
+${cases.join("\n")}
+  }
+  throw new Error(\`style layers of type \${layer.type} are left out of this viewer\`);
+}
+`;
+}
+function stubModule(source, name) {
+  const stubs = [];
+  for (const [line, kind, id] of source.matchAll(/^export (function|class|const) (\w+).*$/gm)) {
+    const body = `throw new Error("${id} (${name}) is left out of this viewer");`;
+    if (kind === "const" && !line.endsWith(";")) throw new Error(`${name}: ${id} is not one line`);
+    if (kind === "const") stubs.push(line);
+    else if (kind === "class") stubs.push(`export class ${id} { constructor() { ${body} } }`);
+    else stubs.push(`export function ${id}(): never { ${body} }`);
+  }
+  return `${stubs.join("\n")}\n`;
+}
 function leftOut(path) {
   const shader = /[\\/]shaders[\\/]glsl[\\/](\w+)\.(?:vertex|fragment)\.glsl\.g\.ts$/.exec(path);
   if (shader && LEFT_OUT_SHADERS.has(shader[1])) return "export default '';\n";
+  const module = /[\\/]maplibre-gl[\\/]src[\\/](.+)\.ts$/.exec(path)?.[1].replaceAll("\\", "/");
+  if (module === "style/create_style_layer") return createStyleLayerModule();
+  if (LEFT_OUT_MODULES.has(module)) return stubModule(readFileSync(path, "utf8"), module);
   if (/[\\/]source[\\/]vector_tile_mlt\.ts$/.test(path)) {
     return `export class MLTVectorTile {
   layers = {};

@@ -22,7 +22,8 @@ from publish.release.manifest import sha256_file
 
 # Bump when the build writes a layer's outputs differently (new column, other tippecanoe options);
 # a changed review rule bumps its own version in publish.checks.rules instead.
-BUILD_FORMAT = 3  # 2: low-zoom overviews of the dense layers; 3: attribute indexes in the tables
+BUILD_FORMAT = 4  # 2: low-zoom overviews of the dense layers; 3: attribute indexes in the tables;
+# 4: zooms below 12 (the overviews among them) tiled in a run of their own at extent 1024
 
 # Catalog keys only the viewer reads (its layer list): editing them rebuilds no layer.
 VIEWER_ONLY_KEYS = frozenset({"field_titles", "group"})

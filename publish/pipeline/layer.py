@@ -39,12 +39,17 @@ from publish.features.store import AREA_COLUMN, LayerTableWriter
 from publish.sources import iter_batches, source_fields
 from publish.tiles.inputs import LayerInput, write_geojsonseq
 from publish.tiles.job import TippecanoeJob
-from publish.tiles.overview import append_overview, overview_for
+from publish.tiles.overview import Overview, overview_for, write_overview
+from publish.tiles.stack import stack_archives
+from publish.tiles.tippecanoe import LOW_ZOOM_DETAIL, LOW_ZOOMS_BELOW
 
 FEATURES = "features.gpkg"
 TILES = "tiles.pmtiles"
 INFO = "layer.json"
 SEQ = "input.geojsonseq"
+OVERVIEW_SEQ = "overview.geojsonseq"  # a dense layer's low-zoom overview (publish.tiles.overview)
+LOW_TILES = "low.pmtiles"  # the zooms below LOW_ZOOMS_BELOW (publish.tiles.tippecanoe) …
+DETAIL_TILES = "detail.pmtiles"  # … and those above, until stacked into TILES
 
 _KIND_BY_TYPE = {0: "point", 4: "point", 1: "line", 5: "line", 3: "polygon", 6: "polygon"}
 
@@ -188,8 +193,9 @@ class LayerBuild:
         self.keep_input = keep_input  # keep tippecanoe's input (bench/build.py reuses it)
         self.keep_frame = keep_frame  # keep the layer in the working CRS (LayerOutput.kept)
         self.out = LayerOutput(spec, fingerprint, self.work, reused=False)
-        self._job: TippecanoeJob | None = None
+        self._jobs: list[TippecanoeJob] = []
         self._input: LayerInput | None = None
+        self._low: LayerInput | None = None  # the low zooms' own run, when there is one
 
     def prepare(self, on_batch: Any = None) -> LayerOutput:
         """Stream the source once: check each batch, append it to the feature table and the
@@ -267,8 +273,8 @@ class LayerBuild:
                 indexed=spec.query_indexes,
             )
         info = writer.close()
-        if overview is not None and written and not self.out.blocked:
-            append_overview(self.work / FEATURES, seq, spec, overview)
+        if written and not self.out.blocked:
+            self._low = self._low_zooms(seq, written, overview)
         if kept and not self.out.blocked:
             self.out.kept = (
                 gpd.GeoDataFrame(pd.concat(kept), crs=self.crs) if len(kept) > 1 else kept[0]
@@ -279,7 +285,7 @@ class LayerBuild:
         self._input = LayerInput(
             spec.id,
             seq,
-            minzoom=spec.minzoom,
+            minzoom=spec.minzoom if self._low is None else self._low.maxzoom + 1,
             maxzoom=self.top_zoom,
             geometry=self.out.geometry,
             features=written,
@@ -288,17 +294,53 @@ class LayerBuild:
         )
         return self.out
 
+    def _low_zooms(self, seq: Path, written: int, overview: Overview | None) -> LayerInput | None:
+        """The run of the layer's zooms below LOW_ZOOMS_BELOW (its overview's, if it has one),
+        or None when the layer's check zoom is below them or its zooms all above."""
+        spec = self.spec
+        if overview is not None:
+            seq = self.work / OVERVIEW_SEQ
+            written = write_overview(self.work / FEATURES, seq, spec, overview)
+            below = overview.detail_zoom
+        elif spec.minzoom < LOW_ZOOMS_BELOW <= spec.maxzoom:
+            below = LOW_ZOOMS_BELOW
+        else:
+            return None
+        geometry, title = self.out.geometry, spec.title_zh
+        return LayerInput(spec.id, seq, spec.minzoom, below - 1, geometry, written, title)
+
     def start_tiles(self) -> None:
         if self._input is None or self._input.features == 0:
             return
-        self._job = TippecanoeJob([self._input], self.work / TILES, self.spec.id).start()
+        if self._low is None:
+            self._jobs = [TippecanoeJob([self._input], self.work / TILES, self.spec.id)]
+        else:  # two runs, stacked by `finish`: the low zooms at a coarser tile extent
+            self._jobs = [
+                TippecanoeJob([self._input], self.work / DETAIL_TILES, self.spec.id),
+                TippecanoeJob(
+                    [self._low],
+                    self.work / LOW_TILES,
+                    self.spec.id,
+                    require_complete=False,  # below the check zoom (an overview has no ids)
+                    low_zoom_detail=LOW_ZOOM_DETAIL,
+                    base_zoom=self._input.check_zoom,  # the same points as in one run
+                ),
+            ]
+        for job in self._jobs:
+            job.start()
 
     def finish(self) -> LayerOutput:
         """Wait for tippecanoe, check its archive, and move the layer into the cache."""
-        if self._job is not None:
-            self._job.wait()
+        for job in self._jobs:
+            job.wait()
+        if len(self._jobs) > 1:
+            parts = [job.out_path for job in self._jobs]
+            stack_archives(parts, self.work / TILES)
+            for part in parts:
+                part.unlink()
         if not self.keep_input:
             (self.work / SEQ).unlink(missing_ok=True)
+            (self.work / OVERVIEW_SEQ).unlink(missing_ok=True)
         if not (self.work / TILES).is_file():
             raise BuildError(f"layer {self.spec.id}: no features to tile")
         (self.work / INFO).write_text(
@@ -311,6 +353,6 @@ class LayerBuild:
         return self.out
 
     def abandon(self) -> None:
-        if self._job is not None:
-            self._job.kill()
+        for job in self._jobs:
+            job.kill()
         shutil.rmtree(self.work, ignore_errors=True)

@@ -31,7 +31,7 @@ from pmtiles.writer import Writer
 from publish.errors import BuildError
 from publish.tiles.archive import Archive, verify
 
-__all__ = ["JoinOutput", "JoinStats", "join_archives", "join_many"]
+__all__ = ["JoinOutput", "JoinStats", "archive_header", "join_archives", "join_many"]
 
 # tippecanoe's default limit for one compressed tile; a joined tile above it still works in
 # MapLibre, but the build reports it.
@@ -98,7 +98,9 @@ def _merged_metadata(archives: Sequence[Archive], name: str, extra: dict[str, An
     return metadata
 
 
-def _header(archives: Sequence[Archive]) -> dict[str, Any]:
+def archive_header(archives: Sequence[Archive]) -> dict[str, Any]:
+    """The PMTiles header of an archive holding the tiles of `archives` (gzip MVT): their
+    joint bounds, centred, at the highest centre zoom."""
     west = min(a.bounds[0] for a in archives)
     south = min(a.bounds[1] for a in archives)
     east = max(a.bounds[2] for a in archives)
@@ -184,7 +186,9 @@ def join_many(parts: Sequence[Path], outputs: Sequence[JoinOutput]) -> dict[Path
                     raise BuildError(f"{out.spec.path.name}: the parts hold no tiles")
                 mine = [archives[i] for i in sorted(out.members)]
                 extra = {"description": out.spec.description, "attribution": out.spec.attribution}
-                out.writer.finalize(_header(mine), _merged_metadata(mine, out.spec.name, extra))
+                out.writer.finalize(
+                    archive_header(mine), _merged_metadata(mine, out.spec.name, extra)
+                )
                 out.file.close()
                 problems = verify(out.tmp)
                 if problems:

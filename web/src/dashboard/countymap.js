@@ -55,7 +55,7 @@ export class CountyMap {
 
   async _load() {
     const [maplibregl, tilejson, layers] = await Promise.all([
-      import("maplibre-gl"),
+      import("./maplibre.js"),
       getJSON(`/tiles/${audience}.json`),
       getJSON(`/styles/${audience}/layers.json`),
     ]);
