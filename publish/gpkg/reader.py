@@ -31,7 +31,10 @@ from publish.gpkg.schema import open_readonly, quote, table_schema
 Bbox = tuple[float, float, float, float]
 Condition = tuple[str, Sequence[Any]]  # SQL on the table aliased `t`, and its parameters
 
-_MMAP_BYTES = 256 * 1024 * 1024
+# Memory-map the whole file (SQLite maps at most SQLITE_MAX_MMAP_SIZE, 2 GB by default): pages past
+# the map are read with a system call each into the connection's 2 MB page cache, which made the
+# R-tree joins of the 1,000,000-parcel release (408 MB) ~12 % slower with the first 256 MB mapped.
+_MMAP_BYTES = 1 << 31
 _COUNTS_KEPT = 512  # selections whose count a GeoPackage keeps
 _COUNT_KEY_BYTES = 4096  # longer parameters (a spatial filter's id list) are not kept
 
