@@ -12,6 +12,9 @@ A spatial predicate is decided exactly, as the bbox path of publish.ogc.query is
 the features whose envelope meets the literal's (every predicate but S_DISJOINT implies that),
 shapely tests them, and the predicate becomes `id IN (the ids that pass)`; S_DISJOINT is
 `NOT IN` the ids that intersect. Counts and pages then come from one SQL condition and agree.
+The ids a literal selects are kept with the GeoPackage (`GeoPackage.derived`: the file never
+changes, and a release switch brings new files), so the pages of one spatial selection after the
+first skip the R-tree, the candidates' geometries and the shapely test.
 """
 
 from __future__ import annotations
@@ -41,6 +44,11 @@ MAX_DEPTH = 64  # nested operators
 MAX_CONDITIONS = 500  # conditions in all
 MAX_IN_VALUES = 1000
 _SQLITE_INTEGER = (-(2**63), 2**63 - 1)
+# The features a spatial predicate selects are kept with the GeoPackage (`GeoPackage.derived`),
+# by table, test and literal, for literals of up to this many bytes of WKB: a client paging
+# through a spatial selection sends the same literal with every page.
+KEPT_LITERAL_BYTES = 16_384
+KEPT_IDS = 10_000  # …selecting up to this many features (≤ ~80 KB of JSON each)
 
 
 class Condition(NamedTuple):
@@ -324,18 +332,22 @@ class FilterTranslator:
     def _spatial(self, name: str, test: Callable[..., Any], lhs: Any, literal: Any) -> str:
         if self.table.rtree is None:
             raise FilterError(f"{self.table.name} has no spatial index")
-        ids: list[int] = []
+        count, ids = 0, "[]"
         if not shapely.is_empty(literal):
             assert self.gpkg is not None, "spatial predicates on a GeoPackage need it"
-            box = shapely.bounds(literal)
-            rows = self.gpkg.rows_in_box(self.table.name, [], tuple(box), order=None)
-            if rows:
-                shapely.prepare(literal)
-                passed = _CONVERSE.get(test, test)(literal, from_blobs([row[1] for row in rows]))
-                ids = [int(row[0]) for row, hit in zip(rows, passed, strict=True) if hit]
-        self.params.append(json.dumps(ids))
+            literal_first = _CONVERSE.get(test, test)
+            wkb = shapely.to_wkb(literal)
+            if len(wkb) > KEPT_LITERAL_BYTES:
+                count, ids = self._meeting(literal_first, literal)
+            else:
+                count, ids = self.gpkg.derived(
+                    ("ids meeting", self.table.name, literal_first.__name__, wkb),
+                    lambda: self._meeting(literal_first, literal),
+                    keep=lambda found: found[0] <= KEPT_IDS,
+                )
+        self.params.append(ids)
         if self.depth == 1 and name != "S_DISJOINT":  # the whole filter: these ids, no others
-            self.matched = len(ids)
+            self.matched = count
         inside = f"t.{quote_column(self.table.id_column)} IN (SELECT value FROM json_each(?))"
         if name != "S_DISJOINT" and not self.negations:
             # Under no NOT, unknown (a feature without geometry) selects as false does: the
@@ -348,6 +360,19 @@ class FilterTranslator:
         return (
             f"(CASE WHEN t.{quote_column(self.table.geometry)} IS NULL THEN NULL ELSE {inside} END)"
         )
+
+    def _meeting(self, literal_first: Callable[..., Any], literal: Any) -> tuple[int, str]:
+        """How many features `literal_first(literal, geometry)` holds for, among those whose
+        R-tree envelope meets the literal's, and their ids as a JSON array."""
+        assert self.gpkg is not None
+        box = shapely.bounds(literal)
+        rows = self.gpkg.rows_in_box(self.table.name, [], tuple(box), order=None)
+        if not rows:
+            return 0, "[]"
+        shapely.prepare(literal)
+        passed = literal_first(literal, from_blobs([row[1] for row in rows]))
+        ids = [int(row[0]) for row, hit in zip(rows, passed, strict=True) if hit]
+        return len(ids), json.dumps(ids)
 
 
 def _check_text(value: str) -> None:

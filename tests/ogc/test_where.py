@@ -4,10 +4,12 @@ escapes, spatial predicates exact past the R-tree, features without geometry, an
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from publish.gpkg.reader import GeoPackage
+from publish.ogc import where
 from publish.ogc.cql import FilterError, parse_filter
 from publish.ogc.query import FeatureQuery, run_query
 from publish.ogc.where import filter_condition, filter_selection, search_condition
@@ -157,3 +159,49 @@ def test_search_condition(gpkg: GeoPackage) -> None:
         search_condition(table, "甲", None, None)
     with pytest.raises(FilterError, match="at least one search term"):
         search_condition(table, " , ", "MC", None)
+
+
+def _counting_reads(gpkg: GeoPackage, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    reads: list[object] = []
+    real = gpkg.rows_in_box
+
+    def rows_in_box(*args: object, **kwargs: object) -> object:
+        reads.append(args)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(gpkg, "rows_in_box", rows_in_box)
+    return reads
+
+
+def test_a_spatial_selection_is_kept_with_its_geopackage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gpkg = GeoPackage(write_six(tmp_path / "t.gpkg"))
+    table = gpkg.table("t")
+    reads = _counting_reads(gpkg, monkeypatch)
+    first = filter_selection(gpkg, table, parse_filter(f"S_INTERSECTS(geometry, {BOX})"))
+    again = filter_selection(gpkg, table, parse_filter(f"S_INTERSECTS(geometry, {BOX})"))
+    assert again == first
+    assert first[1] == 3 and len(reads) == 1  # 1, 3 and 5, found once
+    within = filter_selection(gpkg, table, parse_filter(f"S_WITHIN(geometry, {BOX})"))
+    assert within[1] == 1 and len(reads) == 2  # another test: its own selection
+    mirrored = filter_selection(gpkg, table, parse_filter(f"S_CONTAINS({BOX}, geometry)"))
+    assert mirrored == within and len(reads) == 2  # the same test, written the other way
+    other = GeoPackage(gpkg.path)  # another file object (a release switch): found again
+    other_reads = _counting_reads(other, monkeypatch)
+    found = filter_selection(other, other.table("t"), parse_filter(f"S_WITHIN(geometry, {BOX})"))
+    assert found == within and len(other_reads) == 1
+
+
+def test_a_large_spatial_selection_is_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gpkg = GeoPackage(write_six(tmp_path / "t.gpkg"))
+    reads = _counting_reads(gpkg, monkeypatch)
+    monkeypatch.setattr(where, "KEPT_IDS", 2)
+    for _ in range(2):
+        _sql, matched = filter_selection(
+            gpkg, gpkg.table("t"), parse_filter(f"S_INTERSECTS(geometry, {BOX})")
+        )
+        assert matched == 3
+    assert len(reads) == 2
