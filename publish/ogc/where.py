@@ -131,6 +131,10 @@ class FilterTranslator:
         # how many rows the whole condition selects, when translating it told (a lone spatial
         # predicate: its id list)
         self.matched: int | None = None
+        # at most how many rows it selects, when translating it told (a spatial predicate that
+        # the whole condition ANDs with others: its id list)
+        self.at_most: int | None = None
+        self._top: type | None = None  # the type of the whole condition's node
 
     # -- conditions --------------------------------------------------------------------------
 
@@ -151,6 +155,8 @@ class FilterTranslator:
     def _condition(self, node: Any) -> str:
         from pygeofilter import ast
 
+        if self.depth == 1:
+            self._top = type(node)
         if isinstance(node, ast.And | ast.Or):
             word = "AND" if isinstance(node, ast.And) else "OR"
             terms = [self.condition(term) for term in chain_terms(node)]
@@ -348,6 +354,8 @@ class FilterTranslator:
         self.params.append(ids)
         if self.depth == 1 and name != "S_DISJOINT":  # the whole filter: these ids, no others
             self.matched = count
+        elif self.depth == 2 and self._top is _and_type() and name != "S_DISJOINT":
+            self.at_most = count if self.at_most is None else min(self.at_most, count)
         inside = f"t.{quote_column(self.table.id_column)} IN (SELECT value FROM json_each(?))"
         if name != "S_DISJOINT" and not self.negations:
             # Under no NOT, unknown (a feature without geometry) selects as false does: the
@@ -373,6 +381,13 @@ class FilterTranslator:
         passed = literal_first(literal, from_blobs([row[1] for row in rows]))
         ids = [int(row[0]) for row, hit in zip(rows, passed, strict=True) if hit]
         return len(ids), json.dumps(ids)
+
+
+@cache
+def _and_type() -> type:
+    from pygeofilter import ast
+
+    return ast.And
 
 
 def _check_text(value: str) -> None:
@@ -418,13 +433,23 @@ def filter_condition(gpkg: GeoPackage, table: Table, value: Filter) -> Condition
     return filter_selection(gpkg, table, value)[0]
 
 
-def filter_selection(gpkg: GeoPackage, table: Table, value: Filter) -> tuple[Condition, int | None]:
-    """`filter_condition`, and how many rows it selects when its translation found out (a
-    filter that is one spatial predicate: the features it found with the R-tree and shapely,
-    each an existing row); None otherwise."""
+class Selection(NamedTuple):
+    """A filter's condition and what its translation found out about how many rows it selects
+    (None: nothing): `matched`, exactly (a filter that is one spatial predicate: the features it
+    found with the R-tree and shapely, each an existing row); `at_most`, a bound (a spatial
+    predicate ANDed with other conditions)."""
+
+    condition: Condition
+    matched: int | None = None
+    at_most: int | None = None
+
+
+def filter_selection(gpkg: GeoPackage, table: Table, value: Filter) -> Selection:
+    """`filter_condition`, and what its translation found out about its count."""
     translator = FilterTranslator(gpkg, table, value.crs)
     sql = translator.condition(value.node)
-    return Condition(sql, tuple(translator.params)), translator.matched
+    condition = Condition(sql, tuple(translator.params))
+    return Selection(condition, translator.matched, translator.at_most)
 
 
 def value_selection(node: Any, table: Table) -> ValueSelection | None:

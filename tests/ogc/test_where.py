@@ -88,11 +88,13 @@ def test_a_lone_spatial_predicate_knows_its_count(
     agree with a counted selection at every offset."""
     table = gpkg.table("t")
     lang = "cql2-json" if text.startswith("{") else None
-    where, known = filter_selection(gpkg, table, parse_filter(text, lang))
+    where, known, at_most = filter_selection(gpkg, table, parse_filter(text, lang))
     assert known == matched
     counted = run_query(gpkg, table, FeatureQuery(where=where, limit=100, geometry=False))
     for offset, limit in ((0, 1), (1, 1), (0, 2), (2, 5), (9, 1)):
-        query = FeatureQuery(where=where, matched=known, offset=offset, limit=limit)
+        query = FeatureQuery(
+            where=where, matched=known, at_most=at_most, offset=offset, limit=limit
+        )
         page = run_query(gpkg, table, query)
         assert page.matched == counted.matched
         assert page.ids == counted.ids[offset : offset + limit]
@@ -200,8 +202,44 @@ def test_a_large_spatial_selection_is_not_kept(
     reads = _counting_reads(gpkg, monkeypatch)
     monkeypatch.setattr(where, "KEPT_IDS", 2)
     for _ in range(2):
-        _sql, matched = filter_selection(
+        found = filter_selection(
             gpkg, gpkg.table("t"), parse_filter(f"S_INTERSECTS(geometry, {BOX})")
         )
-        assert matched == 3
+        assert found.matched == 3
     assert len(reads) == 2
+
+
+@pytest.mark.parametrize(("limit", "counts"), [(10, 0), (2, 1)])
+def test_a_spatial_selection_anded_reads_its_first_page_before_counting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: int, counts: int
+) -> None:
+    gpkg = GeoPackage(write_six(tmp_path / "t.gpkg"))
+    table = gpkg.table("t")
+    counted: list[object] = []
+    real = gpkg.count_in_box
+
+    def count_in_box(*args: object, **kwargs: object) -> int:
+        counted.append(args)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(gpkg, "count_in_box", count_in_box)
+    text = f"S_INTERSECTS(geometry, {BOX}) AND MJ > 0"
+    where, matched, at_most = filter_selection(gpkg, table, parse_filter(text))
+    assert (matched, at_most) == (None, 3)
+    query = FeatureQuery(where=where, at_most=at_most, limit=limit, geometry=False)
+    page = run_query(gpkg, table, query)
+    assert len(counted) == counts  # a page that is not full is the count
+    assert page.matched == len(selected(gpkg, text)) == 3
+    assert page.ids == [1, 3, 5][:limit]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"S_INTERSECTS(geometry, {BOX}) OR MJ > 0",  # OR: no bound
+        f"NOT S_INTERSECTS(geometry, {BOX}) AND MJ > 0",  # negated: no bound
+        f"S_DISJOINT(geometry, {BOX}) AND MJ > 0",  # the ids it excludes
+    ],
+)
+def test_only_a_spatial_predicate_anded_bounds_the_count(gpkg: GeoPackage, text: str) -> None:
+    assert filter_selection(gpkg, gpkg.table("t"), parse_filter(text)).at_most is None
