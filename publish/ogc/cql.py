@@ -39,7 +39,8 @@ FILTER_LANG_ALIASES = {"cql-text": CQL2_TEXT}
 MAX_FILTER_CHARS = 100_000  # a long polygon literal fits; a runaway request does not
 _SHOWN = 80  # characters of bad input repeated in a message
 FILTERS_KEPT = 512  # parsed filters kept (`_parsed`)
-KEPT_FILTER_CHARS = 8192  # longer filters are parsed on every request: at most ~4 MB kept
+# longer filters are parsed on every request; a kept one and its AST take up to ~40 KB (~20 MB in all)
+KEPT_FILTER_CHARS = 4096
 
 
 class FilterError(PublishError):

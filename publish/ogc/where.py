@@ -47,8 +47,8 @@ _SQLITE_INTEGER = (-(2**63), 2**63 - 1)
 # The features a spatial predicate selects are kept with the GeoPackage (`GeoPackage.derived`),
 # by table, test and literal, for literals of up to this many bytes of WKB: a client paging
 # through a spatial selection sends the same literal with every page.
-KEPT_LITERAL_BYTES = 16_384
-KEPT_IDS = 10_000  # …selecting up to this many features (≤ ~80 KB of JSON each)
+KEPT_LITERAL_BYTES = 8_192
+KEPT_IDS = 5_000  # …selecting up to this many features: ≤ ~50 KB an entry, ~12 MB a GeoPackage
 
 
 class Condition(NamedTuple):
