@@ -163,16 +163,17 @@ def test_search_condition(gpkg: GeoPackage) -> None:
         search_condition(table, " , ", "MC", None)
 
 
-def _counting_reads(gpkg: GeoPackage, monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    reads: list[object] = []
-    real = gpkg.rows_in_box
+def _calls(gpkg: GeoPackage, method: str, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The calls of `gpkg`'s `method` from now on (their positional arguments)."""
+    calls: list[object] = []
+    real = getattr(gpkg, method)
 
-    def rows_in_box(*args: object, **kwargs: object) -> object:
-        reads.append(args)
-        return real(*args, **kwargs)  # type: ignore[arg-type]
+    def spy(*args: object, **kwargs: object) -> object:
+        calls.append(args)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(gpkg, "rows_in_box", rows_in_box)
-    return reads
+    monkeypatch.setattr(gpkg, method, spy)
+    return calls
 
 
 def test_a_spatial_selection_is_kept_with_its_geopackage(
@@ -180,7 +181,7 @@ def test_a_spatial_selection_is_kept_with_its_geopackage(
 ) -> None:
     gpkg = GeoPackage(write_six(tmp_path / "t.gpkg"))
     table = gpkg.table("t")
-    reads = _counting_reads(gpkg, monkeypatch)
+    reads = _calls(gpkg, "rows_in_box", monkeypatch)
     first = filter_selection(gpkg, table, parse_filter(f"S_INTERSECTS(geometry, {BOX})"))
     again = filter_selection(gpkg, table, parse_filter(f"S_INTERSECTS(geometry, {BOX})"))
     assert again == first
@@ -190,7 +191,7 @@ def test_a_spatial_selection_is_kept_with_its_geopackage(
     mirrored = filter_selection(gpkg, table, parse_filter(f"S_CONTAINS({BOX}, geometry)"))
     assert mirrored == within and len(reads) == 2  # the same test, written the other way
     other = GeoPackage(gpkg.path)  # another file object (a release switch): found again
-    other_reads = _counting_reads(other, monkeypatch)
+    other_reads = _calls(other, "rows_in_box", monkeypatch)
     found = filter_selection(other, other.table("t"), parse_filter(f"S_WITHIN(geometry, {BOX})"))
     assert found == within and len(other_reads) == 1
 
@@ -199,7 +200,7 @@ def test_a_large_spatial_selection_is_not_kept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     gpkg = GeoPackage(write_six(tmp_path / "t.gpkg"))
-    reads = _counting_reads(gpkg, monkeypatch)
+    reads = _calls(gpkg, "rows_in_box", monkeypatch)
     monkeypatch.setattr(where, "KEPT_IDS", 2)
     for _ in range(2):
         found = filter_selection(
@@ -215,14 +216,7 @@ def test_a_spatial_selection_anded_reads_its_first_page_before_counting(
 ) -> None:
     gpkg = GeoPackage(write_six(tmp_path / "t.gpkg"))
     table = gpkg.table("t")
-    counted: list[object] = []
-    real = gpkg.count_in_box
-
-    def count_in_box(*args: object, **kwargs: object) -> int:
-        counted.append(args)
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(gpkg, "count_in_box", count_in_box)
+    counted = _calls(gpkg, "count_in_box", monkeypatch)
     text = f"S_INTERSECTS(geometry, {BOX}) AND MJ > 0"
     where, matched, at_most = filter_selection(gpkg, table, parse_filter(text))
     assert (matched, at_most) == (None, 3)
