@@ -8,6 +8,12 @@ CRS its geometry literals are in (publish.ogc.where checks it against a table an
 pygeoapi creates the feature provider itself and passes it only what it parsed, with its ECQL
 parser; the items route parses instead (publish.ogc.routes) and hands the `Filter` to the
 provider through `request_filter` for the duration of the request.
+
+Parsed filters are kept (`_parsed`: the last `FILTERS_KEPT` texts of up to `KEPT_FILTER_CHARS`
+characters, by language): a client paging through a selection (GDAL's OAPIF driver, QGIS) sends
+the same filter with every page, and a parse costs ~100 µs (lark, in Python). Nothing changes a
+parsed AST afterwards (publish.ogc.where reads it; publish.ogc.postgis_filter makes new nodes),
+so requests in any thread share it; it depends only on the text, never on a release.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +38,9 @@ FILTER_LANGS = (CQL2_TEXT, CQL2_JSON)
 FILTER_LANG_ALIASES = {"cql-text": CQL2_TEXT}
 MAX_FILTER_CHARS = 100_000  # a long polygon literal fits; a runaway request does not
 _SHOWN = 80  # characters of bad input repeated in a message
+FILTERS_KEPT = 512  # parsed filters kept (`_parsed`)
+# longer filters are parsed on every request; a kept one and its AST take up to ~40 KB (~20 MB in all)
+KEPT_FILTER_CHARS = 4096
 
 
 class FilterError(PublishError):
@@ -174,13 +183,21 @@ def parse_filter(
         raise FilterError("filter is empty")
     if len(text) > MAX_FILTER_CHARS:
         raise FilterError(f"filter is longer than {MAX_FILTER_CHARS} characters")
-    try:
-        node = _parse_text(text) if language == CQL2_TEXT else _parse_json(text)
-    except RecursionError:
-        raise FilterError("filter is nested too deeply") from None
+    node = _parsed(text, language) if len(text) <= KEPT_FILTER_CHARS else _parse(text, language)
     if not isinstance(node, ast.Node):
         raise FilterError(f"filter ({language}) must be a condition, not a value")
     return Filter(node, crs)
+
+
+def _parse(text: str, language: str) -> Any:
+    try:
+        return _parse_text(text) if language == CQL2_TEXT else _parse_json(text)
+    except RecursionError:
+        raise FilterError("filter is nested too deeply") from None
+
+
+# `_parse`, its results kept (errors are not: each is raised again from a fresh parse)
+_parsed = lru_cache(maxsize=FILTERS_KEPT)(_parse)
 
 
 _REQUEST_FILTER: ContextVar[Filter | None] = ContextVar("request_filter", default=None)

@@ -119,12 +119,13 @@ class GeoPackageProvider(BaseProvider):
         if datetime_:
             raise ProviderInvalidQueryError(user_msg="this collection has no time")
         filtered = request_filter() if filterq is None else Filter(filterq)
-        where, matched = self._condition(filtered, q)
+        where, matched, at_most = self._condition(filtered, q)
         query = FeatureQuery(
             bbox=_bbox(bbox),
             equals=[(name, value) for name, value in properties],
             where=where,
             matched=matched,
+            at_most=at_most,
             # the filter alone, when its count can come from the value counts (publish.gpkg.counts)
             selection=None
             if filtered is None or q
@@ -162,18 +163,20 @@ class GeoPackageProvider(BaseProvider):
 
     def _condition(
         self, value: Filter | None, q: str | None
-    ) -> tuple[Condition | None, int | None]:
+    ) -> tuple[Condition | None, int | None, int | None]:
         """The SQL condition of the request's CQL2 filter and `q`, and how many rows it selects
-        when the filter's translation found out (publish.ogc.where.filter_selection). A filter
-        pygeoapi parsed itself (its own server, not ours) is already in the storage CRS."""
+        (exactly, at most) when the filter's translation found out
+        (publish.ogc.where.filter_selection). A filter pygeoapi parsed itself (its own server,
+        not ours) is already in the storage CRS."""
         try:
-            filtered, matched = (
-                (None, None) if value is None else filter_selection(self._gpkg, self._table, value)
-            )
+            if value is None:
+                filtered, matched, at_most = None, None, None
+            else:
+                filtered, matched, at_most = filter_selection(self._gpkg, self._table, value)
             if not q:
-                return filtered, matched
+                return filtered, matched, at_most
             searched = search_condition(self._table, q, self.title_field, self._code_field)
-            return all_of(filtered, searched), None
+            return all_of(filtered, searched), None, at_most  # `q` selects fewer, never more
         except FilterError as exc:
             raise ProviderInvalidQueryError(user_msg=str(exc)) from exc
         except GeoPackageError as exc:

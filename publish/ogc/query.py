@@ -12,7 +12,8 @@ value counts when it is a code `=`, `IN` or `LIKE 'prefix%'` (publish.gpkg.count
 process from the column's index), else through the attribute indexes the build makes (the
 catalog's code, name and `indexed_fields`) — and its page then read by whichever plan reads fewer
 rows: the matches through the index, sorted by id, or the table in id order until the page is
-full.
+full. A selection whose count a spatial predicate bounds (`at_most`: its id list, ANDed with the
+rest) has its first page read first, through the index: a page that is not full is the count.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ class FeatureQuery:
     # how many rows `where` selects, when known beforehand (a filter that is one spatial
     # predicate: the length of its id list, publish.ogc.where.filter_selection)
     matched: int | None = None
+    # at most how many rows `where` selects, when known beforehand (a spatial predicate ANDed
+    # with other conditions: the length of its id list)
+    at_most: int | None = None
 
 
 @dataclass
@@ -64,6 +68,9 @@ class FeaturePage:
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     geometries: np.ndarray | None = None
     matched: int | None = None
+    # at most how many rows `where` selects, when known beforehand (a spatial predicate ANDed
+    # with other conditions: the length of its id list)
+    at_most: int | None = None
 
 
 def _checked(table: Table, names: Sequence[str]) -> None:
@@ -109,6 +116,16 @@ def _selection(table: Table, query: FeatureQuery) -> ValueSelection | None:
     return None
 
 
+def _page_first(gpkg: GeoPackage, table: Table, query: FeatureQuery) -> bool:
+    """The first page of an attribute selection can be read before it is counted: its count is
+    bounded (`at_most`) so that the page is read through the index whatever the count (see
+    `run_query`), and a page that is not full gives the count (most spatial selections ANDed
+    with a code are: a count then cost as much as the page)."""
+    if query.at_most is None or query.offset != 0 or query.limit <= 0:
+        return False
+    return query.limit * gpkg.row_estimate(table.name) >= query.at_most * query.at_most
+
+
 def run_query(gpkg: GeoPackage, table: Table, query: FeatureQuery) -> FeaturePage:
     """One page of features of `table` matching `query`, and how many match in all."""
     if query.offset < 0 or query.limit < 0:
@@ -129,15 +146,16 @@ def run_query(gpkg: GeoPackage, table: Table, query: FeatureQuery) -> FeaturePag
         known = _given_count(query)
         if known is None and selection is not None:
             known = gpkg.value_count(table.name, selection)
-        page.matched = (
-            known
-            if known is not None
-            else gpkg.count_in_box(table.name, None, equals=query.equals, where=query.where)
-        )
-        wanted = query.offset + query.limit
-        scan = wanted * gpkg.row_estimate(table.name) < page.matched * page.matched
-        if page.matched <= query.offset:
-            return page
+        if known is not None or not _page_first(gpkg, table, query):
+            page.matched = (
+                known
+                if known is not None
+                else gpkg.count_in_box(table.name, None, equals=query.equals, where=query.where)
+            )
+            wanted = query.offset + query.limit
+            scan = wanted * gpkg.row_estimate(table.name) < page.matched * page.matched
+            if page.matched <= query.offset:
+                return page
     if query.limit > 0:
         rows = gpkg.rows_in_box(
             table.name,

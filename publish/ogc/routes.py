@@ -43,7 +43,7 @@ from publish.ogc.postgis import POSTGRESQL_PROVIDER
 from publish.ogc.providers import serving
 from publish.ogc.queryables import described
 from publish.ogc.service import OgcService, provider_of
-from publish.ogc.threads import run_in_ogc_thread
+from publish.ogc.threads import one_at_a_time, run_in_ogc_thread
 from publish.release.outputs.ogc import OGC_KEY
 from publish.server.caching import body_etag, etag_matches
 from publish.server.context import request_context
@@ -279,10 +279,27 @@ def _handle(
     body: bytes | None = None,
 ) -> tuple[_Context, dict[str, str], int, Any]:
     """Run in a worker thread: pygeoapi's functions block (SQLite, files)."""
+    ctx = _context(request, audience)
+    # process executions (site checks, seconds long) are not held to one at a time
+    with one_at_a_time(ctx.service.serial and body is None):
+        headers, status, content = _answer(
+            ctx, request, audience, function, args, check_format, body
+        )
+    return ctx, headers, status, content
+
+
+def _answer(
+    ctx: _Context,
+    request: Request,
+    audience: str,
+    function: Callable[..., Any],
+    args: Sequence[str],
+    check_format: bool,
+    body: bytes | None,
+) -> tuple[dict[str, str], int, Any]:
     from pygeoapi.api import APIRequest
     from pygeoapi.provider.base import ProviderGenericError
 
-    ctx = _context(request, audience)
     api = ctx.service.api(ctx.state.base_url(request) + MOUNTS[audience])
     served = api.config["server"].get("languages") or ["en-US"]
     request = Request(with_language(request.scope, served), request.receive)
@@ -307,7 +324,7 @@ def _handle(
                 err.ogc_exception_code,
                 err.message,
             )
-    return ctx, headers, int(status), content
+    return headers, int(status), content
 
 
 def _body(content: Any) -> bytes:

@@ -112,6 +112,13 @@ class OgcService:
         self.providers = KeptProviders()  # our GeoPackage feature providers (publish.ogc.providers)
         self._lock = threading.Lock()
         self._held: list[object] = []  # files kept open while the release is served
+        # every feature collection on our GeoPackage provider (or none): its requests work one
+        # at a time in a process (publish.ogc.threads.one_at_a_time)
+        self.serial = all(
+            (feature := provider_of(resource, "feature")) is None
+            or feature.get("name") == FEATURE_PROVIDER
+            for resource in collections(config).values()
+        )
 
     @classmethod
     def from_release(cls, root: Path, relpath: str, layers: Collection[str]) -> OgcService:

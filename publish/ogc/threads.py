@@ -1,4 +1,5 @@
-"""The worker threads the OGC routes run pygeoapi in: as many at once as the process has cores.
+"""The worker threads the OGC routes run pygeoapi in: as many as the process has cores, each
+GeoPackage service's requests working one at a time among them.
 
 pygeoapi's request functions block (SQLite, files), so each OGC request runs in a worker thread.
 Through anyio's default limiter up to 40 of them ran at once in one process: with 16 requests in
@@ -19,6 +20,16 @@ queue hands the requests to the threads in order, as anyio's CapacityLimiter did
 the CPU anyio's hand-off took (no cancel scope, limiter or worker bookkeeping per call: ~45 →
 ~15 µs a call in a microbenchmark, 16 callers on 2 threads). A request whose task is cancelled
 before its turn is never run; one cancelled while it runs keeps its thread until it returns.
+
+Requests of a service whose feature collections are all on our GeoPackage provider work one at a
+time in a process all the same (`one_at_a_time`; the other threads wait on a lock, which holds no
+GIL): SQLite hands the GIL back at every row it steps and shapely at every call, and with a
+second thread waiting for it each hand-back became a switch between threads. Measured with
+bench/cpu_ab.sh on the 1,000,000-parcel release, the CQL2 paths at 1 worker, pairs in turns on a
+shared machine (load 1.4–2.0), with this pool cut to one thread against two: 2,099 against 2,607
+µs of CPU a request and 502 against 441 requests/s (each of 3 pairs alike); the lock gives these
+services the same. Collections on PostGIS wait on PostgreSQL, not on the GIL, and keep every
+thread working; so do process executions (seconds long).
 """
 
 from __future__ import annotations
@@ -28,8 +39,9 @@ import contextvars
 import functools
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 MIN_THREADS = 2  # one in SQLite (the GIL released) while another formats an answer
@@ -37,6 +49,7 @@ MIN_THREADS = 2  # one in SQLite (the GIL released) while another formats an ans
 T = TypeVar("T")
 _LOCK = threading.Lock()
 _EXECUTOR: tuple[int, ThreadPoolExecutor] | None = None  # (the process it belongs to, it)
+_GATE: tuple[int, threading.Lock] | None = None  # (the process it belongs to, it)
 
 
 def thread_count() -> int:
@@ -64,3 +77,22 @@ async def run_in_ogc_thread(function: Callable[..., T], *args: Any) -> T:
     loop = asyncio.get_running_loop()
     call = functools.partial(contextvars.copy_context().run, function, *args)
     return await loop.run_in_executor(ogc_executor(), call)
+
+
+def _gate() -> threading.Lock:
+    global _GATE
+    with _LOCK:
+        if _GATE is None or _GATE[0] != os.getpid():
+            _GATE = (os.getpid(), threading.Lock())
+        return _GATE[1]
+
+
+@contextmanager
+def one_at_a_time(serial: bool) -> Iterator[None]:
+    """Within, when `serial`: the only block of this process within `one_at_a_time(True)`
+    (the others wait for it, in no particular order)."""
+    if not serial:
+        yield
+        return
+    with _gate():
+        yield

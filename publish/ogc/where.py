@@ -12,6 +12,9 @@ A spatial predicate is decided exactly, as the bbox path of publish.ogc.query is
 the features whose envelope meets the literal's (every predicate but S_DISJOINT implies that),
 shapely tests them, and the predicate becomes `id IN (the ids that pass)`; S_DISJOINT is
 `NOT IN` the ids that intersect. Counts and pages then come from one SQL condition and agree.
+The ids a literal selects are kept with the GeoPackage (`GeoPackage.derived`: the file never
+changes, and a release switch brings new files), so the pages of one spatial selection after the
+first skip the R-tree, the candidates' geometries and the shapely test.
 """
 
 from __future__ import annotations
@@ -41,6 +44,11 @@ MAX_DEPTH = 64  # nested operators
 MAX_CONDITIONS = 500  # conditions in all
 MAX_IN_VALUES = 1000
 _SQLITE_INTEGER = (-(2**63), 2**63 - 1)
+# The features a spatial predicate selects are kept with the GeoPackage (`GeoPackage.derived`),
+# by table, test and literal, for literals of up to this many bytes of WKB: a client paging
+# through a spatial selection sends the same literal with every page.
+KEPT_LITERAL_BYTES = 8_192
+KEPT_IDS = 5_000  # …selecting up to this many features: ≤ ~50 KB an entry, ~12 MB a GeoPackage
 
 
 class Condition(NamedTuple):
@@ -101,6 +109,10 @@ def _spatial_tests() -> dict[type, tuple[str, Callable[..., Any]]]:
 
 # A predicate with the literal first is the predicate with the geometry first, mirrored.
 _MIRRORED = {"S_WITHIN": shapely.contains, "S_CONTAINS": shapely.within}
+# The same test with its arguments swapped (the others are symmetric): the candidates are tested
+# with the literal as the first argument, the one shapely uses prepared (GEOS's prepared
+# predicates: ~65 µs rather than ~180 for 190 parcels against a hexagon; the same answers).
+_CONVERSE = {shapely.within: shapely.contains, shapely.contains: shapely.within}
 
 
 class FilterTranslator:
@@ -119,6 +131,10 @@ class FilterTranslator:
         # how many rows the whole condition selects, when translating it told (a lone spatial
         # predicate: its id list)
         self.matched: int | None = None
+        # at most how many rows it selects, when translating it told (a spatial predicate that
+        # the whole condition ANDs with others: its id list)
+        self.at_most: int | None = None
+        self._top: type | None = None  # the type of the whole condition's node
 
     # -- conditions --------------------------------------------------------------------------
 
@@ -139,6 +155,8 @@ class FilterTranslator:
     def _condition(self, node: Any) -> str:
         from pygeofilter import ast
 
+        if self.depth == 1:
+            self._top = type(node)
         if isinstance(node, ast.And | ast.Or):
             word = "AND" if isinstance(node, ast.And) else "OR"
             terms = [self.condition(term) for term in chain_terms(node)]
@@ -320,18 +338,24 @@ class FilterTranslator:
     def _spatial(self, name: str, test: Callable[..., Any], lhs: Any, literal: Any) -> str:
         if self.table.rtree is None:
             raise FilterError(f"{self.table.name} has no spatial index")
-        ids: list[int] = []
+        count, ids = 0, "[]"
         if not shapely.is_empty(literal):
             assert self.gpkg is not None, "spatial predicates on a GeoPackage need it"
-            box = shapely.bounds(literal)
-            rows = self.gpkg.rows_in_box(self.table.name, [], tuple(box), order=None)
-            if rows:
-                shapely.prepare(literal)
-                passed = test(from_blobs([row[1] for row in rows]), literal)
-                ids = [int(row[0]) for row, hit in zip(rows, passed, strict=True) if hit]
-        self.params.append(json.dumps(ids))
+            literal_first = _CONVERSE.get(test, test)
+            wkb = shapely.to_wkb(literal)
+            if len(wkb) > KEPT_LITERAL_BYTES:
+                count, ids = self._meeting(literal_first, literal)
+            else:
+                count, ids = self.gpkg.derived(
+                    ("ids meeting", self.table.name, literal_first.__name__, wkb),
+                    lambda: self._meeting(literal_first, literal),
+                    keep=lambda found: found[0] <= KEPT_IDS,
+                )
+        self.params.append(ids)
         if self.depth == 1 and name != "S_DISJOINT":  # the whole filter: these ids, no others
-            self.matched = len(ids)
+            self.matched = count
+        elif self.depth == 2 and self._top is _and_type() and name != "S_DISJOINT":
+            self.at_most = count if self.at_most is None else min(self.at_most, count)
         inside = f"t.{quote_column(self.table.id_column)} IN (SELECT value FROM json_each(?))"
         if name != "S_DISJOINT" and not self.negations:
             # Under no NOT, unknown (a feature without geometry) selects as false does: the
@@ -344,6 +368,26 @@ class FilterTranslator:
         return (
             f"(CASE WHEN t.{quote_column(self.table.geometry)} IS NULL THEN NULL ELSE {inside} END)"
         )
+
+    def _meeting(self, literal_first: Callable[..., Any], literal: Any) -> tuple[int, str]:
+        """How many features `literal_first(literal, geometry)` holds for, among those whose
+        R-tree envelope meets the literal's, and their ids as a JSON array."""
+        assert self.gpkg is not None
+        box = shapely.bounds(literal)
+        rows = self.gpkg.rows_in_box(self.table.name, [], tuple(box), order=None)
+        if not rows:
+            return 0, "[]"
+        shapely.prepare(literal)
+        passed = literal_first(literal, from_blobs([row[1] for row in rows]))
+        ids = [int(row[0]) for row, hit in zip(rows, passed, strict=True) if hit]
+        return len(ids), json.dumps(ids)
+
+
+@cache
+def _and_type() -> type:
+    from pygeofilter import ast
+
+    return ast.And
 
 
 def _check_text(value: str) -> None:
@@ -389,13 +433,23 @@ def filter_condition(gpkg: GeoPackage, table: Table, value: Filter) -> Condition
     return filter_selection(gpkg, table, value)[0]
 
 
-def filter_selection(gpkg: GeoPackage, table: Table, value: Filter) -> tuple[Condition, int | None]:
-    """`filter_condition`, and how many rows it selects when its translation found out (a
-    filter that is one spatial predicate: the features it found with the R-tree and shapely,
-    each an existing row); None otherwise."""
+class Selection(NamedTuple):
+    """A filter's condition and what its translation found out about how many rows it selects
+    (None: nothing): `matched`, exactly (a filter that is one spatial predicate: the features it
+    found with the R-tree and shapely, each an existing row); `at_most`, a bound (a spatial
+    predicate ANDed with other conditions)."""
+
+    condition: Condition
+    matched: int | None = None
+    at_most: int | None = None
+
+
+def filter_selection(gpkg: GeoPackage, table: Table, value: Filter) -> Selection:
+    """`filter_condition`, and what its translation found out about its count."""
     translator = FilterTranslator(gpkg, table, value.crs)
     sql = translator.condition(value.node)
-    return Condition(sql, tuple(translator.params)), translator.matched
+    condition = Condition(sql, tuple(translator.params))
+    return Selection(condition, translator.matched, translator.at_most)
 
 
 def value_selection(node: Any, table: Table) -> ValueSelection | None:

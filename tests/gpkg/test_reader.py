@@ -98,3 +98,24 @@ def test_connections_are_read_only(gpkg: GeoPackage, tmp_path: Path) -> None:
         gpkg.execute("DELETE FROM t")
     with pytest.raises(GeoPackageError):
         GeoPackage(tmp_path / "missing.gpkg")
+
+
+def test_derived_values_are_kept_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from publish.gpkg import reader
+
+    gpkg = GeoPackage(write_six(tmp_path / "t.gpkg"))
+    made: list[int] = []
+
+    def make(value: int) -> Any:
+        return lambda: made.append(value) or value
+
+    assert gpkg.derived("a", make(1)) == 1
+    assert gpkg.derived("a", make(2)) == 1  # kept
+    assert gpkg.derived("b", make(3), keep=lambda _value: False) == 3
+    assert gpkg.derived("b", make(4)) == 4  # the one not kept was made again
+    monkeypatch.setattr(reader, "_DERIVED_KEPT", 2)
+    assert gpkg.derived("c", make(5)) == 5  # "a", the oldest, goes
+    assert gpkg.derived("a", make(6)) == 6
+    assert gpkg.derived("c", make(7)) == 5
+    assert made == [1, 3, 4, 5, 6]
+    assert GeoPackage(gpkg.path).derived("c", make(8)) == 8  # another object, its own values

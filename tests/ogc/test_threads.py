@@ -1,5 +1,5 @@
 """The OGC worker threads: at most `thread_count()` OGC requests work at once in one process,
-the others wait their turn and are answered."""
+the others wait their turn and are answered; a GeoPackage service's requests one at a time."""
 
 from __future__ import annotations
 
@@ -13,7 +13,16 @@ from typing import Any
 import pytest
 
 from publish.ogc import routes
-from publish.ogc.threads import MIN_THREADS, ogc_executor, run_in_ogc_thread, thread_count
+from publish.ogc.config import FEATURE_PROVIDER
+from publish.ogc.postgis import POSTGRESQL_PROVIDER
+from publish.ogc.service import OgcService
+from publish.ogc.threads import (
+    MIN_THREADS,
+    ogc_executor,
+    one_at_a_time,
+    run_in_ogc_thread,
+    thread_count,
+)
 from tests.server.helpers import TestClient
 
 
@@ -39,27 +48,28 @@ def test_one_pool_of_threads_per_process_the_callers_context_kept() -> None:
         assert seen == "r1" and thread.startswith("onemap-ogc")
 
 
-def test_requests_beyond_the_threads_wait_and_are_answered(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    handle = routes._handle
-    lock = threading.Lock()
-    working, most = 0, 0
+class _AtOnce:
+    """`function` called through it, each call held `pause` seconds first (long enough that all
+    callers are in flight together), and the most calls that were working at once."""
 
-    def counted(*args: Any) -> Any:
-        nonlocal working, most
-        with lock:
-            working += 1
-            most = max(most, working)
+    def __init__(self, function: Any, pause: float) -> None:
+        self.function, self.pause = function, pause
+        self.lock = threading.Lock()
+        self.working = self.most = 0
+
+    def __call__(self, *args: Any) -> Any:
+        with self.lock:
+            self.working += 1
+            self.most = max(self.most, self.working)
         try:
-            time.sleep(0.1)  # long enough that all requests are in flight together
-            return handle(*args)
+            time.sleep(self.pause)
+            return self.function(*args)
         finally:
-            with lock:
-                working -= 1
+            with self.lock:
+                self.working -= 1
 
-    monkeypatch.setattr(routes, "_handle", counted)
-    in_flight = thread_count() * 3
+
+def _items_at_once(client: TestClient, in_flight: int) -> None:
     with ThreadPoolExecutor(in_flight) as pool:
         statuses = list(
             pool.map(
@@ -68,4 +78,52 @@ def test_requests_beyond_the_threads_wait_and_are_answered(
             )
         )
     assert statuses == [200] * in_flight
-    assert most == thread_count()
+
+
+@pytest.mark.parametrize(
+    ("step", "in_flight", "most"),
+    [
+        ("_handle", thread_count() * 3, thread_count()),  # beyond the threads: they wait
+        ("_answer", thread_count() * 2, 1),  # a GeoPackage service: one at a time
+    ],
+)
+def test_requests_in_flight_wait_their_turn_and_are_answered(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, step: str, in_flight: int, most: int
+) -> None:
+    counted = _AtOnce(getattr(routes, step), 0.1)
+    monkeypatch.setattr(routes, step, counted)
+    _items_at_once(client, in_flight)
+    assert counted.most == most
+
+
+def _most_at_once(serial: bool, callers: int = 3) -> int:
+    def work() -> None:
+        with one_at_a_time(serial):
+            counted()
+
+    counted = _AtOnce(lambda: None, 0.05)
+    with ThreadPoolExecutor(callers) as pool:
+        list(pool.map(lambda _: work(), range(callers)))
+    return counted.most
+
+
+def test_serial_blocks_work_one_at_a_time_the_others_together() -> None:
+    assert _most_at_once(True) == 1
+    assert _most_at_once(False) == 3
+
+
+def _service(*providers: str | None) -> OgcService:
+    resources: dict[str, Any] = {
+        f"c{i}": {
+            "type": "collection",
+            "providers": [] if name is None else [{"type": "feature", "name": name}],
+        }
+        for i, name in enumerate(providers)
+    }
+    return OgcService({"resources": resources})
+
+
+def test_only_a_service_wholly_on_geopackages_is_serial() -> None:
+    assert _service(FEATURE_PROVIDER, None).serial
+    assert not _service(FEATURE_PROVIDER, POSTGRESQL_PROVIDER).serial  # waits on PostgreSQL
+    assert not _service("PostgreSQL").serial

@@ -4,10 +4,12 @@ escapes, spatial predicates exact past the R-tree, features without geometry, an
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from publish.gpkg.reader import GeoPackage
+from publish.ogc import where
 from publish.ogc.cql import FilterError, parse_filter
 from publish.ogc.query import FeatureQuery, run_query
 from publish.ogc.where import filter_condition, filter_selection, search_condition
@@ -86,11 +88,13 @@ def test_a_lone_spatial_predicate_knows_its_count(
     agree with a counted selection at every offset."""
     table = gpkg.table("t")
     lang = "cql2-json" if text.startswith("{") else None
-    where, known = filter_selection(gpkg, table, parse_filter(text, lang))
+    where, known, at_most = filter_selection(gpkg, table, parse_filter(text, lang))
     assert known == matched
     counted = run_query(gpkg, table, FeatureQuery(where=where, limit=100, geometry=False))
     for offset, limit in ((0, 1), (1, 1), (0, 2), (2, 5), (9, 1)):
-        query = FeatureQuery(where=where, matched=known, offset=offset, limit=limit)
+        query = FeatureQuery(
+            where=where, matched=known, at_most=at_most, offset=offset, limit=limit
+        )
         page = run_query(gpkg, table, query)
         assert page.matched == counted.matched
         assert page.ids == counted.ids[offset : offset + limit]
@@ -157,3 +161,79 @@ def test_search_condition(gpkg: GeoPackage) -> None:
         search_condition(table, "甲", None, None)
     with pytest.raises(FilterError, match="at least one search term"):
         search_condition(table, " , ", "MC", None)
+
+
+def _calls(gpkg: GeoPackage, method: str, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The calls of `gpkg`'s `method` from now on (their positional arguments)."""
+    calls: list[object] = []
+    real = getattr(gpkg, method)
+
+    def spy(*args: object, **kwargs: object) -> object:
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(gpkg, method, spy)
+    return calls
+
+
+def test_a_spatial_selection_is_kept_with_its_geopackage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gpkg = GeoPackage(write_six(tmp_path / "t.gpkg"))
+    table = gpkg.table("t")
+    reads = _calls(gpkg, "rows_in_box", monkeypatch)
+    first = filter_selection(gpkg, table, parse_filter(f"S_INTERSECTS(geometry, {BOX})"))
+    again = filter_selection(gpkg, table, parse_filter(f"S_INTERSECTS(geometry, {BOX})"))
+    assert again == first
+    assert first[1] == 3 and len(reads) == 1  # 1, 3 and 5, found once
+    within = filter_selection(gpkg, table, parse_filter(f"S_WITHIN(geometry, {BOX})"))
+    assert within[1] == 1 and len(reads) == 2  # another test: its own selection
+    mirrored = filter_selection(gpkg, table, parse_filter(f"S_CONTAINS({BOX}, geometry)"))
+    assert mirrored == within and len(reads) == 2  # the same test, written the other way
+    other = GeoPackage(gpkg.path)  # another file object (a release switch): found again
+    other_reads = _calls(other, "rows_in_box", monkeypatch)
+    found = filter_selection(other, other.table("t"), parse_filter(f"S_WITHIN(geometry, {BOX})"))
+    assert found == within and len(other_reads) == 1
+
+
+def test_a_large_spatial_selection_is_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gpkg = GeoPackage(write_six(tmp_path / "t.gpkg"))
+    reads = _calls(gpkg, "rows_in_box", monkeypatch)
+    monkeypatch.setattr(where, "KEPT_IDS", 2)
+    for _ in range(2):
+        found = filter_selection(
+            gpkg, gpkg.table("t"), parse_filter(f"S_INTERSECTS(geometry, {BOX})")
+        )
+        assert found.matched == 3
+    assert len(reads) == 2
+
+
+@pytest.mark.parametrize(("limit", "counts"), [(10, 0), (2, 1)])
+def test_a_spatial_selection_anded_reads_its_first_page_before_counting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: int, counts: int
+) -> None:
+    gpkg = GeoPackage(write_six(tmp_path / "t.gpkg"))
+    table = gpkg.table("t")
+    counted = _calls(gpkg, "count_in_box", monkeypatch)
+    text = f"S_INTERSECTS(geometry, {BOX}) AND MJ > 0"
+    where, matched, at_most = filter_selection(gpkg, table, parse_filter(text))
+    assert (matched, at_most) == (None, 3)
+    query = FeatureQuery(where=where, at_most=at_most, limit=limit, geometry=False)
+    page = run_query(gpkg, table, query)
+    assert len(counted) == counts  # a page that is not full is the count
+    assert page.matched == len(selected(gpkg, text)) == 3
+    assert page.ids == [1, 3, 5][:limit]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"S_INTERSECTS(geometry, {BOX}) OR MJ > 0",  # OR: no bound
+        f"NOT S_INTERSECTS(geometry, {BOX}) AND MJ > 0",  # negated: no bound
+        f"S_DISJOINT(geometry, {BOX}) AND MJ > 0",  # the ids it excludes
+    ],
+)
+def test_only_a_spatial_predicate_anded_bounds_the_count(gpkg: GeoPackage, text: str) -> None:
+    assert filter_selection(gpkg, gpkg.table("t"), parse_filter(text)).at_most is None
