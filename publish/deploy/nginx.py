@@ -204,6 +204,12 @@ map "$http_authorization$arg_token$cookie_token$http_origin" $onemap_from_store 
     "" 1;
 }
 
+# A stored tile's line: onemap's fields, those a file cannot have written as they would read (no
+# node, no request id) and its cache field STORED (five variables and a map less a tile).
+log_format onemap_stored '$remote_addr [$time_iso8601] "$request_method $uri" $status '
+                         '$body_bytes_sent node=- node_status=- cache=STORED '
+                         'time=$request_time id=-';
+
 """
 
 _STORE_LOCATIONS = _Template("""\
@@ -218,6 +224,7 @@ _STORE_LOCATIONS = _Template("""\
         # not there yet: the node's answer, stored (one file lookup a request, not try_files' two)
         error_page 404 = @@onemap_store_tile;
         log_not_found off;
+        access_log @access_log;
         open_file_cache max=20000 inactive=120s;
         types { }
         default_type application/vnd.mapbox-vector-tile;
@@ -297,7 +304,14 @@ def nginx_config(options: NginxOptions) -> str:
         tls=_TLS.substitute(cert=options.tls_cert, key=options.tls_key) if tls else "",
         access_log="off" if options.access_log == "off" else f"{options.access_log} onemap",
         store_map="" if store is None else _STORE_MAP,
-        store_locations="" if store is None else _STORE_LOCATIONS.substitute(tile_store=store),
+        store_locations=""
+        if store is None
+        else _STORE_LOCATIONS.substitute(
+            tile_store=store,
+            access_log="off"
+            if options.access_log == "off"
+            else f"{options.access_log} onemap_stored",
+        ),
         body_limit=BODY_LIMIT_BYTES,
     )
 

@@ -462,6 +462,10 @@ def test_public_versioned_tiles_glyphs_assets_and_wmts_are_cached(
         assert decode(stored.read_bytes()) == decode(first.content, gzipped=False)
         again = client.get(tile)
         assert cache_status(again) == "STORED" and again.content == first.content
+        # its access line: the fields of every line, nginx's own answer's values
+        log = deployment.prefix / "access.log"
+        stored_line = f'"GET {tile}" 200 {stored.stat().st_size} node=- node_status=- cache=STORED '
+        assert settled(lambda: stored_line in log.read_text()), stored_line
         same = ("content-type", "content-encoding", "content-length", "cache-control")
         same += ("x-onemap-release", "x-content-type-options", "referrer-policy")
         assert {k: again.headers.get(k) for k in same} == {k: first.headers.get(k) for k in same}
