@@ -68,9 +68,6 @@ class FeaturePage:
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     geometries: np.ndarray | None = None
     matched: int | None = None
-    # at most how many rows `where` selects, when known beforehand (a spatial predicate ANDed
-    # with other conditions: the length of its id list)
-    at_most: int | None = None
 
 
 def _checked(table: Table, names: Sequence[str]) -> None:

@@ -16,9 +16,9 @@ layer of a role in OVERVIEWS is tiled in two parts of the same tile layer:
 so the colours a planner reads are the same at every zoom, and the feature-complete zooms (the
 catalog maxzoom the build checks, and above) are unchanged. Like every layer's low zooms, the
 overview is tiled in a tippecanoe run of its own at a coarser tile extent
-(publish.tiles.tippecanoe: LOW_ZOOM_DETAIL) and stacked under the detail's zooms. A click at an overview zoom shows the
-code and its class, not a parcel's attributes (the viewer asks the OGC API only for features
-with an id). A layer whose catalog minzoom is already at or above detail_zoom needs no overview.
+(publish.tiles.tippecanoe: LOW_ZOOM_DETAIL) and stacked under the detail's zooms
+(publish.tiles.stack). A click at an overview zoom shows the code and its class, not a parcel's
+attributes (the viewer asks the OGC API only for features with an id). A layer whose catalog minzoom is already at or above detail_zoom needs no overview.
 
 | role           | overview below | attribute kept | why |
 |----------------|----------------|----------------|-----|

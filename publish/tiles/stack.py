@@ -1,9 +1,9 @@
 """One layer's archive from archives of that layer tiled at disjoint zoom ranges, tile by tile.
 
-A dense layer's low-zoom overview is tiled in a tippecanoe run of its own, at a coarser tile
-extent than the feature-complete zooms (publish.tiles.overview); `stack_archives` puts the
-overview's zooms and the detail's zooms back into the single archive the layer cache and the
-release join expect. No tile is decoded or compressed again: the zoom ranges do not overlap, so
+A layer's zooms below publish.tiles.tippecanoe.LOW_ZOOMS_BELOW (a dense layer's overview among
+them, publish.tiles.overview) are tiled in a tippecanoe run of their own, at a coarser tile extent
+than the feature-complete zooms (publish.pipeline.layer); `stack_archives` puts the low zooms and
+the detail's zooms back into the single archive the layer cache and the release join expect. No tile is decoded or compressed again: the zoom ranges do not overlap, so
 every tile comes from exactly one part, and PMTiles tile ids order by zoom first.
 """
 
