@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from functools import partial
 
-from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
@@ -57,7 +56,7 @@ def route_table() -> list[BaseRoute]:
     return [*core_routes(), *ogc_routes(), *raster_routes(), *wms_routes(), *dashboard_routes()]
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings) -> ServerApp:
     """The server for `settings`; its release loads at startup (the ASGI lifespan)."""
     kept = KeptReleases(
         settings.tiles_dir,
@@ -99,27 +98,14 @@ def create_app(settings: Settings) -> Starlette:
     return app
 
 
-def app_from_env() -> Starlette:
-    """The factory `serve` hands to uvicorn (`factory=True`): settings from PUBLISH_* vars;
-    the process keeps its label glyphs in the data folder (publish.fonts) and hands large
-    buffers (WMS maps) back to the system when it frees them (publish.server.memory)."""
+def app_from_env() -> ASGIApp:
+    """The factory `serve` hands to uvicorn and granian (`factory=True`): the app for the
+    settings of the PUBLISH_* vars, as the servers run it (`ServerApp.entry`); the process keeps
+    its label glyphs in the data folder (publish.fonts) and hands large buffers (WMS maps) back
+    to the system when it frees them (publish.server.memory)."""
     from publish.fonts.glyphs import use_glyphs_dir
 
     keep_large_buffers_mapped()
     settings = Settings.from_env()
     use_glyphs_dir(settings.glyphs_dir)
-    return create_app(settings)
-
-
-def app_from_env_behind_proxies() -> ASGIApp:
-    """The factory `serve --server granian` hands to granian (publish.server.runners): the app
-    of `app_from_env` behind the X-Forwarded-For/-Proto middleware uvicorn runs for its
-    `proxy_headers`, for the settings' trusted proxies (granian has no such option)."""
-    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
-
-    app = app_from_env()
-    trusted = list(app.state.server.settings.trusted_proxies)
-    if not trusted:
-        return app
-    # uvicorn types ASGI with its own TypedDicts, Starlette with mappings: the same protocol
-    return ProxyHeadersMiddleware(app, trusted_hosts=trusted)  # type: ignore[arg-type,return-value]
+    return create_app(settings).entry()

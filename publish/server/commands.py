@@ -119,7 +119,7 @@ def run_serve(args: argparse.Namespace) -> int:
         raise SettingsError(f"data folder {settings.data_dir}: cannot be made: {exc}") from exc
     _prepare_glyphs(settings.glyphs_dir)
     with _shared_metrics(args.workers, settings.data_dir):
-        run_server(args, settings.trusted_proxies)
+        run_server(args)
     return 0
 
 

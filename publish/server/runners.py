@@ -1,7 +1,8 @@
 """The ASGI servers `serve` runs the app under (`serve --server uvicorn|granian`): the same app
 factory, host, port, workers and log options for both, the ASGI lifespan on, no access log of
-the server's own (publish.server.logs writes ours), and X-Forwarded-For/-Proto applied from the
-trusted proxies only.
+the server's own (publish.server.logs writes ours), and no proxy-header handling of the
+server's own: the app applies X-Forwarded-For/-Proto from the trusted proxies of its settings
+(publish.server.stack), under either server alike.
 
 - uvicorn[standard]: uvloop and httptools; with one worker it serves in the `serve` process
   itself, with more it supervises that many worker processes.
@@ -9,10 +10,7 @@ trusted proxies only.
   in each worker before it accepts requests. The `serve` process always supervises worker
   processes (spawned, one at least) and respawns a worker that dies (one whose startup fails
   twice within 5.5 s stops the server, status 1). A SIGHUP to it is passed on to the workers'
-  app, as uvicorn with one worker gets it (granian itself would respawn them). granian has no
-  proxy-headers option: the factory it calls (publish.app's `app_from_env_behind_proxies`)
-  wraps the app in uvicorn's ProxyHeadersMiddleware, the one uvicorn applies (granian's own
-  wrapper takes X-Forwarded-Proto only beside an X-Forwarded-For). granian sends
+  app, as uvicorn with one worker gets it (granian itself would respawn them). granian sends
   `server: granian` (it has no option to leave it out).
 """
 
@@ -21,24 +19,22 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-from collections.abc import Sequence
 from contextlib import suppress
 from typing import Any
 
 SERVERS = ("uvicorn", "granian")
 APP_FACTORY = "publish.app:app_from_env"
-GRANIAN_APP_FACTORY = "publish.app:app_from_env_behind_proxies"
 
 
-def run_server(args: argparse.Namespace, trusted_proxies: Sequence[str]) -> None:
+def run_server(args: argparse.Namespace) -> None:
     """Run `args.server` on the app factory; returns when it stops."""
     if args.server == "granian":
         run_granian(args)
     else:
-        run_uvicorn(args, trusted_proxies)
+        run_uvicorn(args)
 
 
-def run_uvicorn(args: argparse.Namespace, trusted_proxies: Sequence[str]) -> None:
+def run_uvicorn(args: argparse.Namespace) -> None:
     import uvicorn
 
     from publish.server.logs import log_config
@@ -56,8 +52,7 @@ def run_uvicorn(args: argparse.Namespace, trusted_proxies: Sequence[str]) -> Non
         log_config=log_config(args.log_level),
         access_log=False,  # publish.server.logs writes one JSON line per request instead
         server_header=False,
-        proxy_headers=True,  # X-Forwarded-For/-Proto, from these addresses only
-        forwarded_allow_ips=list(trusted_proxies),
+        proxy_headers=False,  # the app applies them (see the module's text)
     )
 
 
@@ -86,7 +81,7 @@ def run_granian(args: argparse.Namespace) -> None:
     # PROMETHEUS_MULTIPROC_DIR (granian takes multiprocessing's start method).
     multiprocessing.set_start_method("spawn", force=True)
     Supervisor(
-        GRANIAN_APP_FACTORY,
+        APP_FACTORY,
         factory=True,
         address=args.host,
         port=args.port,

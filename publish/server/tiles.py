@@ -105,7 +105,7 @@ def tile_answer(
     status = result.status
     if status is TileStatus.OK:
         etag = f'"{result.etag}"'
-        if etag_matches(if_none_match, etag):
+        if if_none_match is not None and etag_matches(if_none_match, etag):
             return 304, [*headers.every, (b"etag", etag.encode())], b""
         return 200, [*headers.ok, (b"etag", etag.encode())], result.data or b""
     if status is TileStatus.EMPTY:

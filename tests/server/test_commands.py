@@ -122,6 +122,7 @@ def test_serve_sets_the_environment_and_runs_uvicorn_standard(
     assert app == APP_FACTORY and kw["factory"] is True
     assert (kw["host"], kw["port"], kw["workers"]) == ("127.0.0.1", 8123, 2)
     assert kw["loop"] == "uvloop" and kw["http"] == "httptools"
+    assert kw["proxy_headers"] is False  # the app applies X-Forwarded-*, under either server
     assert os.environ["PUBLISH_TILES_DIR"] == str(tiles_dir.resolve())
     settings = Settings.from_env()
     assert settings.cors_origins == ("*",) and settings.reload_interval_s == 0.5
@@ -136,7 +137,8 @@ def test_serve_sets_the_environment_and_runs_uvicorn_standard(
 
     with make_client(Settings.from_env()) as client:  # what the factory builds
         assert client.get("/healthz").status_code == 200
-    assert app_from_env().state.server.settings == settings
+    served = app_from_env()  # the stack as the servers run it: the tile fast path first
+    assert type(served).__name__ == "TileFastPath" and served.state.settings == settings
 
 
 def test_serve_refuses_a_missing_folder(
@@ -222,8 +224,7 @@ def test_serve_runs_granian_with_the_same_options(
     import granian
     from granian.constants import Interfaces
 
-    from publish.app import app_from_env_behind_proxies
-    from publish.server.runners import GRANIAN_APP_FACTORY
+    from publish.server.runners import APP_FACTORY
 
     for name in ("TILES_DIR", "DATA_DIR", "TRUSTED_PROXIES"):
         monkeypatch.setenv(f"PUBLISH_{name}", "")  # restored after the test
@@ -243,14 +244,10 @@ def test_serve_runs_granian_with_the_same_options(
     assert main([*argv, "--server", "granian", "--log-level", "warning"]) == 0
     [(target, kw)] = made
     assert methods == ["spawn"]  # fresh workers, as uvicorn's
-    assert target == GRANIAN_APP_FACTORY and kw["factory"] is True
+    assert target == APP_FACTORY and kw["factory"] is True
     assert (kw["address"], kw["port"], kw["workers"]) == ("127.0.0.1", 8124, 3)
     assert kw["interface"] == Interfaces.ASGI  # the interface that runs the lifespan
     assert kw["log_access"] is False and kw["log_level"] == "warning"
     assert kw["log_dictconfig"]["loggers"]["publish.access"]["level"] == "WARNING"
-    # the factory: the app behind X-Forwarded-* from the trusted proxies only
-    app = app_from_env_behind_proxies()
-    assert type(app).__name__ == "ProxyHeadersMiddleware"
-    assert "127.0.0.1" in app.trusted_hosts and "10.1.2.3" not in app.trusted_hosts
     with pytest.raises(SystemExit):  # no other server
         main([*argv, "--server", "nginx"])

@@ -3,6 +3,7 @@ sends must be what the stack would have sent, and what it cannot answer must rea
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -10,7 +11,8 @@ from starlette.types import Receive, Scope, Send
 
 from publish.server.fastpath import RELEASE_TILE_ROUTE, TILE_ROUTE, TileFastPath
 from publish.server.logs import AccessRecorder
-from tests.server.helpers import Built, Probe, TestClient
+from publish.server.settings import Settings
+from tests.server.helpers import Built, Probe, TestClient, make_client
 
 ORIGIN = "https://map.example.gov.cn"
 
@@ -41,16 +43,31 @@ def tile_path(audience: str, zxy: tuple[int, int, int], ext: str = "mvt") -> str
 
 
 def answered_fast(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """A list that gets, for each request reaching the fast path, whether it answered it."""
+    """A list that gets, for each request the fast path looks at (GET or HEAD under /tiles/ or
+    /releases/), whether it answered it (else it passed it on to the stack)."""
     fast = fast_path(client)
     seen: list[bool] = []
-    answer = fast._answer
+    passed: list[str] = []
+    rest = fast.app
 
-    async def spy(scope: Scope, send: Send) -> bool:
-        seen.append(await answer(scope, send))
-        return seen[-1]
+    async def pass_on(scope: Scope, receive: Receive, send: Send) -> None:
+        passed.append(scope["path"])
+        await rest(scope, receive, send)
 
-    monkeypatch.setattr(fast, "_answer", spy)
+    async def entry(scope: Scope, receive: Receive, send: Send) -> None:
+        looked_at = (
+            scope["type"] == "http"
+            and scope["method"] in ("GET", "HEAD")
+            and scope["path"].startswith(("/tiles/", "/releases/"))
+        )
+        before = len(passed)
+        await fast(scope, receive, send)
+        if looked_at:
+            seen.append(len(passed) == before)
+
+    entry.app = fast  # type: ignore[attr-defined]  # for `fast_path`
+    monkeypatch.setattr(fast, "app", pass_on)
+    monkeypatch.setattr(client.app, "middleware_stack", entry)
     return seen
 
 
@@ -274,3 +291,39 @@ def test_a_host_the_app_does_not_answer_is_refused_as_elsewhere(
         stack = slow.get(path, headers=given)
         assert (answer.status_code, answer.content) == (stack.status_code, stack.content), host
         assert dict(answer.headers) == dict(stack.headers), host
+
+
+@pytest.mark.parametrize(
+    ("trusted", "logged"),
+    [
+        (("testclient",), ["203.0.113.9", "203.0.113.9"]),  # the TestClient's own address
+        (("10.1.2.3",), ["testclient", "testclient"]),  # an address the proxies are not
+        ((), ["testclient", "testclient"]),  # no proxy trusted
+    ],
+)
+def test_a_fast_answer_names_the_client_the_stack_would(
+    settings: Settings,
+    probe: Probe,
+    monkeypatch: pytest.MonkeyPatch,
+    trusted: tuple[str, ...],
+    logged: list[str],
+) -> None:
+    """X-Forwarded-For is taken from the trusted proxies only, for a tile answered fast as for
+    one answered by the stack (a tile asked with a token it does not need to see)."""
+    with make_client(replace(settings, trusted_proxies=trusted)) as client:
+        slow = stack_only(client)
+        seen = answered_fast(client, monkeypatch)
+        recorder = fast_path(client).recorder
+        record = recorder.record
+        clients: list[str] = []
+
+        def spy(scope: Scope, *args: Any) -> None:
+            clients.append(scope["client"][0])
+            record(scope, *args)
+
+        monkeypatch.setattr(recorder, "record", spy)
+        forwarded = {"X-Forwarded-For": "198.51.100.4, 203.0.113.9"}
+        path = tile_path("public", probe.public)
+        assert client.get(path, headers=forwarded).status_code == 200
+        assert slow.get(path, headers=forwarded).status_code == 200
+    assert seen == [True] and clients == logged
